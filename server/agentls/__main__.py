@@ -1,0 +1,5 @@
+import sys
+
+from agentls.cli import main
+
+sys.exit(main())

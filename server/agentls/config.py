@@ -1,0 +1,214 @@
+"""Typed settings and their layering.
+
+Layers, lowest first: defaults < user TOML (``~/.config/agentls/config.toml``, via platformdirs)
+< workspace ``agentls.toml`` < environment (``AGENTLS_SECTION__KEY``, plus ``ANTHROPIC_API_KEY`` and
+``ANTHROPIC_BASE_URL``) < editor settings (LSP ``initializationOptions.settings`` and
+``workspace/didChangeConfiguration``).
+
+A bad value never stops the server: the offending key is dropped from its layer, the next layer
+down (ultimately the default) wins, and a warning names the layer, the key and the reason. We
+validate with pydantic; the tolerant per-key merge is ours because pydantic-settings validates the
+merged result as a whole and cannot say which layer a bad value came from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.alias_generators import to_camel
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+ENV_PREFIX = "AGENTLS_"
+WORKSPACE_CONFIG = "agentls.toml"
+
+
+class _Section(BaseModel):
+    """Accepts snake_case (TOML, env) and camelCase (editor settings); rejects unknown keys."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_default=True
+    )
+
+
+class ModelSettings(_Section):
+    provider: Literal["anthropic"] = "anthropic"
+    name: str = Field(DEFAULT_MODEL, min_length=1)
+    max_tokens: int = Field(8192, ge=1, le=200_000)
+    temperature: float | None = Field(None, ge=0.0, le=1.0)
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(600.0, gt=0)
+
+
+class DiagnosticsSettings(_Section):
+    enabled: bool = True
+    debounce_ms: int = Field(150, ge=0, le=10_000)
+    #: Languages whose standalone syntax diagnostics are published. ``None``: those whose grammar
+    #: raises no false alarms on real code (``publish_diagnostics`` in grammars/languages.toml).
+    languages: list[str] | None = None
+
+
+class Settings(_Section):
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    review: Literal["inline", "confirm"] = "inline"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings: a human-readable name and its raw (nested) values."""
+
+    name: str
+    values: Mapping[str, Any]
+
+
+@dataclass
+class LoadedSettings:
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir  # lazy: keeps start-up light
+
+    return Path(user_config_dir("agentls", appauthor=False)) / "config.toml"
+
+
+def read_toml_layer(path: Path, name: str) -> tuple[Layer | None, str | None]:
+    """Read a TOML file as a layer; a missing file is no layer, a broken one a warning."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return None, f"{name} ({path}) could not be read and is ignored: {exc}"
+    return Layer(f"{name} ({path})", data), None
+
+
+def env_layer(environ: Mapping[str, str]) -> Layer | None:
+    """``AGENTLS_MODEL__NAME=x`` -> ``{"model": {"name": "x"}}``; JSON lists/objects are parsed."""
+    values: dict[str, Any] = {}
+    for standard, key in (("ANTHROPIC_API_KEY", "api_key"), ("ANTHROPIC_BASE_URL", "base_url")):
+        if environ.get(standard):
+            values.setdefault("model", {})[key] = environ[standard]
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "AGENTLS_CONFIG":
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
+        if not path:
+            continue
+        value: Any = raw
+        if raw[:1] in "[{":
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(raw)
+        node = values
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[path[-1]] = value
+    return Layer("environment", values) if values else None
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _without(values: Mapping[str, Any], loc: tuple[str | int, ...]) -> dict[str, Any]:
+    """A copy of ``values`` with the key at ``loc`` removed (or the deepest existing parent)."""
+    copy = dict(values)
+    key = loc[0]
+    if len(loc) > 1 and isinstance(copy.get(str(key)), Mapping):
+        copy[str(key)] = _without(copy[str(key)], loc[1:])
+    else:
+        copy.pop(str(key), None)
+    return copy
+
+
+def _alias_free(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise camelCase keys to snake_case so layers merge key by key."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        snake = "".join("_" + c.lower() if c.isupper() else c for c in str(key))
+        out[snake] = _alias_free(value) if isinstance(value, Mapping) else value
+    return out
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting '{key}' ignored"
+    value = error.get("input")
+    shown = "<hidden>" if "key" in key else repr(value)
+    return f"'{key}' = {shown} is invalid ({error['msg']}) and is ignored"
+
+
+def resolve(layers: list[Layer]) -> LoadedSettings:
+    """Merge layers lowest first, dropping each invalid key from the layer that set it."""
+    warnings: list[str] = []
+    accepted: dict[str, Any] = {}
+    kept: list[Layer] = []
+    for layer in layers:
+        values = _alias_free(layer.values)
+        for _ in range(50):  # each round drops at least one bad key
+            try:
+                Settings.model_validate(_merge(accepted, values))
+                break
+            except ValidationError as exc:
+                for error in exc.errors():
+                    warnings.append(f"{layer.name}: {_describe(error)}")
+                    values = _without(values, tuple(error["loc"]))
+        else:  # pragma: no cover - defensive: a layer that never validates is dropped whole
+            warnings.append(f"{layer.name}: ignored, its values could not be validated")
+            values = {}
+        accepted = _merge(accepted, values)
+        kept.append(Layer(layer.name, values))
+    return LoadedSettings(Settings.model_validate(accepted), warnings, kept)
+
+
+def load_settings(
+    workspace: Path | None = None,
+    editor: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    user_config: Path | None = None,
+) -> LoadedSettings:
+    """Load every layer for ``workspace`` and resolve them (see the module docstring)."""
+    environ = os.environ if environ is None else environ
+    warnings: list[str] = []
+    layers: list[Layer] = []
+    user_path = user_config or Path(environ.get("AGENTLS_CONFIG") or user_config_path())
+    candidates = [(user_path, "user config")]
+    if workspace is not None:
+        candidates.append((workspace / WORKSPACE_CONFIG, "workspace config"))
+    for path, name in candidates:
+        layer, warning = read_toml_layer(path, name)
+        if warning:
+            warnings.append(warning)
+        if layer:
+            layers.append(layer)
+    if (env := env_layer(environ)) is not None:
+        layers.append(env)
+    if editor:
+        layers.append(Layer("editor settings", editor))
+    loaded = resolve(layers)
+    loaded.warnings[:0] = warnings
+    return loaded

@@ -1,0 +1,80 @@
+"""``agentls doctor``: each thing agentls needs, whether it is there, and what to do if not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from agentls import __version__
+from agentls.config import load_settings
+
+Status = Literal["ok", "missing", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _version_of(command: list[str]) -> str | None:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (out.stdout or out.stderr).strip().splitlines()[0] if out.returncode == 0 else None
+
+
+def _grammars() -> Check:
+    from agentls.syntax.languages import load_languages
+    from agentls.syntax.parser import get_language
+
+    specs = load_languages()
+    missing = sorted(lang for lang in specs if get_language(lang) is None)
+    published = sorted(lang for lang, spec in specs.items() if spec.publish_diagnostics)
+    detail = f"{len(specs) - len(missing)}/{len(specs)} grammars load; diagnostics for {', '.join(published)}"
+    if missing:
+        return Check("grammars", "warning", f"{detail}; not loading: {', '.join(missing)}",
+                     "reinstall agentls so its tree-sitter-* grammar wheels are present")
+    return Check("grammars", "ok", detail)
+
+
+def run_checks(workspace: Path) -> list[Check]:
+    loaded = load_settings(workspace)
+    settings = loaded.settings
+    checks = [
+        Check("agentls", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})"),
+        Check("workspace", "info", str(workspace)),
+        Check("config", "warning" if loaded.warnings else "ok",
+              "; ".join(layer.name for layer in loaded.layers) or "defaults only",
+              "; ".join(loaded.warnings)),
+    ]
+    if settings.model.api_key is not None:
+        checks.append(Check("api key", "ok", "set (not shown)"))
+    else:
+        checks.append(Check("api key", "missing", "no Anthropic API key",
+                            "export ANTHROPIC_API_KEY=... or set model.api_key in the config"))
+    endpoint = settings.model.base_url or "api.anthropic.com"
+    checks.append(Check("model", "info", f"{settings.model.name} via {endpoint}"))
+    git = _version_of(["git", "--version"])
+    checks.append(Check("git", "ok", git) if git else
+                  Check("git", "missing", "git not found", "install git: checkpoints need it"))
+    checks.append(_grammars())
+    rg = shutil.which("rg")
+    checks.append(Check("ripgrep", "ok", rg) if rg else
+                  Check("ripgrep", "info", "not found; search uses the slower Python fallback",
+                        "install ripgrep for faster search"))
+    bwrap = shutil.which("bwrap")
+    checks.append(Check("sandbox", "ok", f"bubblewrap at {bwrap}") if bwrap else
+                  Check("sandbox", "warning", "bubblewrap not found: commands cannot run sandboxed",
+                        "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"))
+    return checks

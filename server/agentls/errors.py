@@ -1,0 +1,27 @@
+"""The project's exception types.
+
+Each carries a one-line message meant for the user (``str(exc)``); details belong in the log.
+The LSP layer turns them into JSON-RPC errors and ``window/showMessage``; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+
+class AgentlsError(Exception):
+    """Base class: an expected failure with a message a person can act on."""
+
+
+class ConfigError(AgentlsError):
+    """A setting could not be read or has an invalid value."""
+
+
+class InvalidRequest(AgentlsError):
+    """A request's parameters are malformed (missing field, wrong type, unknown document)."""
+
+
+class NotAvailable(AgentlsError):
+    """A command exists in the protocol but this build cannot carry it out (yet)."""
+
+
+class OutsideWorkspace(AgentlsError):
+    """A path resolves outside the workspace root."""

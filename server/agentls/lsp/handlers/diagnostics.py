@@ -1,0 +1,119 @@
+"""Syntax diagnostics: tree-sitter errors published per document, debounced.
+
+A burst of keystrokes costs one incremental reparse: edits are applied to the tree as they arrive
+and the reparse + error scan runs once the document has been quiet for ``debounce_ms``. Only
+languages whose grammar raises no false alarms on real code publish by default (the
+``publish_diagnostics`` flag in grammars/languages.toml; ``diagnostics.languages`` overrides it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from agentls.lsp.convert import to_range
+
+if TYPE_CHECKING:
+    from agentls.lsp.handlers.documents import OpenDocument
+    from agentls.lsp.server import AgentLanguageServer
+
+log = logging.getLogger(__name__)
+SOURCE = "agentls"
+
+
+class DiagnosticsPublisher:
+    def __init__(self, server: AgentLanguageServer) -> None:
+        self._server = server
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._published: set[str] = set()
+
+    def _publishes(self, language: str | None) -> bool:
+        settings = self._server.state.settings.diagnostics
+        if language is None or not settings.enabled:
+            return False
+        if settings.languages is not None:
+            return language in settings.languages
+        from agentls.syntax.languages import load_languages
+
+        spec = load_languages().get(language)
+        return spec is not None and spec.publish_diagnostics
+
+    def opened(self, doc: OpenDocument) -> None:
+        self._attach(doc)
+        self._schedule(doc, immediately=True)
+
+    def changed(self, doc: OpenDocument) -> None:
+        self._schedule(doc)
+
+    def closed(self, doc: OpenDocument) -> None:
+        self._cancel(doc.uri)
+        self._clear(doc.uri)
+
+    def settings_changed(self) -> None:
+        for doc in self._server.state.documents.values():
+            self._attach(doc)
+            self._schedule(doc, immediately=True)
+
+    def close(self) -> None:
+        for uri in list(self._pending):
+            self._cancel(uri)
+
+    def _attach(self, doc: OpenDocument) -> None:
+        if self._publishes(doc.language):
+            if doc.syntax is None and doc.language is not None:
+                from agentls.syntax.document import SyntaxDocument
+
+                doc.syntax = SyntaxDocument(doc.text, doc.language)
+        else:
+            doc.syntax = None
+            self._clear(doc.uri)
+
+    def _schedule(self, doc: OpenDocument, immediately: bool = False) -> None:
+        if doc.syntax is None:
+            return
+        self._cancel(doc.uri)
+        delay = 0.0 if immediately else self._server.state.settings.diagnostics.debounce_ms / 1000
+        loop = asyncio.get_running_loop()
+        self._pending[doc.uri] = loop.call_later(delay, self._publish, doc.uri)
+
+    def _cancel(self, uri: str) -> None:
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _clear(self, uri: str) -> None:
+        if uri in self._published:
+            self._published.discard(uri)
+            self._send(uri, [], None)
+
+    def _publish(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        doc = self._server.state.documents.get(uri)
+        if doc is None or doc.syntax is None:
+            return
+        try:
+            issues = doc.syntax.errors()
+        except Exception:
+            log.exception("syntax check failed for %s", uri)
+            return
+        encoding = self._server.position_encoding
+        diagnostics = [
+            types.Diagnostic(
+                range=to_range(doc.lines, issue.start, issue.end, encoding),
+                message=issue.message,
+                severity=types.DiagnosticSeverity.Error,
+                source=SOURCE,
+            )
+            for issue in issues
+        ]
+        # Sent even when empty: it clears earlier errors, and tells the client the file was checked.
+        self._send(uri, diagnostics, doc.version)
+        self._published.add(uri)
+
+    def _send(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )

@@ -1,0 +1,80 @@
+"""initialize / initialized / didChangeConfiguration / shutdown.
+
+``initialize`` only records what the client sent; settings are loaded on ``initialized`` so the
+initialize response never waits for pydantic or a config file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from agentls.lsp.server import AgentLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+def _root(params: types.InitializeParams) -> Path | None:
+    uri = None
+    if params.workspace_folders:
+        uri = params.workspace_folders[0].uri
+    elif params.root_uri:
+        uri = params.root_uri
+    if uri:
+        path = to_fs_path(uri)
+        return Path(path) if path else None
+    return Path(params.root_path) if params.root_path else None
+
+
+def editor_section(settings: Any) -> dict[str, Any]:
+    """Our part of an editor's settings: ``{"agentls": {...}}`` or the object itself."""
+    if not isinstance(settings, Mapping):
+        return {}
+    inner = settings.get("agentls", settings)
+    return dict(inner) if isinstance(inner, Mapping) else {}
+
+
+def reload_settings(ls: AgentLanguageServer) -> None:
+    from agentls.config import load_settings
+    from agentls.logs import apply_settings
+
+    state = ls.state
+    state.loaded = load_settings(state.root, state.editor_settings)
+    for warning in state.loaded.warnings:
+        ls.warn_once(f"settings: {warning}")
+    apply_settings(state.loaded.settings)
+    if state.diagnostics is not None:
+        state.diagnostics.settings_changed()
+
+
+def register(server: AgentLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        state = server.state
+        state.root = _root(params)
+        options = params.initialization_options
+        if isinstance(options, Mapping):
+            state.inline_proposals = bool(options.get("inlineProposals", False))
+            state.editor_settings = editor_section(options.get("settings", {}))
+        log.info("initialize: root=%s inlineProposals=%s", state.root, state.inline_proposals)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(params: types.InitializedParams) -> None:
+        reload_settings(server)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        section = editor_section(params.settings)
+        if section or params.settings in (None, {}):
+            server.state.editor_settings = section
+        reload_settings(server)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(params: None) -> None:
+        if server.state.diagnostics is not None:
+            server.state.diagnostics.close()

@@ -1,0 +1,132 @@
+"""The language server object: pygls ``LanguageServer`` plus the state our handlers share.
+
+Handlers live in ``handlers/`` (one module per feature) and register themselves here. Importing
+this module must stay cheap: ``initialize`` is answered before settings (pydantic), grammars
+(tree-sitter) or the model client (anthropic) are loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from agentls import __version__
+
+if TYPE_CHECKING:
+    from agentls.config import LoadedSettings, Settings
+    from agentls.lsp.handlers.diagnostics import DiagnosticsPublisher
+    from agentls.lsp.handlers.documents import OpenDocument
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    """What the handlers share. Filled in by the lifecycle handlers."""
+
+    root: Path | None = None
+    inline_proposals: bool = False
+    editor_settings: dict[str, Any] = field(default_factory=dict)
+    loaded: LoadedSettings | None = None
+    documents: dict[str, OpenDocument] = field(default_factory=dict)
+    diagnostics: DiagnosticsPublisher | None = None
+    shown_warnings: set[str] = field(default_factory=set)
+
+    @property
+    def settings(self) -> Settings:
+        if self.loaded is None:
+            from agentls.config import load_settings
+
+            self.loaded = load_settings(self.root, self.editor_settings)
+        return self.loaded.settings
+
+
+class AgentProtocol(LanguageServerProtocol):
+    """pygls's protocol, plus the capabilities pygls does not derive from registered features."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        result: types.InitializeResult = yield from super().lsp_initialize(params)
+        commands = result.capabilities.execute_command_provider
+        if commands is not None:
+            commands.work_done_progress = True  # agentls.edit / agentls.task report $/progress
+        return result
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls drops a request whose params do not parse without answering it; answer it."""
+        try:
+            return super().structure_message(data)
+        except Exception as exc:
+            if "id" in data and "method" in data:
+                from pygls.exceptions import JsonRpcInvalidParams
+
+                detail = _describe_structure_error(exc.__cause__ or exc)
+                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {detail}")
+                self._send_response(data["id"], None, error.to_response_error())
+            raise
+
+
+def _describe_structure_error(exc: BaseException) -> str:
+    try:
+        from cattrs import transform_error
+
+        return "; ".join(transform_error(exc)[:3])
+    except Exception:
+        return str(exc) or type(exc).__name__
+
+
+class AgentLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "agentls", __version__, types.TextDocumentSyncKind.Incremental, protocol_cls=AgentProtocol
+        )
+        self.state = ServerState()
+
+    @property
+    def position_encoding(self) -> str:
+        from agentls.lsp.convert import encoding_name
+
+        return encoding_name(self.workspace.position_encoding)
+
+    def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """One clear line for the user; the details are already in the log."""
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"agentls: {message}"))
+
+    def warn_once(self, message: str) -> None:
+        """Show a warning the first time it occurs (bad settings are reported once, not per reload)."""
+        log.warning("%s", message)
+        if message not in self.state.shown_warnings:
+            self.state.shown_warnings.add(message)
+            self.notify_user(message, types.MessageType.Warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request: full detail to the log, one line to the user."""
+        from pygls.exceptions import FeatureRequestError, JsonRpcException
+
+        if source is JsonRpcException:  # a message that could not be read: the client's fault
+            log.warning("ignored a malformed message: %s", error)
+            return
+        log.error("internal error (%s)", getattr(source, "__name__", source), exc_info=error)
+        if source is FeatureRequestError:
+            return  # the JSON-RPC error response already tells the client
+        try:
+            self.notify_user(f"internal error: {error} (details in the log)")
+        except Exception:  # pragma: no cover - the connection itself is gone
+            log.debug("could not report the error to the client", exc_info=True)
+
+
+def create_server() -> AgentLanguageServer:
+    from agentls.lsp.handlers import code_actions, commands, documents, lifecycle
+
+    server = AgentLanguageServer()
+    for module in (lifecycle, documents, code_actions, commands):
+        module.register(server)
+    return server

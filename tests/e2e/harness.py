@@ -1,0 +1,177 @@
+"""A pytest-lsp client that records what the server sent, for end-to-end tests of ``agentls serve``.
+
+It records every ``publishDiagnostics`` with its version (pytest-lsp keeps only the latest list)
+and answers ``workspace/applyEdit`` by applying the edit to its own copy of each document, as an
+editor would. ``wait_until`` polls recorded state, so a notification that arrived before the
+wait began is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.plugin import ClientServerConfig
+
+CLIENTS = ["neovim", "visual_studio_code"]
+
+
+class RecordingClient(LanguageClient):
+    def __init__(self) -> None:
+        from pygls.protocol import default_converter
+
+        super().__init__(converter_factory=default_converter)
+        self.published: list[types.PublishDiagnosticsParams] = []
+
+    def latest_diagnostics(self, uri: str) -> types.PublishDiagnosticsParams | None:
+        return next((p for p in reversed(self.published) if p.uri == uri), None)
+
+    async def wait_until(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Poll ``check`` until it returns something truthy; fail with a clear message on timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {check}")
+            await asyncio.sleep(0.01)
+
+    async def diagnostics_for(
+        self, uri: str, version: int, timeout: float = 10.0
+    ) -> list[types.Diagnostic]:
+        """The diagnostics published for ``uri`` at ``version``."""
+        def published() -> types.PublishDiagnosticsParams | None:
+            return next((p for p in reversed(self.published) if p.uri == uri and p.version == version), None)
+
+        params = await self.wait_until(published, timeout)
+        return list(params.diagnostics)
+
+
+def make_client() -> RecordingClient:
+    client = RecordingClient()
+    features = dict(DEFAULT_CLIENT_FEATURES)
+
+    def publish(client: RecordingClient, params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        client.published.append(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    register_lsp_features(client, features)
+    return client
+
+
+def server_env(home: Path, **extra: str) -> dict[str, str]:
+    """The server's environment: isolated from the developer's config and any real API key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AGENTLS_"))}
+    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+               XDG_STATE_HOME=str(home / "state"), XDG_CACHE_HOME=str(home / "cache"))
+    env.update(extra)
+    return env
+
+
+async def start(
+    client_name: str,
+    workspace: Path,
+    home: Path,
+    initialization_options: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[RecordingClient, types.InitializeResult]:
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "agentls", "serve"],
+        client_factory=make_client,
+        server_env=server_env(home, **(env or {})),
+    )
+    client = await config.start()
+    assert isinstance(client, RecordingClient)
+    result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client_name),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+            initialization_options=initialization_options,
+        )
+    )
+    return client, result
+
+
+def open_document(client: LanguageClient, path: Path, language_id: str, text: str, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language_id, version, text))
+    )
+    return uri
+
+
+def change_document(client: LanguageClient, uri: str, version: int,
+                    start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(*start), types.Position(*end)), text=text)],
+        )
+    )
+
+
+class RawConnection:
+    """Bytes-level JSON-RPC to ``agentls serve``, for sending what no well-behaved client would."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def open(cls, home: Path) -> RawConnection:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "agentls", "serve",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            env=server_env(home),
+        )
+        return cls(process)
+
+    async def write_bytes(self, body: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await self.process.stdin.drain()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        import json
+
+        await self.write_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+    async def read(self, timeout: float = 10.0) -> dict[str, Any]:
+        import json
+
+        assert self.process.stdout is not None
+        length = 0
+        while True:
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+            if not line:
+                raise EOFError("the server closed its stdout")
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        body = await asyncio.wait_for(self.process.stdout.readexactly(length), timeout)
+        message: dict[str, Any] = json.loads(body)
+        return message
+
+    async def response(self, request_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """Read messages until the response to ``request_id`` (skipping notifications)."""
+        while True:
+            message = await self.read(timeout)
+            if message.get("id") == request_id and "method" not in message:
+                return message
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
