@@ -1,0 +1,69 @@
+"""A minimal synchronous JSON-RPC client over a subprocess's stdio, for benchmarks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import IO, Any
+
+
+class StdioClient:
+    def __init__(self, command: list[str], env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._in: IO[bytes] = self.process.stdin
+        self._out: IO[bytes] = self.process.stdout
+        self._next_id = 0
+
+    def notify(self, method: str, params: Any) -> None:
+        self._write({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def request(self, method: str, params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        request_id = self._next_id
+        self._write({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        while True:
+            message = self._read()
+            if message.get("id") == request_id and "method" not in message:
+                return message
+            if "method" in message and "id" in message:  # a request from the server: answer null
+                self._write({"jsonrpc": "2.0", "id": message["id"], "result": None})
+
+    def _write(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        self._in.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self._in.flush()
+
+    def _read(self) -> dict[str, Any]:
+        length = 0
+        while True:
+            line = self._out.readline()
+            if not line:
+                raise EOFError("server closed stdout")
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        result: dict[str, Any] = json.loads(self._out.read(length))
+        return result
+
+    def close(self) -> None:
+        try:
+            self.request("shutdown", None)
+            self.notify("exit", None)
+            self.process.wait(timeout=5)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+
+
+def initialize_params(root_uri: str | None = None, options: Any = None) -> dict[str, Any]:
+    return {"processId": None, "rootUri": root_uri, "capabilities": {}, "initializationOptions": options}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
