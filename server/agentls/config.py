@@ -56,9 +56,33 @@ class DiagnosticsSettings(_Section):
     languages: list[str] | None = None
 
 
+DEFAULT_DENY = (".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", ".git/", ".git/**",
+                ".netrc", ".npmrc", ".pypirc")
+
+
+class CommandSettings(_Section):
+    """``run_command``: off unless enabled; each command must match an allowed pattern."""
+
+    enabled: bool = False
+    #: fnmatch patterns over the whole command line, e.g. ``"pytest*"``, ``"npm test"``.
+    allow: list[str] = Field(default_factory=list)
+    #: Run without bubblewrap when it is not installed (otherwise such runs are refused).
+    allow_unsandboxed: bool = False
+    timeout_s: float = Field(120.0, gt=0)
+    max_output_chars: int = Field(30_000, ge=1_000)
+
+
+class ToolsSettings(_Section):
+    #: Paths never read or written (gitignore-style globs, relative to the workspace root).
+    deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY))
+    max_file_bytes: int = Field(1_000_000, ge=1_000)
+    run_command: CommandSettings = Field(default_factory=CommandSettings)
+
+
 class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_file: str | None = None

@@ -25,3 +25,23 @@ class NotAvailable(AgentlsError):
 
 class OutsideWorkspace(AgentlsError):
     """A path resolves outside the workspace root."""
+
+
+class DeniedPath(AgentlsError):
+    """A path matches the deny-list (secrets, .git/) and is never read or written."""
+
+
+class FileRefused(AgentlsError):
+    """A file cannot be loaded as text: binary, or over the size limit."""
+
+
+class ProviderError(AgentlsError):
+    """The model provider failed (after retries): rate limit, overload, network, auth, bad request."""
+
+
+class BudgetExceeded(AgentlsError):
+    """A session reached its token or dollar budget."""
+
+
+class Cancelled(AgentlsError):
+    """The user cancelled the operation."""
