@@ -32,7 +32,8 @@ def test_defaults_when_nothing_is_configured(workspace: Path, user_config: Path)
 def test_each_layer_overrides_the_one_below(workspace: Path, user_config: Path) -> None:
     user_config.write_text('review = "confirm"\n[model]\nname = "user-model"\nmax_tokens = 100\n'
                            '[diagnostics]\ndebounce_ms = 10\n')
-    (workspace / "agentls.toml").write_text('[model]\nname = "workspace-model"\n[diagnostics]\ndebounce_ms = 20\n')
+    (workspace / "agentls.toml").write_text(
+        '[model]\nname = "workspace-model"\n[diagnostics]\ndebounce_ms = 20\n')
     environ = {"AGENTLS_DIAGNOSTICS__DEBOUNCE_MS": "30", "AGENTLS_MODEL__TEMPERATURE": "0.5"}
     editor = {"diagnostics": {"debounceMs": 40}}
 
@@ -62,7 +63,7 @@ def test_env_json_values_are_parsed(workspace: Path, user_config: Path) -> None:
     assert settings.diagnostics.languages == ["python", "go"]
 
 
-def test_a_bad_value_falls_back_to_the_layer_below_with_one_warning(workspace: Path, user_config: Path) -> None:
+def test_a_bad_value_falls_back_to_the_layer_below(workspace: Path, user_config: Path) -> None:
     (workspace / "agentls.toml").write_text("[diagnostics]\ndebounce_ms = 20\n")
     editor = {"diagnostics": {"debounceMs": "soon", "enabled": False}, "review": "sometimes"}
     loaded = load_settings(workspace, editor, {}, user_config)
