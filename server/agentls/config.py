@@ -38,6 +38,17 @@ class _Section(BaseModel):
     )
 
 
+class RetrySettings(_Section):
+    """Retries of a failed model turn (429, 529, 5xx, dropped connections) and the circuit breaker."""
+
+    max_attempts: int = Field(4, ge=1, le=20)
+    base_delay_s: float = Field(1.0, ge=0)
+    max_delay_s: float = Field(30.0, ge=0)
+    #: After this many consecutive failed turns, fail fast for ``breaker_reset_s``.
+    breaker_threshold: int = Field(5, ge=1)
+    breaker_reset_s: float = Field(30.0, ge=0)
+
+
 class ModelSettings(_Section):
     provider: Literal["anthropic"] = "anthropic"
     name: str = Field(DEFAULT_MODEL, min_length=1)
@@ -46,6 +57,34 @@ class ModelSettings(_Section):
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(600.0, gt=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+class Price(_Section):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float = Field(ge=0)
+    cache_read: float = Field(ge=0)
+
+
+#: Keyed by fnmatch pattern over the model name; the first match wins (most specific first).
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-opus-4-1*": {"input": 15.0, "output": 75.0, "cache_write": 18.75, "cache_read": 1.5},
+    "claude-opus-4-0*": {"input": 15.0, "output": 75.0, "cache_write": 18.75, "cache_read": 1.5},
+    "claude-opus*": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.5},
+    "claude-sonnet*": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
+    "claude-haiku*": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.1},
+    "*": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
+}
+
+
+class BudgetSettings(_Section):
+    """Per-session limits; the loop stops with a clear message when one is reached."""
+
+    max_tokens: int | None = Field(None, ge=1)
+    max_usd: float | None = Field(None, gt=0)
 
 
 class DiagnosticsSettings(_Section):
@@ -79,8 +118,16 @@ class ToolsSettings(_Section):
     run_command: CommandSettings = Field(default_factory=CommandSettings)
 
 
+class AgentSettings(_Section):
+    max_turns: int = Field(40, ge=1, le=500)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+
+
 class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    prices: dict[str, Price] = Field(
+        default_factory=lambda: {k: Price.model_validate(v) for k, v in DEFAULT_PRICES.items()})
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     review: Literal["inline", "confirm"] = "inline"
