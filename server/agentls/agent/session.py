@@ -1,0 +1,160 @@
+"""One agent session: the loop of model turns and tool calls until the model ends its turn.
+
+The loop knows nothing about editors or terminals: it streams events to a callback, keeps edits in
+the overlay the caller gave it (the caller decides whether they reach the disk or become
+proposals), records usage, and stops on end_turn, the turn limit, the budget or cancellation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agentls.agent.cost import cost_usd, price_for
+from agentls.agent.events import AgentEvent, ToolCalled, ToolFinished, TurnStarted, UsageUpdated, describe_call
+from agentls.agent.tools.base import ToolContext
+from agentls.agent.tools.registry import ToolRegistry
+from agentls.config import Settings
+from agentls.errors import AgentlsError, BudgetExceeded
+from agentls.providers.base import (
+    Message,
+    Provider,
+    TextBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    TurnRequest,
+    TurnResult,
+    Usage,
+)
+from agentls.store.db import Store
+
+log = logging.getLogger(__name__)
+
+Status = Literal["completed", "failed", "cancelled", "budget", "max_turns"]
+CONTINUE = "Your previous reply was cut off by the output token limit. Continue where you stopped."
+TRUNCATED_CALL = ("This tool call was cut off by the output token limit and was not run. "
+                  "Send it again, splitting large edits into several smaller calls.")
+
+
+@dataclass
+class SessionResult:
+    status: Status
+    summary: str
+    turns: int
+    usage: Usage
+    cost_usd: float
+    error: str = ""
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+
+class AgentSession:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        provider: Provider,
+        tools: ToolRegistry,
+        context: ToolContext,
+        settings: Settings,
+        system: str,
+        store: Store | None = None,
+        on_event: Callable[[AgentEvent], None] | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.provider = provider
+        self.tools = tools
+        self.context = context
+        self.settings = settings
+        self.system = system
+        self.store = store
+        self._emit = on_event or (lambda event: None)
+        self._price = price_for(settings.model.name, settings.prices)
+        self.usage = Usage()
+        self.cost = 0.0
+
+    def _request(self, messages: list[Message]) -> TurnRequest:
+        model = self.settings.model
+        return TurnRequest(model=model.name, system=self.system, messages=list(messages),
+                           tools=self.tools.definitions(), max_tokens=model.max_tokens,
+                           temperature=model.temperature)
+
+    def _account(self, turn: int, result: TurnResult) -> None:
+        used = result.usage
+        cost = cost_usd(self._price, used.input_tokens, used.output_tokens,
+                        used.cache_creation_input_tokens, used.cache_read_input_tokens)
+        self.usage = self.usage + used
+        self.cost += cost
+        if self.store is not None:
+            self.store.record_usage(self.session_id, turn, result.model, used.input_tokens, used.output_tokens,
+                                    used.cache_creation_input_tokens, used.cache_read_input_tokens, cost)
+        self._emit(UsageUpdated(used, self.usage, self.cost))
+
+    def _check_budget(self) -> None:
+        budget = self.settings.agent.budget
+        tokens = self.usage.input_tokens + self.usage.output_tokens + \
+            self.usage.cache_creation_input_tokens + self.usage.cache_read_input_tokens
+        if budget.max_tokens is not None and tokens >= budget.max_tokens:
+            raise BudgetExceeded(f"stopped: the session used {tokens:,} tokens, its budget is "
+                                 f"{budget.max_tokens:,} (agent.budget.max_tokens)")
+        if budget.max_usd is not None and self.cost >= budget.max_usd:
+            raise BudgetExceeded(f"stopped: the session cost ${self.cost:.4f}, its budget is "
+                                 f"${budget.max_usd:.2f} (agent.budget.max_usd)")
+
+    async def _run_tools(self, calls: list[ToolUseBlock], truncated: bool) -> list[ToolResultBlock]:
+        if truncated:
+            return [ToolResultBlock(call.id, TRUNCATED_CALL, is_error=True) for call in calls]
+        for call in calls:
+            self._emit(ToolCalled(call.id, call.name, describe_call(call.name, call.input)))
+        results = await self.tools.run_calls(calls, self.context)
+        blocks = []
+        for call, result in zip(calls, results, strict=True):
+            self._emit(ToolFinished(call.id, call.name, describe_call(call.name, call.input), result.is_error))
+            blocks.append(ToolResultBlock(call.id, result.content, is_error=result.is_error))
+        return blocks
+
+    async def run(self, first_message: str) -> SessionResult:
+        """Run to completion. ``asyncio.CancelledError`` propagates (the caller owns the task)."""
+        messages: list[Message] = [Message("user", [TextBlock(first_message)])]
+        turn = 0
+        try:
+            while turn < self.settings.agent.max_turns:
+                self._check_budget()
+                turn += 1
+                self._emit(TurnStarted(turn))
+                result = await self.provider.stream_turn(self._request(messages), self._emit)
+                self._account(turn, result)
+                messages.append(Message("assistant", list(result.content)))
+                calls = result.tool_calls
+                if result.stop_reason == "refusal":
+                    return self._finish("failed", messages, turn, error="the model declined this request")
+                if calls:
+                    truncated = result.stop_reason == "max_tokens"
+                    messages.append(Message("user", list(await self._run_tools(calls, truncated))))
+                elif result.stop_reason == "max_tokens":
+                    messages.append(Message("user", [TextBlock(CONTINUE)]))
+                elif result.stop_reason == "pause_turn":
+                    continue
+                else:
+                    return self._finish("completed", messages, turn)
+            return self._finish("max_turns", messages, turn,
+                                error=f"stopped after {turn} turns (agent.max_turns) before the model finished")
+        except BudgetExceeded as exc:
+            return self._finish("budget", messages, turn, error=str(exc))
+        except AgentlsError as exc:
+            log.info("session %s failed: %s", self.session_id, exc)
+            return self._finish("failed", messages, turn, error=str(exc))
+
+    def _finish(self, status: Status, messages: list[Message], turns: int, error: str = "") -> SessionResult:
+        summary = ""
+        for message in reversed(messages):
+            if message.role == "assistant":
+                summary = "".join(b.text for b in message.content if isinstance(b, TextBlock)).strip()
+                if summary:
+                    break
+        return SessionResult(status, summary, turns, self.usage, self.cost, error, messages)

@@ -1,0 +1,132 @@
+"""The store: one SQLite database per user, shared by every agentls process (WAL, busy timeout).
+
+A leaf layer: plain values in, plain dataclasses out. The schema is versioned with
+``PRAGMA user_version``; each migration is a list of statements applied in one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            workspace TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            instruction TEXT NOT NULL,
+            model TEXT NOT NULL,
+            started REAL NOT NULL,
+            ended REAL,
+            status TEXT NOT NULL DEFAULT 'running',
+            summary TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX sessions_workspace ON sessions(workspace, started)",
+        """CREATE TABLE usage (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            turn INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            time REAL NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL
+        )""",
+        "CREATE INDEX usage_session ON usage(session_id)",
+    ],
+]
+
+
+@dataclass(frozen=True)
+class SessionUsage:
+    session_id: str
+    workspace: str
+    kind: str
+    instruction: str
+    model: str
+    started: float
+    ended: float | None
+    status: str
+    turns: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost_usd: float
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    def start_session(self, session_id: str, workspace: str, kind: str, instruction: str, model: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO sessions (id, workspace, kind, instruction, model, started) VALUES (?,?,?,?,?,?)",
+                (session_id, workspace, kind, instruction, model, time.time()),
+            )
+
+    def end_session(self, session_id: str, status: str, summary: str = "") -> None:
+        with self._tx() as db:
+            db.execute("UPDATE sessions SET ended = ?, status = ?, summary = ? WHERE id = ?",
+                       (time.time(), status, summary, session_id))
+
+    def record_usage(self, session_id: str, turn: int, model: str, input_tokens: int, output_tokens: int,
+                     cache_write_tokens: int, cache_read_tokens: int, cost_usd: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?)",
+                (session_id, turn, model, time.time(), input_tokens, output_tokens,
+                 cache_write_tokens, cache_read_tokens, cost_usd),
+            )
+
+    def sessions(self, workspace: str | None = None, since: float | None = None,
+                 limit: int = 50) -> list[SessionUsage]:
+        """Sessions with their summed usage, newest first."""
+        query = """
+            SELECT s.id, s.workspace, s.kind, s.instruction, s.model, s.started, s.ended, s.status,
+                   COUNT(u.turn), COALESCE(SUM(u.input_tokens), 0), COALESCE(SUM(u.output_tokens), 0),
+                   COALESCE(SUM(u.cache_write_tokens), 0), COALESCE(SUM(u.cache_read_tokens), 0),
+                   COALESCE(SUM(u.cost_usd), 0.0)
+            FROM sessions s LEFT JOIN usage u ON u.session_id = s.id
+            WHERE (? IS NULL OR s.workspace = ?) AND (? IS NULL OR s.started >= ?)
+            GROUP BY s.id ORDER BY s.started DESC LIMIT ?"""
+        with self._lock:
+            rows = self._db.execute(query, (workspace, workspace, since, since, limit)).fetchall()
+        return [SessionUsage(*row) for row in rows]
