@@ -1,4 +1,4 @@
-"""The ``agentls`` command: ``serve`` (the language server) and ``doctor`` (what is set up).
+"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``usage`` and ``doctor``.
 
 Heavy modules are imported inside each subcommand so ``agentls serve`` starts fast.
 """
@@ -30,6 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     transport.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP port")
     serve.add_argument("--log-file", help="also write the log to this file")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    run = sub.add_parser("run", help="run the agent on a task without an editor")
+    run.add_argument("task", help="what the agent should do")
+    run.add_argument("--workspace", default=".", help="workspace directory (default: current)")
+    run.add_argument("--yes", "-y", action="store_true", help="apply the changes without asking")
+    run.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    run.add_argument("--model", help="model to use (overrides model.name)")
+
+    usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
+    usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
+    usage.add_argument("--all", action="store_true", help="sessions of every workspace")
+    usage.add_argument("--limit", type=int, default=20, help="how many sessions (default 20)")
+    usage.add_argument("--json", action="store_true", help="machine-readable output")
 
     doctor = sub.add_parser("doctor", help="show what is configured and what is missing")
     doctor.add_argument("--workspace", default=".", help="workspace directory (default: current)")
@@ -72,6 +85,51 @@ def doctor(args: argparse.Namespace) -> int:
     return 1 if any(c.status == "missing" for c in checks) else 0
 
 
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agentls.headless import RunOptions
+    from agentls.headless import run as run_headless
+
+    workspace = Path(args.workspace).resolve()
+    if not workspace.is_dir():
+        print(f"agentls: workspace {workspace} is not a directory", file=sys.stderr)
+        return 2
+    return run_headless(RunOptions(workspace, args.task, args.yes, args.json, args.model))
+
+
+def usage(args: argparse.Namespace) -> int:
+    import json
+    import time
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from agentls.paths import store_path
+    from agentls.store.db import Store
+
+    store = Store(store_path())
+    workspace = None if args.all else str(Path(args.workspace).resolve())
+    sessions = store.sessions(workspace, limit=args.limit)
+    store.close()
+    if args.json:
+        print(json.dumps([asdict(s) for s in sessions], indent=2))
+        return 0
+    if not sessions:
+        print("no agent sessions recorded" + ("" if args.all else f" for {workspace}"))
+        return 0
+    print(f"{'session':12}  {'started':16}  {'status':9}  {'turns':>5}  {'input':>9}  {'output':>8}  "
+          f"{'cache w':>8}  {'cache r':>9}  {'cost':>8}  task")
+    for s in sessions:
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started))
+        task = s.instruction if len(s.instruction) <= 40 else s.instruction[:39] + "…"
+        print(f"{s.session_id:12}  {started:16}  {s.status:9}  {s.turns:>5}  {s.input_tokens:>9,}  "
+              f"{s.output_tokens:>8,}  {s.cache_write_tokens:>8,}  {s.cache_read_tokens:>9,}  "
+              f"${s.cost_usd:>7.4f}  {task}")
+    total = sum(s.cost_usd for s in sessions)
+    print(f"{len(sessions)} session(s), ${total:.4f} in total")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -79,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "doctor":
         return doctor(args)
+    if args.command == "run":
+        return run(args)
+    if args.command == "usage":
+        return usage(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -1,0 +1,187 @@
+"""``agentls run``: the agent without an editor. Progress to stderr, the result to stdout.
+
+On a terminal the progress is a live ``rich`` display; otherwise plain lines. The session's edits
+reach the disk only after the model ends its turn, and only with ``--yes`` or the user's "y".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from agentls.agent.events import AgentEvent, ToolCalled, ToolFinished, TurnStarted, UsageUpdated
+from agentls.agent.overlay import FileChange
+from agentls.config import Settings, load_settings
+from agentls.errors import AgentlsError
+from agentls.providers.base import Retrying, TextDelta
+
+EXIT_OK, EXIT_FAILED, EXIT_NOT_APPLIED, EXIT_CANCELLED = 0, 1, 3, 130
+
+
+class PlainProgress:
+    """One line per event, for logs and pipes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._text_open = False
+
+    def __call__(self, event: AgentEvent) -> None:
+        if isinstance(event, TextDelta):
+            return  # the final summary is printed once, at the end
+        if isinstance(event, TurnStarted):
+            line = f"turn {event.turn}"
+        elif isinstance(event, ToolCalled):
+            line = f"  -> {event.summary}"
+        elif isinstance(event, ToolFinished):
+            line = f"  {'x' if event.is_error else 'ok'} {event.summary}"
+        elif isinstance(event, Retrying):
+            line = f"  retrying in {event.delay_s:.1f}s (attempt {event.attempt}): {event.reason}"
+        elif isinstance(event, UsageUpdated):
+            line = f"  tokens so far: {_tokens(event.total)} (${event.cost_usd:.4f})"
+        else:
+            return
+        print(line, file=self.out, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live status line on a terminal (rich), with tool calls scrolling above it."""
+
+    def __init__(self, out: TextIO) -> None:
+        from rich.console import Console
+        from rich.status import Status
+
+        self.console = Console(file=out, highlight=False)
+        self.status: Status = self.console.status("starting…")
+        self.status.start()
+        self.cost = 0.0
+        self.tokens = "0"
+
+    def __call__(self, event: AgentEvent) -> None:
+        if isinstance(event, TurnStarted):
+            self.status.update(f"turn {event.turn} · thinking… · {self.tokens} tokens · ${self.cost:.4f}")
+        elif isinstance(event, ToolCalled):
+            self.status.update(f"{event.summary}…")
+        elif isinstance(event, ToolFinished):
+            mark = "[red]✗[/red]" if event.is_error else "[green]✓[/green]"
+            self.console.print(f"{mark} {event.summary}")
+        elif isinstance(event, Retrying):
+            self.console.print(f"[yellow]retrying in {event.delay_s:.1f}s:[/yellow] {event.reason}")
+        elif isinstance(event, UsageUpdated):
+            self.cost, self.tokens = event.cost_usd, _tokens(event.total)
+
+    def close(self) -> None:
+        self.status.stop()
+
+
+def _tokens(usage: Any) -> str:
+    total = (usage.input_tokens + usage.output_tokens + usage.cache_creation_input_tokens
+             + usage.cache_read_input_tokens)
+    return f"{total:,}"
+
+
+def unified_diff(change: FileChange) -> str:
+    before = (change.before or "").splitlines(keepends=True)
+    after = (change.after or "").splitlines(keepends=True)
+    old = f"a/{change.path}" if change.before is not None else "/dev/null"
+    new = f"b/{change.path}" if change.after is not None else "/dev/null"
+    return "".join(difflib.unified_diff(before, after, old, new))
+
+
+@dataclass
+class RunOptions:
+    workspace: Path
+    task: str
+    yes: bool = False
+    json: bool = False
+    model: str | None = None
+
+
+def _confirm(prompt: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(prompt).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+async def _run(options: RunOptions, settings: Settings, on_event: Any) -> Any:
+    from agentls.paths import audit_path, store_path
+    from agentls.store.audit import AuditLog
+    from agentls.store.db import Store
+    from agentls.workflows.task import make_provider, run_task
+
+    provider = make_provider(settings.model)
+    store = Store(store_path())
+    try:
+        return await run_task(root=options.workspace, instruction=options.task, settings=settings,
+                              provider=provider, store=store, audit=AuditLog(audit_path()),
+                              on_event=on_event, kind="run")
+    finally:
+        await provider.aclose()
+        store.close()
+
+
+def run(options: RunOptions) -> int:
+    err = sys.stderr
+    editor = {"model": {"name": options.model}} if options.model else None
+    loaded = load_settings(options.workspace, editor)
+    for warning in loaded.warnings:
+        print(f"agentls: warning: {warning}", file=err)
+    progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)
+    try:
+        outcome = asyncio.run(_run(options, loaded.settings, progress))
+    except KeyboardInterrupt:
+        progress.close()
+        print("agentls: cancelled; no files were changed", file=err)
+        return EXIT_CANCELLED
+    except AgentlsError as exc:
+        progress.close()
+        print(f"agentls: {exc}", file=err)
+        return EXIT_FAILED
+    progress.close()
+
+    result = outcome.result
+    changes = outcome.overlay.changes()
+    applied: list[str] = []
+    error = result.error
+    if result.ok and changes:
+        for change in changes:
+            print(unified_diff(change), file=err, end="")
+        if options.yes or _confirm(f"Apply changes to {len(changes)} file(s)? [y/N] "):
+            try:
+                applied = outcome.overlay.commit()
+            except AgentlsError as exc:
+                error = str(exc)
+    usage = result.usage
+    if options.json:
+        print(json.dumps({
+            "session": outcome.session_id, "status": result.status, "summary": result.summary,
+            "error": error, "turns": result.turns, "changed": [c.path for c in changes], "applied": applied,
+            "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                      "cache_write_tokens": usage.cache_creation_input_tokens,
+                      "cache_read_tokens": usage.cache_read_input_tokens},
+            "cost_usd": round(result.cost_usd, 6),
+        }, indent=2))
+    elif result.summary:
+        print(result.summary)
+    cost = f"{_tokens(usage)} tokens, ${result.cost_usd:.4f}"
+    if not result.ok:
+        print(f"agentls: {error or result.status} ({cost}); no files were changed", file=err)
+        return EXIT_FAILED
+    if error:
+        print(f"agentls: {error}; no files were changed ({cost})", file=err)
+        return EXIT_FAILED
+    if changes and not applied:
+        print(f"agentls: {len(changes)} file(s) changed but not applied (pass --yes to apply) ({cost})", file=err)
+        return EXIT_NOT_APPLIED
+    print(f"agentls: done in {result.turns} turn(s): {len(applied)} file(s) changed; {cost}", file=err)
+    return EXIT_OK
