@@ -1,0 +1,157 @@
+"""SyntaxDocument: incremental edits must leave the same text, tree and errors as a fresh parse."""
+
+from __future__ import annotations
+
+import pytest
+import tree_sitter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentls.syntax.document import SyntaxDocument
+from agentls.syntax.parser import parse
+from agentls.syntax.validate import SyntaxIssue, errors
+
+SOURCE = '''"""Prices, in € and ¥."""
+
+import math
+
+
+class Cart:
+    """A cart: 🛒 with items."""
+
+    def __init__(self, owner: str = "José") -> None:
+        self.owner = owner
+        self.items: dict[str, float] = {}
+
+    def add(self, name: str, price: float) -> None:
+        self.items[name] = self.items.get(name, 0.0) + price
+
+    def total(self) -> float:
+        return math.fsum(self.items.values())
+
+
+def greet(name):
+    return f"こんにちは, {name}!"
+'''
+
+# Pieces of text an edit inserts: code, brackets, blanks and newlines, and non-ASCII characters.
+PIECES = [
+    "(",
+    ")",
+    "[",
+    "]",
+    ":",
+    "def ",
+    "x = 1",
+    "\n",
+    "    ",
+    " ",
+    "é",
+    "日本",
+    "🎉",
+    "\r\n",
+    "'",
+    '"',
+    "#",
+    "pass\n",
+]
+
+
+def _nodes(tree: tree_sitter.Tree) -> list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]:
+    """Every node with its byte range and row/column points, in document order."""
+    found = []
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        assert node is not None
+        found.append(
+            (node.type, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point))
+        )
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return found  # type: ignore[return-value]
+
+
+def _assert_matches_fresh_parse(doc: SyntaxDocument, text: str) -> None:
+    assert doc.text == text
+    fresh = parse(text, doc.language)
+    assert fresh is not None
+    assert str(doc.tree.root_node) == str(fresh.root_node)
+    assert _nodes(doc.tree) == _nodes(fresh)
+    assert doc.errors() == errors(text, doc.language)
+
+
+@st.composite
+def edits(draw: st.DrawFn, length: int) -> tuple[float, float, str]:
+    start = draw(st.floats(0, 1))
+    size = draw(st.sampled_from([0.0, 0.0, 0.01, 0.05, 0.2]))
+    new_text = "".join(draw(st.lists(st.sampled_from(PIECES), max_size=4)))
+    return start, size, new_text
+
+
+@settings(max_examples=150)
+@given(st.lists(edits(len(SOURCE)), min_size=1, max_size=8))
+def test_random_edits_match_a_fresh_parse(steps: list[tuple[float, float, str]]) -> None:
+    doc = SyntaxDocument(SOURCE, "python")
+    text = SOURCE
+    for start_fraction, size_fraction, new_text in steps:
+        start = int(start_fraction * len(text))
+        end = min(len(text), start + int(size_fraction * len(text)))
+        doc.edit(start, end, new_text)
+        text = text[:start] + new_text + text[end:]
+        _assert_matches_fresh_parse(doc, text)
+
+
+def test_an_edit_that_breaks_then_fixes_the_file() -> None:
+    doc = SyntaxDocument(SOURCE, "python")
+    assert doc.errors() == []
+    at = SOURCE.index("self.items.values())") + len("self.items.values(")
+    doc.edit(at, at + 1, "")  # drop a ')'
+    text = SOURCE[:at] + SOURCE[at + 1 :]
+    line = text.index("return math.fsum")
+    assert doc.errors() == [SyntaxIssue(line, text.index("\n", line), "unexpected 'return'")]
+    _assert_matches_fresh_parse(doc, text)
+    doc.edit(at, at, ")")
+    assert doc.errors() == []
+    _assert_matches_fresh_parse(doc, SOURCE)
+
+
+def test_edits_in_non_ascii_text_use_code_point_offsets() -> None:
+    doc = SyntaxDocument(SOURCE, "python")
+    at = SOURCE.index("こんにちは")
+    doc.edit(at, at + len("こんにちは"), "👋")
+    expected = SOURCE.replace("こんにちは", "👋")
+    _assert_matches_fresh_parse(doc, expected)
+    # Deleting the document's every non-ASCII character brings it back to the ASCII fast path.
+    for char in sorted({c for c in expected if not c.isascii()}):
+        while char in doc.text:
+            at = doc.text.index(char)
+            doc.edit(at, at + 1, "")
+    assert doc.text.isascii()
+    doc.edit(0, 0, "# top\n")
+    _assert_matches_fresh_parse(doc, doc.text)
+
+
+def test_edits_at_the_ends_of_the_document() -> None:
+    doc = SyntaxDocument("x = 1\n", "python")
+    doc.edit(len(doc.text), len(doc.text), "y = (\n")
+    _assert_matches_fresh_parse(doc, "x = 1\ny = (\n")
+    doc.edit(0, 0, "\n\n")
+    _assert_matches_fresh_parse(doc, "\n\nx = 1\ny = (\n")
+    doc.edit(0, len(doc.text), "")
+    _assert_matches_fresh_parse(doc, "")
+
+
+def test_edit_outside_the_document_is_refused() -> None:
+    doc = SyntaxDocument("x = 1\n", "python")
+    with pytest.raises(IndexError):
+        doc.edit(3, 100, "")
+    with pytest.raises(IndexError):
+        doc.edit(4, 3, "")
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="cobol"):
+        SyntaxDocument("IDENTIFICATION DIVISION.", "cobol")
