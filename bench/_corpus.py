@@ -49,12 +49,18 @@ SOURCES: tuple[Source, ...] = (
     # (its .js templates are Django template syntax, not JavaScript)
     Source("pypi", "django==5.2.19", exclude=("*/tests/*", "*/templates/*.js")),
     # Rust
-    Source("pypi", "orjson==3.10.18", (("*.rs", "rust"), ("*.toml", None), ("*.c", None), ("*.h", None))),
+    # (tests/ui/ holds trybuild's compile-fail cases: invalid on purpose)
+    Source(
+        "pypi",
+        "orjson==3.10.18",
+        (("*.rs", "rust"), ("*.toml", None), ("*.c", None), ("*.h", None)),
+        ("*/tests/ui/*",),
+    ),
     Source("deb", "librust-serde-dev"),
     Source("deb", "librust-regex-dev"),
     Source("deb", "librust-syn-dev"),
     Source("deb", "librust-tokio-dev"),
-    Source("deb", "librust-serde-json-dev"),
+    Source("deb", "librust-serde-json-dev", exclude=("*/tests/ui/*",)),
     Source("deb", "librust-anyhow-dev"),
     Source("deb", "librust-rand-dev"),
     Source("deb", "librust-proc-macro2-dev"),

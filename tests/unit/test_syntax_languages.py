@@ -9,7 +9,7 @@ from agentls.syntax.parser import get_language, parse
 
 IDS = {
     "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
-    "ruby", "php", "bash", "json", "yaml", "toml", "html", "css", "lua", "markdown",
+    "ruby", "php", "bash", "json", "jsonc", "yaml", "toml", "html", "css", "lua", "markdown",
 }  # fmt: skip
 
 
@@ -37,7 +37,7 @@ def test_every_grammar_loads_and_parses(language: str) -> None:
         ("sh", "bash"),
         ("csharp", "csharp"),
         ("cs", "csharp"),
-        ("jsonc", "json"),
+        ("jsonc", "jsonc"),
         ("CPP", "cpp"),
         ("tsx", "tsx"),  # an id is always accepted as a languageId
     ],
@@ -63,6 +63,8 @@ def test_detects_by_language_id(language_id: str, expected: str) -> None:
         ("index.php", "php"),
         ("scripts/build.sh", "bash"),
         ("package.json", "json"),
+        ("/repo/tsconfig.json", "jsonc"),
+        (".vscode/settings.json", "jsonc"),
         (".github/workflows/ci.yml", "yaml"),
         ("pyproject.toml", "toml"),
         ("docs/index.html", "html"),

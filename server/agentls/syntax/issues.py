@@ -31,12 +31,13 @@ from agentls.syntax.offsets import bytes_to_chars, utf8_char_length
 
 MAX_ISSUES = 100
 _MAX_TOKEN = 24  # longer first tokens make a worse message than "syntax error"
-_MAX_LEAVES = 20_000  # bound on the bracket count inside one ERROR node (an unclosed one can span the file)
+_MAX_TOKENS = 20_000  # bound on the bracket count inside one ERROR node (an unclosed one can span the file)
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
 _BLANK = frozenset(b" \t\r\n\f\v")
 _EOF_WINDOW = 4096
 _EOF_MIN_LINES = 2  # an ERROR reaching the end of the file across more lines reads as "cut off"
+_LARGE_ERROR_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,15 @@ def scan(
     root = tree.root_node
     if not root.has_error:
         return []
+    merged = _merge(_collect(root, data, limit))
+    chars = bytes_to_chars(data, [offset for start, end, _ in merged for offset in (start, end)], ascii=ascii)
+    return [SyntaxIssue(chars[start], chars[end], message) for start, end, message in merged]
+
+
+def _collect(top: tree_sitter.Node, data: bytes | bytearray, limit: int) -> list[tuple[int, int, str]]:
+    """Byte-range issues under ``top`` in document order, descending only where ``has_error`` is set."""
     found: list[tuple[int, int, str]] = []
-    stack = [root]
+    stack = [top]
     while stack and len(found) < limit:
         node = stack.pop()
         if node.is_missing:
@@ -65,9 +73,7 @@ def scan(
             found.append(_error(node, data))
         else:
             stack.extend(child for child in reversed(node.children) if child.has_error)
-    merged = _merge(found)
-    chars = bytes_to_chars(data, [offset for start, end, _ in merged for offset in (start, end)], ascii=ascii)
-    return [SyntaxIssue(chars[start], chars[end], message) for start, end, message in merged]
+    return found
 
 
 def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -105,6 +111,14 @@ def _error(node: tree_sitter.Node, data: bytes | bytearray) -> tuple[int, int, s
     start, end = node.start_byte, node.end_byte
     if end <= start:
         return (*_one_char(start, data), "syntax error")
+    if _lines(node) > _LARGE_ERROR_LINES:
+        # A large ERROR (up to the whole file, when the root itself is one) holds the statements tree-sitter
+        # could not fit around the trouble, intact: the trouble is where its first broken child is.
+        inner = next((child for child in node.children if child.has_error), None)
+        if inner is not None and inner.start_point[0] > node.start_point[0]:
+            found = _collect(inner, data, 1)
+            if found:
+                return found[0]
     first = _first_token(node)
     cut_off = (
         first is not None
@@ -169,16 +183,27 @@ def _at_eof(end: int, data: bytes | bytearray) -> bool:
 
 
 def _unclosed_bracket(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The innermost bracket token under ``node`` that nothing closes (a MISSING closer closes nothing)."""
+    """The innermost bracket token under ``node`` that nothing closes (a MISSING closer closes nothing).
+
+    Subtrees without errors are skipped: a complete construct closes the brackets it opens.
+    """
     open_brackets: list[tree_sitter.Node] = []
-    for seen, leaf in enumerate(_leaves(node)):
-        if seen >= _MAX_LEAVES:
-            return None
-        if leaf.is_missing:
+    stack = list(reversed(node.children)) or [node]
+    seen = 0
+    while stack:
+        current = stack.pop()
+        if current.child_count:
+            if current.has_error:
+                stack.extend(reversed(current.children))
             continue
-        kind = leaf.type
+        seen += 1
+        if seen > _MAX_TOKENS:
+            return None
+        kind = current.type
+        if current.is_missing:
+            continue
         if kind in _OPENERS:
-            open_brackets.append(leaf)
+            open_brackets.append(current)
         elif kind in _CLOSERS and open_brackets and _OPENERS[open_brackets[-1].type] == kind:
             open_brackets.pop()
     return open_brackets[-1] if open_brackets else None
