@@ -36,6 +36,7 @@ class SyntaxDocument:
         self._text: str | None = text
         self._ascii = text.isascii()
         self._tree = self._parser.parse(self._data)
+        self._stale = False  # edited since the last parse: the tree is edited but not reparsed
         self._errors: list[SyntaxIssue] | None = None
 
     @property
@@ -47,10 +48,18 @@ class SyntaxDocument:
 
     @property
     def tree(self) -> tree_sitter.Tree:
+        """The current tree: reparsed incrementally, once, after any number of edits."""
+        if self._stale:
+            self._tree = self._parser.parse(self._data, self._tree)
+            self._stale = False
         return self._tree
 
     def edit(self, start: int, end: int, new_text: str) -> None:
-        """Replace ``text[start:end]`` (code point offsets) with ``new_text`` and reparse incrementally."""
+        """Replace ``text[start:end]`` (code point offsets) with ``new_text``.
+
+        The tree is edited at once (cheap) and reparsed when next needed, so a burst of keystrokes
+        between two diagnostics runs costs one incremental reparse, not one per keystroke.
+        """
         ascii = self._ascii or self.text.isascii()  # (text decodes once: deletions can make it ASCII again)
         length = len(self._data) if ascii else len(self.text)
         if not 0 <= start <= end <= length:
@@ -73,13 +82,13 @@ class SyntaxDocument:
         self._text = None  # decoded again on demand: cheaper than keeping a str in step on every edit
         self._ascii = ascii and new_text.isascii()
         self._tree.edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point)
-        self._tree = self._parser.parse(data, self._tree)
+        self._stale = True
         self._errors = None
 
     def errors(self) -> list[SyntaxIssue]:
         """The syntax errors of the current text, as ``validate.errors`` reports them (once per edit)."""
         if self._errors is None:
-            self._errors = scan(self._tree, self._data, ascii=self._ascii, limit=MAX_ISSUES)
+            self._errors = scan(self.tree, self._data, ascii=self._ascii, limit=MAX_ISSUES)
         return list(self._errors)
 
     def _point_at(self, offset: int) -> tuple[int, int]:
