@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stdio import StdioClient, initialize_params, percentile  # noqa: E402
+from _stdio import StdioClient, initialize_params, percentile
 
 AGENTLS = [sys.executable, "-m", "agentls", "serve"]
 BARE = [sys.executable, str(Path(__file__).parent / "bare_server.py")]
