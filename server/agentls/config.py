@@ -27,6 +27,8 @@ from pydantic.alias_generators import to_camel
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 ENV_PREFIX = "AGENTLS_"
+#: ``AGENTLS_*`` variables that are not settings.
+ENV_RESERVED = frozenset({"AGENTLS_CONFIG", "AGENTLS_DATA_DIR"})
 WORKSPACE_CONFIG = "agentls.toml"
 
 
@@ -174,7 +176,7 @@ def env_layer(environ: Mapping[str, str]) -> Layer | None:
         if environ.get(standard):
             values.setdefault("model", {})[key] = environ[standard]
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "AGENTLS_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in ENV_RESERVED:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
         if not path:

@@ -131,9 +131,13 @@ async def _run(options: RunOptions, settings: Settings, on_event: Any) -> Any:
 
 
 def run(options: RunOptions) -> int:
+    from agentls import logs
+
     err = sys.stderr
     editor = {"model": {"name": options.model}} if options.model else None
     loaded = load_settings(options.workspace, editor)
+    # Progress lines tell the user what happens: stderr shows only errors; log_file gets the rest.
+    logs.setup(loaded.settings.log_level, loaded.settings.log_file, stderr_level="error")
     for warning in loaded.warnings:
         print(f"agentls: warning: {warning}", file=err)
     progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)

@@ -28,16 +28,18 @@ class _MaskSecrets(logging.Filter):
         return True
 
 
-def setup(level: str = "info", log_file: str | None = None) -> None:
-    """Configure the ``agentls`` logger (idempotent)."""
+def setup(level: str = "info", log_file: str | None = None, stderr_level: str | None = None) -> None:
+    """Configure the ``agentls`` logger (idempotent); ``stderr_level`` can be quieter than the file."""
     logger = logging.getLogger(ROOT)
-    if not any(getattr(h, "_agentls", False) for h in logger.handlers):
+    handler = next((h for h in logger.handlers if getattr(h, "_agentls", False)), None)
+    if handler is None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))
         handler._agentls = True  # type: ignore[attr-defined]
         handler.addFilter(_MaskSecrets())
         logger.addHandler(handler)
         logger.propagate = False
+    handler.setLevel((stderr_level or level).upper())
     logger.setLevel(level.upper())
     set_log_file(log_file)
 
