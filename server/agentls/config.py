@@ -122,6 +122,8 @@ class ToolsSettings(_Section):
 
 class AgentSettings(_Section):
     max_turns: int = Field(40, ge=1, le=500)
+    #: Rounds of "your change introduced these syntax errors" feedback before offering it anyway.
+    repair_rounds: int = Field(2, ge=0, le=10)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
 

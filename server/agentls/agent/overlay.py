@@ -101,6 +101,17 @@ class Overlay:
             state = self._states[rel] = _State(before, before)
         return state
 
+    def seed(self, path: str | Path, text: str) -> str:
+        """Start the file from ``text`` instead of the disk (an editor's unsaved buffer).
+
+        ``text`` becomes both its ``before`` and its current content, so ``changes()`` is relative
+        to what the user sees, not to the file on disk.
+        """
+        rel = self.key(path)
+        with self._lock:
+            self._states[rel] = _State(text, text)
+        return rel
+
     def write(self, path: str | Path, text: str) -> str:
         """Set the file's text (creating it); returns its key."""
         rel = self.key(path)

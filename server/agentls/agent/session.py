@@ -77,6 +77,8 @@ class AgentSession:
         self._price = price_for(settings.model.name, settings.prices)
         self.usage = Usage()
         self.cost = 0.0
+        self.turns = 0
+        self.messages: list[Message] = []
 
     def _request(self, messages: list[Message]) -> TurnRequest:
         model = self.settings.model
@@ -120,19 +122,31 @@ class AgentSession:
 
     async def run(self, first_message: str) -> SessionResult:
         """Run to completion. ``asyncio.CancelledError`` propagates (the caller owns the task)."""
-        messages: list[Message] = [Message("user", [TextBlock(first_message)])]
-        turn = 0
+        self.messages = [Message("user", [TextBlock(first_message)])]
+        return await self._loop()
+
+    async def follow_up(self, text: str) -> SessionResult:
+        """Continue a finished session with another user message (repair feedback, say).
+
+        The conversation so far is kept verbatim, so the request's prefix is still cached.
+        """
+        self.messages.append(Message("user", [TextBlock(text)]))
+        return await self._loop()
+
+    async def _loop(self) -> SessionResult:
+        messages = self.messages
         try:
-            while turn < self.settings.agent.max_turns:
+            while self.turns < self.settings.agent.max_turns:
                 self._check_budget()
-                turn += 1
+                self.turns += 1
+                turn = self.turns
                 self._emit(TurnStarted(turn))
                 result = await self.provider.stream_turn(self._request(messages), self._emit)
                 self._account(turn, result)
                 messages.append(Message("assistant", list(result.content)))
                 calls = result.tool_calls
                 if result.stop_reason == "refusal":
-                    return self._finish("failed", messages, turn, error="the model declined this request")
+                    return self._finish("failed", error="the model declined this request")
                 if calls:
                     truncated = result.stop_reason == "max_tokens"
                     messages.append(Message("user", list(await self._run_tools(calls, truncated))))
@@ -141,20 +155,20 @@ class AgentSession:
                 elif result.stop_reason == "pause_turn":
                     continue
                 else:
-                    return self._finish("completed", messages, turn)
-            return self._finish("max_turns", messages, turn,
-                                error=f"stopped after {turn} turns (agent.max_turns) before the model finished")
+                    return self._finish("completed")
+            return self._finish("max_turns", error=f"stopped after {self.turns} turns (agent.max_turns) "
+                                "before the model finished")
         except BudgetExceeded as exc:
-            return self._finish("budget", messages, turn, error=str(exc))
+            return self._finish("budget", error=str(exc))
         except AgentlsError as exc:
             log.info("session %s failed: %s", self.session_id, exc)
-            return self._finish("failed", messages, turn, error=str(exc))
+            return self._finish("failed", error=str(exc))
 
-    def _finish(self, status: Status, messages: list[Message], turns: int, error: str = "") -> SessionResult:
+    def _finish(self, status: Status, error: str = "") -> SessionResult:
         summary = ""
-        for message in reversed(messages):
+        for message in reversed(self.messages):
             if message.role == "assistant":
                 summary = "".join(b.text for b in message.content if isinstance(b, TextBlock)).strip()
                 if summary:
                     break
-        return SessionResult(status, summary, turns, self.usage, self.cost, error, messages)
+        return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages)

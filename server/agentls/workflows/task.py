@@ -1,14 +1,15 @@
-"""A task: an agent session over the workspace whose edits collect in an overlay.
+"""An agent session over the workspace whose edits collect in an overlay, validated before anyone sees them.
 
 The caller decides what happens to the overlay: the headless CLI commits it to disk, the language
-server turns it into proposals. Nothing here knows which one called.
+server turns it into proposals. Nothing here knows which one called. Inline edits, fixes and tasks
+differ only in their first message, the buffers they start from and the files in play.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentls.agent.events import AgentEvent
@@ -23,6 +24,8 @@ from agentls.config import ModelSettings, Settings
 from agentls.providers.base import Provider
 from agentls.store.audit import AuditLog
 from agentls.store.db import Store
+from agentls.syntax.validate import SyntaxIssue
+from agentls.workflows.validation import introduced, repair_prompt
 
 
 def make_provider(settings: ModelSettings) -> Provider:
@@ -37,6 +40,24 @@ class TaskOutcome:
     session_id: str
     result: SessionResult
     overlay: Overlay
+    #: Syntax errors the change still introduces after the repair rounds, per file.
+    issues: dict[str, list[SyntaxIssue]] = field(default_factory=dict)
+
+
+async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str,
+                          rounds: int) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
+    """Run the session; while its change introduces syntax errors, send them back (``rounds`` times)."""
+    result = await session.run(first_message)
+    found: dict[str, list[SyntaxIssue]] = {}
+    for round_ in range(rounds + 1):
+        if not result.ok:
+            break
+        found = introduced(overlay.changes())
+        if not found or round_ == rounds:
+            break
+        texts = {path: overlay.read(path) for path in found}
+        result = await session.follow_up(repair_prompt(found, texts))
+    return result, found
 
 
 async def run_task(
@@ -49,25 +70,33 @@ async def run_task(
     audit: AuditLog | None = None,
     on_event: Callable[[AgentEvent], None] | None = None,
     files_in_play: Iterable[str] = (),
+    buffers: Mapping[str, str] | None = None,
+    first_message: str | None = None,
     kind: str = "task",
+    session_id: str | None = None,
 ) -> TaskOutcome:
-    session_id = uuid.uuid4().hex[:12]
+    """Run an agent session; ``buffers`` (path -> text) are the editor's open documents."""
+    session_id = session_id or uuid.uuid4().hex[:12]
     workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
     overlay = Overlay(workspace)
+    for path, text in (buffers or {}).items():
+        overlay.seed(path, text)
+    files = list(files_in_play)
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
                           session_id=session_id, audit=audit)
     session = AgentSession(
         session_id=session_id, provider=provider, tools=default_registry(settings.tools), context=context,
-        settings=settings, system=system_prompt(workspace.root, load_memory(workspace.root, files_in_play)),
+        settings=settings, system=system_prompt(workspace.root, load_memory(workspace.root, files)),
         store=store, on_event=on_event,
     )
     if store is not None:
         store.start_session(session_id, str(workspace.root), kind, instruction, settings.model.name)
     status, summary = "cancelled", ""
     try:
-        result = await session.run(instruction)
+        result, issues = await run_with_repair(session, overlay, first_message or instruction,
+                                               settings.agent.repair_rounds)
         status, summary = result.status, result.summary or result.error
-        return TaskOutcome(session_id, result, overlay)
+        return TaskOutcome(session_id, result, overlay, issues)
     finally:
         if store is not None:
             store.end_session(session_id, status, summary)
