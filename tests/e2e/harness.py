@@ -24,11 +24,68 @@ CLIENTS = ["neovim", "visual_studio_code"]
 
 
 class RecordingClient(LanguageClient):
+    """Records what the server sent, and keeps its own copy of each open document, like an editor."""
+
     def __init__(self) -> None:
         from pygls.protocol import default_converter
 
         super().__init__(converter_factory=default_converter)
         self.published: list[types.PublishDiagnosticsParams] = []
+        self.documents: dict[str, tuple[int, str]] = {}
+        self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+        self.proposals: list[dict[str, Any]] = []
+        self.resolutions: list[dict[str, Any]] = []
+        #: What the user answers to edits that need confirmation (review = "confirm").
+        self.confirm_annotated_edits = True
+        #: Refuse the next N applyEdit requests (to test the server's retry).
+        self.refuse_edits = 0
+
+    def text(self, uri: str) -> str:
+        return self.documents[uri][1]
+
+    def apply_workspace_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        """What an editor does with workspace/applyEdit: check versions, apply, tell the server."""
+        self.applied_edits.append(params)
+        if self.refuse_edits:
+            self.refuse_edits -= 1
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by the test")
+        edit = params.edit
+        annotations = edit.change_annotations or {}
+        if any(a.needs_confirmation for a in annotations.values()) and not self.confirm_annotated_edits:
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the user declined")
+        for change in edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                path = Path(str(change.uri).removeprefix("file://"))
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("")
+                continue
+            if not isinstance(change, types.TextDocumentEdit):
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="unsupported change")
+            uri = change.text_document.uri
+            version = change.text_document.version
+            if uri in self.documents:
+                current_version, text = self.documents[uri]
+                if version is not None and version != current_version:
+                    return types.ApplyWorkspaceEditResult(
+                        applied=False, failure_reason=f"version {version} != {current_version}")
+                new_text = apply_text_edits(text, list(change.edits))
+                self.documents[uri] = (current_version + 1, new_text)
+                self.text_document_did_change(types.DidChangeTextDocumentParams(
+                    types.VersionedTextDocumentIdentifier(uri=uri, version=current_version + 1),
+                    [types.TextDocumentContentChangeWholeDocument(text=new_text)]))
+            else:  # not open: the editor edits the file on disk
+                path = Path(str(uri).removeprefix("file://"))
+                text = path.read_text() if path.exists() else ""
+                path.write_text(apply_text_edits(text, list(change.edits)))
+        for uri, edits in (edit.changes or {}).items():
+            version, text = self.documents[uri]
+            new_text = apply_text_edits(text, list(edits))
+            self.documents[uri] = (version + 1, new_text)
+            self.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                [types.TextDocumentContentChangeWholeDocument(text=new_text)]))
+        return types.ApplyWorkspaceEditResult(applied=True)
 
     def latest_diagnostics(self, uri: str) -> types.PublishDiagnosticsParams | None:
         return next((p for p in reversed(self.published) if p.uri == uri), None)
@@ -55,6 +112,17 @@ class RecordingClient(LanguageClient):
         return list(params.diagnostics)
 
 
+def apply_text_edits(text: str, edits: list[Any]) -> str:
+    """Apply LSP text edits (UTF-16 positions) to ``text``, last first."""
+    from agentls.lsp.convert import LineIndex, from_range
+
+    index = LineIndex(text)
+    spans = sorted(((*from_range(index, e.range), e.new_text) for e in edits), reverse=True)
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
 def make_client() -> RecordingClient:
     client = RecordingClient()
     features = dict(DEFAULT_CLIENT_FEATURES)
@@ -63,9 +131,37 @@ def make_client() -> RecordingClient:
         client.diagnostics[params.uri] = params.diagnostics
         client.published.append(params)
 
+    def apply_edit(client: RecordingClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return client.apply_workspace_edit(params)
+
+    def proposal(client: RecordingClient, params: Any) -> None:
+        client.proposals.append(_plain(params))
+
+    def resolved(client: RecordingClient, params: Any) -> None:
+        client.resolutions.append(_plain(params))
+
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.WORKSPACE_APPLY_EDIT] = apply_edit
+    features["agentls/proposal"] = proposal
+    features["agentls/proposalResolved"] = resolved
     register_lsp_features(client, features)
+    # lsprotocol reads a CodeAction that carries a command as a bare Command: keep what the wire
+    # carried (plain JSON) so tests can assert on it.
+    typed = client.protocol.get_result_type
+    client.protocol.get_result_type = (  # type: ignore[method-assign]
+        lambda method: None if method == types.TEXT_DOCUMENT_CODE_ACTION else typed(method))
     return client
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom notifications' params over as namespaces; tests want plain JSON."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
 
 
 def server_env(home: Path, **extra: str) -> dict[str, str]:
@@ -104,6 +200,8 @@ async def start(
 
 def open_document(client: LanguageClient, path: Path, language_id: str, text: str, version: int = 1) -> str:
     uri = path.as_uri()
+    if isinstance(client, RecordingClient):
+        client.documents[uri] = (version, text)
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language_id, version, text))
     )
@@ -112,6 +210,13 @@ def open_document(client: LanguageClient, path: Path, language_id: str, text: st
 
 def change_document(client: LanguageClient, uri: str, version: int,
                     start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    if isinstance(client, RecordingClient) and uri in client.documents:
+        from agentls.lsp.convert import LineIndex
+
+        current = client.documents[uri][1]
+        index = LineIndex(current)
+        a, b = index.offset(*start), index.offset(*end)
+        client.documents[uri] = (version, current[:a] + text + current[b:])
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version),

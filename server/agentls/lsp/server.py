@@ -22,6 +22,8 @@ from agentls import __version__
 
 if TYPE_CHECKING:
     from agentls.config import LoadedSettings, Settings
+    from agentls.lsp.agent import AgentRunner
+    from agentls.lsp.handlers.review import ReviewService
     from agentls.lsp.handlers.diagnostics import DiagnosticsPublisher
     from agentls.lsp.handlers.documents import OpenDocument
 
@@ -89,6 +91,11 @@ class AgentLanguageServer(LanguageServer):
             "agentls", __version__, types.TextDocumentSyncKind.Incremental, protocol_cls=AgentProtocol
         )
         self.state = ServerState()
+        from agentls.lsp.agent import AgentRunner
+        from agentls.lsp.handlers.review import ReviewService
+
+        self.agent: AgentRunner = AgentRunner(self)
+        self.review: ReviewService = ReviewService(self)
 
     @property
     def position_encoding(self) -> str:
@@ -124,9 +131,10 @@ class AgentLanguageServer(LanguageServer):
 
 
 def create_server() -> AgentLanguageServer:
-    from agentls.lsp.handlers import code_actions, commands, documents, lifecycle
+    from agentls.lsp.handlers import agent_commands, code_actions, commands, documents, lifecycle
 
     server = AgentLanguageServer()
-    for module in (lifecycle, documents, code_actions, commands):
+    for module in (lifecycle, documents, code_actions):
         module.register(server)
+    commands.register(server, agent_commands.HANDLERS)
     return server

@@ -71,8 +71,17 @@ class DiagnosticsPublisher:
             doc.syntax = None
             self._clear(doc.uri)
 
-    def _schedule(self, doc: OpenDocument, immediately: bool = False) -> None:
-        if doc.syntax is None:
+    def refresh(self, uri: str) -> None:
+        """Publish again now (the agent's pending changes for ``uri`` changed)."""
+        doc = self._server.state.documents.get(uri)
+        if doc is not None:
+            self._schedule(doc, immediately=True, force=True)
+        else:  # not open: hints only, anchored on the proposal's text
+            self._send(uri, self._server.review.hints(None, uri), None)
+            self._published.add(uri)
+
+    def _schedule(self, doc: OpenDocument, immediately: bool = False, force: bool = False) -> None:
+        if doc.syntax is None and not force and not self._server.review.book.for_uri(doc.uri):
             return
         self._cancel(doc.uri)
         delay = 0.0 if immediately else self._server.state.settings.diagnostics.debounce_ms / 1000
@@ -92,13 +101,13 @@ class DiagnosticsPublisher:
     def _publish(self, uri: str) -> None:
         self._pending.pop(uri, None)
         doc = self._server.state.documents.get(uri)
-        if doc is None or doc.syntax is None:
+        if doc is None:
             return
         try:
-            issues = doc.syntax.errors()
+            issues = doc.syntax.errors() if doc.syntax is not None else []
         except Exception:
             log.exception("syntax check failed for %s", uri)
-            return
+            issues = []
         encoding = self._server.position_encoding
         diagnostics = [
             types.Diagnostic(
@@ -109,6 +118,9 @@ class DiagnosticsPublisher:
             )
             for issue in issues
         ]
+        diagnostics += self._server.review.hints(doc, uri)
+        if doc.syntax is None and not diagnostics and uri not in self._published:
+            return
         # Sent even when empty: it clears earlier errors, and tells the client the file was checked.
         self._send(uri, diagnostics, doc.version)
         self._published.add(uri)

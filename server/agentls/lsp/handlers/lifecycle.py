@@ -75,6 +75,7 @@ def register(server: AgentLanguageServer) -> None:
         reload_settings(server)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(params: None) -> None:
+    async def shutdown(params: None) -> None:
         if server.state.diagnostics is not None:
             server.state.diagnostics.close()
+        await server.agent.shutdown()

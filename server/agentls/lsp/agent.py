@@ -1,0 +1,182 @@
+"""Agent sessions started from the editor: each runs as an asyncio task with ``$/progress``.
+
+This is the LSP side of the task workflow: it snapshots the open buffers, starts the session,
+reports progress, and hands the finished session's overlay to the review service as proposals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from agentls.errors import AgentlsError, InvalidRequest, OutsideWorkspace
+from agentls.lsp.progress import SessionProgress
+
+if TYPE_CHECKING:
+    from agentls.lsp.server import AgentLanguageServer
+    from agentls.providers.base import Provider
+    from agentls.store.audit import AuditLog
+    from agentls.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An open document when the session started."""
+
+    uri: str
+    version: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    kind: str  # "edit" | "fix" | "task"
+    title: str
+    instruction: str
+    first_message: str
+    files_in_play: list[str]
+
+
+class AgentRunner:
+    def __init__(self, server: AgentLanguageServer) -> None:
+        self.server = server
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self._provider: Provider | None = None
+        self._provider_key = ""
+        self._store: Store | None = None
+        self._audit: AuditLog | None = None
+
+    # -- shared resources, created on first use --------------------------------------------
+    def provider(self) -> Provider:
+        model = self.server.state.settings.model
+        key = model.model_dump_json()
+        if self._provider is None or key != self._provider_key:
+            from agentls.workflows.task import make_provider
+
+            if self._provider is not None:
+                old = self._provider
+                asyncio.get_running_loop().create_task(old.aclose())
+            self._provider, self._provider_key = make_provider(model), key
+        return self._provider
+
+    def store(self) -> Store:
+        if self._store is None:
+            from agentls.paths import store_path
+            from agentls.store.db import Store
+
+            self._store = Store(store_path())
+        return self._store
+
+    def audit(self) -> AuditLog:
+        if self._audit is None:
+            from agentls.paths import audit_path
+            from agentls.store.audit import AuditLog
+
+            self._audit = AuditLog(audit_path())
+        return self._audit
+
+    # -- paths -------------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        root = self.server.state.root
+        if root is None:
+            raise InvalidRequest("agentls needs a workspace folder: open a folder or project first")
+        return root.resolve()
+
+    def relative(self, uri: str) -> str:
+        path = to_fs_path(uri)
+        if not path:
+            raise InvalidRequest(f"not a file URI: {uri}")
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            raise OutsideWorkspace(f"{path} is outside the workspace {self.root}") from None
+
+    def uri_for(self, rel: str) -> str:
+        return from_fs_path(str(self.root / rel)) or (self.root / rel).as_uri()
+
+    def snapshots(self) -> dict[str, Snapshot]:
+        """Open documents inside the workspace, by relative path."""
+        found = {}
+        for uri, doc in self.server.state.documents.items():
+            try:
+                found[self.relative(uri)] = Snapshot(uri, doc.version, doc.text)
+            except AgentlsError:
+                continue
+        return found
+
+    # -- sessions ------------------------------------------------------------------------------
+    def start(self, request: SessionRequest) -> str:
+        session_id = uuid.uuid4().hex[:12]
+        task = asyncio.get_running_loop().create_task(self._run(session_id, request))
+        self.tasks[session_id] = task
+        task.add_done_callback(lambda _: self.tasks.pop(session_id, None))
+        return session_id
+
+    def cancel(self, session_id: str) -> bool:
+        task = self.tasks.get(session_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def _run(self, session_id: str, request: SessionRequest) -> None:
+        from agentls.workflows.task import run_task
+
+        progress = SessionProgress(self.server, request.title)
+        progress.task = self.tasks.get(session_id) or asyncio.current_task()
+        snapshots = self.snapshots()
+        buffers = {}
+        for rel, snap in snapshots.items():
+            buffers[rel] = snap.text
+        try:
+            await progress.begin("starting…")
+            settings = self.server.state.settings
+            outcome = await run_task(
+                root=self.root, instruction=request.instruction, settings=settings, provider=self.provider(),
+                store=self.store(), audit=self.audit(), on_event=progress.event,
+                files_in_play=request.files_in_play, buffers=buffers, first_message=request.first_message,
+                kind=request.kind, session_id=session_id,
+            )
+        except asyncio.CancelledError:
+            progress.end("cancelled")
+            log.info("session %s cancelled", session_id)
+            raise
+        except AgentlsError as exc:
+            progress.end(f"failed: {exc}")
+            self.server.notify_user(str(exc))
+            return
+        except Exception as exc:
+            log.exception("session %s crashed", session_id)
+            progress.end("failed")
+            self.server.notify_user(f"the agent session failed: {exc} (details in the log)")
+            return
+        result = outcome.result
+        if not result.ok:
+            progress.end(f"failed: {result.error}")
+            self.server.notify_user(result.error or f"the agent session ended: {result.status}")
+            return
+        count = await self.server.review.present(session_id, outcome, snapshots)
+        if count == 0:
+            progress.end(result.summary or "no changes")
+            self.server.notify_user(f"no changes: {result.summary or 'the agent changed nothing'}",
+                                    types.MessageType.Info)
+        else:
+            progress.end(result.summary or f"{count} file(s) with proposed changes")
+
+    async def shutdown(self) -> None:
+        for task in list(self.tasks.values()):
+            task.cancel()
+        if self._provider is not None:
+            await self._provider.aclose()
+        if self._store is not None:
+            self._store.close()

@@ -1,0 +1,91 @@
+"""``agentls.edit``, ``agentls.task``, ``agentls.cancel``, ``agentls.usage``: parse, delegate, answer.
+
+Edit and task return ``{sessionId}`` at once; the session runs as an asyncio task (``lsp/agent.py``)
+reporting ``$/progress``, and its result arrives as proposals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agentls.errors import InvalidRequest
+from agentls.lsp.agent import SessionRequest
+from agentls.lsp.convert import from_range
+from agentls.lsp.server import AgentLanguageServer
+from agentls.workflows.inline_edit import EditTarget, edit_prompt
+
+if TYPE_CHECKING:
+    from agentls.lsp.handlers.commands import Handler
+
+
+async def edit(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
+    from agentls.lsp.params import EditParams, parse  # pydantic: kept off the start-up path
+
+    params = parse(EditParams, "agentls.edit", raw)
+    if not params.instruction.strip():
+        raise InvalidRequest("agentls.edit needs an 'instruction' (what should the agent do with the selection?)")
+    doc = ls.state.documents.get(params.uri)
+    if doc is None:
+        raise InvalidRequest(f"agentls.edit: {params.uri} is not open in the editor")
+    rel = ls.agent.relative(params.uri)
+    from lsprotocol import types
+
+    rng = types.Range(types.Position(params.range.start.line, params.range.start.character),
+                      types.Position(params.range.end.line, params.range.end.character))
+    start, end = from_range(doc.lines, rng, ls.position_encoding)
+    target = EditTarget(path=rel, text=doc.text, start=start, end=end, instruction=params.instruction)
+    title = f"agentls: {params.instruction.strip().splitlines()[0][:60]}"
+    session_id = ls.agent.start(SessionRequest("edit", title, params.instruction, edit_prompt(target), [rel]))
+    return {"sessionId": session_id}
+
+
+async def task(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
+    from agentls.lsp.params import TaskParams, parse  # pydantic: kept off the start-up path
+
+    params = parse(TaskParams, "agentls.task", raw)
+    files = [ls.agent.relative(uri) for uri in params.uris]
+    message = params.instruction
+    if files:
+        message += "\n\nFiles the user pointed at: " + ", ".join(f"`{f}`" for f in files)
+    title = f"agentls task: {params.instruction.strip().splitlines()[0][:60]}"
+    session_id = ls.agent.start(SessionRequest("task", title, params.instruction, message, files))
+    return {"sessionId": session_id}
+
+
+async def cancel(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool]:
+    from agentls.lsp.params import CancelParams, parse  # pydantic: kept off the start-up path
+
+    params = parse(CancelParams, "agentls.cancel", raw)
+    return {"cancelled": ls.agent.cancel(params.session_id)}
+
+
+async def usage(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.params import UsageParams, parse  # pydantic: kept off the start-up path
+
+    params = parse(UsageParams, "agentls.usage", raw)
+    workspace = None if params.all_workspaces else str(ls.agent.root)
+    sessions = ls.agent.store().sessions(workspace, limit=params.limit)
+    rows = [{"sessionId": s.session_id, "kind": s.kind, "instruction": s.instruction, "model": s.model,
+             "started": s.started, "ended": s.ended, "status": s.status, "turns": s.turns,
+             "inputTokens": s.input_tokens, "outputTokens": s.output_tokens,
+             "cacheWriteTokens": s.cache_write_tokens, "cacheReadTokens": s.cache_read_tokens,
+             "costUsd": round(s.cost_usd, 6)} for s in sessions]
+    return {"sessions": rows, "totalCostUsd": round(sum(s.cost_usd for s in sessions), 6)}
+
+
+async def accept(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, list[str]]:
+    return await ls.review.accept(raw)
+
+
+async def reject(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, list[str]]:
+    return await ls.review.reject(raw)
+
+
+HANDLERS: dict[str, Handler] = {
+    "agentls.edit": edit,
+    "agentls.task": task,
+    "agentls.cancel": cancel,
+    "agentls.usage": usage,
+    "agentls.accept": accept,
+    "agentls.reject": reject,
+}

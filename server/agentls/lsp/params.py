@@ -1,0 +1,63 @@
+"""Parameters of the ``agentls.*`` commands, validated at the edge (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from agentls.errors import InvalidRequest
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+class Position(_Params):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class Range(_Params):
+    start: Position
+    end: Position
+
+
+class EditParams(_Params):
+    uri: str = Field(min_length=1)
+    range: Range
+    instruction: str = ""
+    version: int | None = None
+
+
+class TaskParams(_Params):
+    instruction: str = Field(min_length=1)
+    uris: list[str] = Field(default_factory=list)
+
+
+class ReviewParams(_Params):
+    proposal_id: str = Field(min_length=1)
+    hunk_ids: list[str] | None = None
+
+
+class CancelParams(_Params):
+    session_id: str = Field(min_length=1)
+
+
+class UsageParams(_Params):
+    limit: int = Field(20, ge=1, le=1000)
+    all_workspaces: bool = False
+
+
+P = TypeVar("P", bound=_Params)
+
+
+def parse(model: type[P], command: str, raw: dict[str, Any]) -> P:
+    """Validate ``raw`` or raise ``InvalidRequest`` naming the first bad field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "arguments"
+        raise InvalidRequest(f"{command}: '{field}' {error['msg'].lower()}") from exc
