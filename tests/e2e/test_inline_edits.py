@@ -34,7 +34,8 @@ def type_hints_script() -> list[Reply]:
     return [
         Reply([Text("I'll add the hints."), edit("str_replace", path="calc.py", old_str="def add(a, b):",
                                                  new_str="def add(a: int, b: int) -> int:")]),
-        Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):", new_str="def sub(a: int, b: int) -> int:")]),
+        Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):",
+                    new_str="def sub(a: int, b: int) -> int:")]),
         Reply.text("Added type hints to add and sub."),
     ]
 
@@ -333,7 +334,8 @@ async def test_a_client_without_inline_support_reviews_through_hints(tmp_path: P
         editor.fake.add(*type_hints_script())
         await editor.edit("add type hints")
         hints = await editor.client.wait_until(lambda: [
-            d for d in (editor.client.latest_diagnostics(editor.uri) or types.PublishDiagnosticsParams("", [])).diagnostics
+            d for d in (editor.client.latest_diagnostics(editor.uri)
+                        or types.PublishDiagnosticsParams("", [])).diagnostics
             if d.severity == types.DiagnosticSeverity.Hint], timeout=20)
         assert editor.client.proposals == []  # no custom notification for this client
         assert hints[0].source == "agentls"

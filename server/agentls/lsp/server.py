@@ -23,9 +23,9 @@ from agentls import __version__
 if TYPE_CHECKING:
     from agentls.config import LoadedSettings, Settings
     from agentls.lsp.agent import AgentRunner
-    from agentls.lsp.handlers.review import ReviewService
     from agentls.lsp.handlers.diagnostics import DiagnosticsPublisher
     from agentls.lsp.handlers.documents import OpenDocument
+    from agentls.lsp.handlers.review import ReviewService
 
 log = logging.getLogger(__name__)
 

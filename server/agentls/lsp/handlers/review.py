@@ -230,8 +230,7 @@ class ReviewService:
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=proposal.uri, version=version),
             edits=edits)
         changes: list[Any] = [document]
-        path = to_fs_path(proposal.uri)
-        if version is None and path and not Path(path).exists():
+        if version is None and _missing(proposal.uri):
             changes.insert(0, types.CreateFile(uri=proposal.uri,
                                                options=types.CreateFileOptions(ignore_if_exists=True)))
         if self._supports_document_changes():
@@ -275,6 +274,11 @@ class ReviewService:
     def _supports_annotations(self) -> bool:
         caps = self._workspace_edit()
         return bool(caps and caps.document_changes and caps.change_annotation_support is not None)
+
+
+def _missing(uri: str) -> bool:
+    path = to_fs_path(uri)
+    return bool(path) and not Path(path or "").exists()
 
 
 def _describe(hunk: Hunk) -> str:
