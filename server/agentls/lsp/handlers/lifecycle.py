@@ -64,8 +64,15 @@ def register(server: AgentLanguageServer) -> None:
         log.info("initialize: root=%s inlineProposals=%s", state.root, state.inline_proposals)
 
     @server.feature(types.INITIALIZED)
-    def initialized(params: types.InitializedParams) -> None:
+    async def initialized(params: types.InitializedParams) -> None:
         reload_settings(server)
+        # The model client's SDK takes over a second to import: do it now, off the event loop, so
+        # the first "Edit with agent" does not freeze the server.
+        import asyncio
+        import importlib
+
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, importlib.import_module, "agentls.providers.anthropic")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
