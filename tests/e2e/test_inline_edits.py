@@ -367,3 +367,45 @@ async def test_a_missing_api_key_is_one_clear_message(tmp_path: Path, fake_messa
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_a_task_proposes_per_file_including_closed_and_new_files(editor: Editor) -> None:
+    (editor.workspace / "util.py").write_text("def double(x):\n    return x * 2\n")
+    editor.fake.add(
+        Reply([edit("str_replace", path="calc.py", old_str="def add(a, b):", new_str="def add(a: int, b: int) -> int:"),
+               edit("str_replace", path="util.py", old_str="def double(x):", new_str="def double(x: int) -> int:"),
+               edit("create", path="tests/test_util.py",
+                    file_text="from util import double\n\n\ndef test_double():\n    assert double(2) == 4\n")]),
+        Reply.text("Typed add and double, and tested double."),
+    )
+    result = await editor.command("agentls.task", {"instruction": "type the helpers and test them"})
+    assert result["sessionId"]
+    await editor.proposal(count=3)
+    by_path = {p["path"]: p for p in editor.client.proposals}
+    assert set(by_path) == {"calc.py", "util.py", "tests/test_util.py"}
+    assert by_path["calc.py"]["version"] == 1  # the open buffer's version
+    assert by_path["util.py"]["version"] is None  # not open in the editor
+
+    for proposal in editor.client.proposals:
+        await editor.command("agentls.accept", {"proposalId": proposal["id"]})
+    assert editor.client.text(editor.uri).startswith("def add(a: int, b: int) -> int:")
+    # Files that were not open went through workspace/applyEdit too (the editor wrote them).
+    assert (editor.workspace / "util.py").read_text() == "def double(x: int) -> int:\n    return x * 2\n"
+    assert (editor.workspace / "tests" / "test_util.py").read_text().endswith("assert double(2) == 4\n")
+    created = [c for e in editor.client.applied_edits for c in (e.edit.document_changes or [])
+               if isinstance(c, types.CreateFile)]
+    assert [c.uri for c in created] == [(editor.workspace / "tests" / "test_util.py").as_uri()]
+
+
+async def test_usage_command_reports_the_sessions(editor: Editor) -> None:
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints")
+    await editor.proposal()
+    usage = await editor.command("agentls.usage", {})
+    assert len(usage["sessions"]) == 1
+    row = usage["sessions"][0]
+    assert row["kind"] == "edit"
+    assert row["status"] == "completed"
+    assert row["turns"] == 3
+    assert row["inputTokens"] > 0
+    assert usage["totalCostUsd"] == row["costUsd"] > 0
