@@ -1,0 +1,173 @@
+"""Building a proposal for a 5,000-line Python file with 20 hunks, and rebasing it onto the user's newer text.
+
+Timed per run (median and p99 over ``--runs``):
+- proposal: ``build_proposal`` (the line diff into hunks) + ``introduced_errors(base, after, "python")``, what
+  the workflow does before the user sees the proposal. Target: median <= 20 ms.
+- baselines, measured in the same run on the same texts: a bare ``difflib.unified_diff`` of the lines, and
+  ``difflib.SequenceMatcher(autojunk=False)`` on the lines (what ``diff_hunks`` would cost without its anchors).
+- the two parts on their own, and ``rebase`` of the 20 hunks onto the text with a user edit at the top of the
+  file (the usual case), at the top and the bottom (the diff then covers the whole file), and with no edit.
+
+The file is Django's source (from the corpus cache, see ``_corpus.py``) cut to 5,000 lines, or generated code
+when the cache cannot be filled.
+
+    python bench/proposals.py [--runs 50] [--lines 5000] [--hunks 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from agentls.edits import apply_hunks, build_proposal, rebase
+from agentls.syntax.validate import errors, introduced_errors
+from syntax import generated_python, percentile, python_source
+
+TARGET_MS = 20.0
+
+
+def python_file(lines: int) -> tuple[str, str]:
+    """``lines`` lines of real Python (or generated when offline), cut where the code is still valid.
+
+    The source is whole files joined and cut at a top-level statement, and made up to ``lines`` with
+    generated code.
+    """
+    text, origin = python_source(lines)
+    kept = text.splitlines(keepends=True)
+    for cut in range(len(kept) - 1, 0, -1):
+        if kept[cut][:1].isalpha() and not kept[cut - 1].strip():
+            head = "".join(kept[:cut])
+            if errors(head, "python") == []:
+                return head + generated_python(lines - cut), origin
+    return generated_python(lines), "generated code"
+
+
+def agent_edits(text: str, count: int) -> str:
+    """``count`` separate edits spread over the file, cycling through the kinds an agent makes.
+
+    A line changed (a comment appended), a comment line inserted, a blank line deleted, three lines changed.
+    """
+    lines = text.splitlines(keepends=True)
+    step = len(lines) // (count + 1)
+    chosen: list[int] = []
+    for number in range(count):
+        index = max(step * (number + 1), chosen[-1] + 8 if chosen else 0)
+        while not lines[index].strip() or lines[index].rstrip().endswith("\\"):
+            index += 1
+        chosen.append(index)
+    out = list(lines)
+    # Edit from the bottom up so the indexes above stay valid.
+    for number, index in reversed(list(enumerate(chosen))):
+        kind = number % 4
+        if kind == 0:
+            out[index] = out[index].rstrip("\n") + "  # edited by the agent\n"
+        elif kind == 1:
+            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+            out.insert(index, f"{indent}# the agent's note {number}\n")
+        elif kind == 2:
+            blank = next(i for i in range(index, len(lines)) if not lines[i].strip())
+            del out[blank]
+        else:
+            for offset in range(3):
+                line = out[index + offset]
+                if line.strip() and not line.rstrip().endswith("\\"):
+                    out[index + offset] = line.rstrip("\n") + "  # tidied\n"
+    return "".join(out)
+
+
+def timed(function: Callable[[], object], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+def row(label: str, samples: list[float]) -> str:
+    median, p99 = statistics.median(samples) * 1e3, percentile(samples, 0.99) * 1e3
+    return f"  {label:<52} median {median:7.2f} ms   p99 {p99:7.2f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--hunks", type=int, default=20)
+    args = parser.parse_args()
+
+    base, origin = python_file(args.lines)
+    after = agent_edits(base, args.hunks)
+    proposal = build_proposal(path="big.py", uri="file:///big.py", version=1, base=base, after=after, summary="")
+    assert proposal is not None
+    assert apply_hunks(base, proposal.hunks) == after
+    print(f"file: {base.count(chr(10))} lines, {len(base) / 1e3:.0f} kB ({origin}); {len(proposal.hunks)} hunks")
+    print(f"syntax errors: {len(errors(base, 'python') or [])} in the base, {len(errors(after, 'python') or [])} after")
+
+    def build() -> None:
+        built = build_proposal(path="big.py", uri="file:///big.py", version=1, base=base, after=after, summary="")
+        assert built is not None
+        introduced_errors(base, after, "python")
+
+    def bare_diff() -> None:
+        "".join(difflib.unified_diff(base.splitlines(keepends=True), after.splitlines(keepends=True)))
+
+    def bare_matcher() -> None:
+        difflib.SequenceMatcher(
+            None, base.splitlines(keepends=True), after.splitlines(keepends=True), autojunk=False
+        ).get_opcodes()
+
+    first_line_end = base.index("\n") + 1
+    top = "# the user's new first line\n" + base
+    top_and_bottom = base[:first_line_end] + "# the user typed here\n" + base[first_line_end:] + "# and here\n"
+    hunks = proposal.hunks
+    merged_top = "# the user's new first line\n" + after
+    merged_both = after[:first_line_end] + "# the user typed here\n" + after[first_line_end:] + "# and here\n"
+    for current, merged in ((top, merged_top), (top_and_bottom, merged_both)):
+        rebased = rebase(base, current, hunks)
+        assert not rebased.conflicts
+        assert apply_hunks(current, rebased.applied) == merged
+
+    gc.disable()
+    try:
+        build()  # warm up: grammar load, allocator
+        results = [
+            ("difflib.unified_diff (baseline)", timed(bare_diff, args.runs)),
+            ("difflib.SequenceMatcher, autojunk off (baseline)", timed(bare_matcher, max(3, args.runs // 5))),
+            ("build_proposal + introduced_errors", timed(build, args.runs)),
+            (
+                "  build_proposal alone",
+                timed(
+                    lambda: build_proposal(path="p", uri="u", version=1, base=base, after=after, summary=""), args.runs
+                ),
+            ),
+            ("  introduced_errors alone", timed(lambda: introduced_errors(base, after, "python"), args.runs)),
+            ("rebase, user edit at the top", timed(lambda: rebase(base, top, hunks), args.runs)),
+            (
+                "rebase, user edits at the top and the bottom",
+                timed(lambda: rebase(base, top_and_bottom, hunks), args.runs),
+            ),
+            ("rebase, no user edit", timed(lambda: rebase(base, base, hunks), args.runs)),
+        ]
+    finally:
+        gc.enable()
+    for label, samples in results:
+        print(row(label, samples))
+    median = statistics.median(results[2][1]) * 1e3
+    ours = statistics.median(results[3][1]) * 1e3
+    verdict = "PASS" if median <= TARGET_MS else "FAIL"
+    print(f"{verdict}: proposal median {median:.2f} ms (target <= {TARGET_MS:.0f} ms), of which the diff {ours:.2f} ms")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
