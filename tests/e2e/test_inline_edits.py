@@ -8,6 +8,7 @@ document, as an editor does.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,10 +191,17 @@ async def test_accept_all(editor: Editor) -> None:
 
 async def test_user_types_above_while_the_agent_works_then_accepts(editor: Editor) -> None:
     client = editor.client
+    loop = asyncio.get_running_loop()
 
     def user_types(request: object) -> Reply:
-        # While the model "thinks", the user adds an import at the top of the buffer.
-        change_document(client, editor.uri, 2, (0, 0), (0, 0), "import math\n\n")
+        # While the model "thinks", the user adds an import at the top of the buffer. (This runs on
+        # the fake's thread: hand the change to the client's loop, and wait until the server has
+        # seen version 2, so the order of events is fixed.)
+        loop.call_soon_threadsafe(change_document, client, editor.uri, 2, (0, 0), (0, 0), "import math\n\n")
+        deadline = time.monotonic() + 10
+        while not any(p.uri == editor.uri and p.version == 2 for p in list(client.published)):
+            assert time.monotonic() < deadline, "the server never saw the user's edit"
+            time.sleep(0.01)
         return type_hints_script()[1]
 
     editor.fake.add(type_hints_script()[0], user_types, type_hints_script()[2])

@@ -42,15 +42,17 @@ class ProposalBook:
         if current == proposal.base:
             proposal.version = version
             return []
-        rebased = rebase(proposal.base, current, proposal.pending())
+        # Hunks accepted since the last anchor are in ``current`` already: they are not the user's edits.
+        accepted = proposal.in_state("accepted")
+        rebased = rebase(proposal.base, current, proposal.pending(), accepted=accepted)
         stale = [hunk.id for hunk in rebased.conflicts]
         if stale:
             proposal.mark(stale, "stale")
         proposal.base, proposal.version = current, version
-        proposal.hunks = list(rebased.applied)
+        proposal.hunks = list(rebased.applied)  # accepted and stale hunks are behind us now
         return stale
 
     @staticmethod
     def plan(proposal: Proposal, hunk_ids: Sequence[str] | None, current: str) -> Rebased:
         """The chosen pending hunks rebased onto ``current`` (the caller applies ``applied``)."""
-        return rebase(proposal.base, current, proposal.select(hunk_ids))
+        return rebase(proposal.base, current, proposal.select(hunk_ids), accepted=proposal.in_state("accepted"))
