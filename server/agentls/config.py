@@ -120,6 +120,15 @@ class ToolsSettings(_Section):
     run_command: CommandSettings = Field(default_factory=CommandSettings)
 
 
+class CheckpointSettings(_Section):
+    """A shadow git history of every agent change (never the user's own repository)."""
+
+    enabled: bool = True
+    retention: int = Field(200, ge=1, le=100_000)
+    #: Larger files are skipped (and listed) rather than stored.
+    max_file_bytes: int = Field(5_000_000, ge=1_000)
+
+
 class AgentSettings(_Section):
     max_turns: int = Field(40, ge=1, le=500)
     #: Rounds of "your change introduced these syntax errors" feedback before offering it anyway.
@@ -134,6 +143,7 @@ class Settings(_Section):
         default_factory=lambda: {k: Price.model_validate(v) for k, v in DEFAULT_PRICES.items()})
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_file: str | None = None

@@ -130,6 +130,25 @@ async def _run(options: RunOptions, settings: Settings, on_event: Any) -> Any:
         store.close()
 
 
+def _checkpoint_before_writing(options: RunOptions, settings: Settings, session_id: str,
+                               paths: list[str]) -> str | None:
+    """Snapshot the files about to be written; raises (and nothing is written) if that fails."""
+    if not settings.checkpoints.enabled:
+        return None
+    from agentls.paths import store_path
+    from agentls.store.db import Store
+    from agentls.workflows.checkpointing import guard, open_checkpoints
+
+    store = Store(store_path())
+    checkpoints = open_checkpoints(options.workspace, settings.checkpoints, store)
+    try:
+        taken = guard(checkpoints, paths, trigger="edit", session_id=session_id, summary=options.task)
+        return taken.id if taken else None
+    finally:
+        checkpoints.close()
+        store.close()
+
+
 def run(options: RunOptions) -> int:
     from agentls import logs
 
@@ -162,7 +181,12 @@ def run(options: RunOptions) -> int:
             print(unified_diff(change), file=err, end="")
         if options.yes or _confirm(f"Apply changes to {len(changes)} file(s)? [y/N] "):
             try:
+                checkpoint = _checkpoint_before_writing(options, loaded.settings, outcome.session_id,
+                                                        [c.path for c in changes])
                 applied = outcome.overlay.commit()
+                if checkpoint:
+                    print(f"agentls: checkpoint {checkpoint} taken before writing; "
+                          f"undo with: agentls checkpoints restore {checkpoint}", file=err)
             except AgentlsError as exc:
                 error = str(exc)
     usage = result.usage

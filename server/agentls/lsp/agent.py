@@ -20,6 +20,7 @@ from agentls.errors import AgentlsError, InvalidRequest, OutsideWorkspace
 from agentls.lsp.progress import SessionProgress
 
 if TYPE_CHECKING:
+    from agentls.checkpoints import Checkpoints
     from agentls.lsp.server import AgentLanguageServer
     from agentls.providers.base import Provider
     from agentls.store.audit import AuditLog
@@ -54,6 +55,9 @@ class AgentRunner:
         self._provider_key = ""
         self._store: Store | None = None
         self._audit: AuditLog | None = None
+        self._checkpoints: Checkpoints | None = None
+        self._checkpoints_lock = asyncio.Lock()
+        self._baseline_started = False
 
     # -- shared resources, created on first use --------------------------------------------
     def provider(self) -> Provider:
@@ -83,6 +87,36 @@ class AgentRunner:
 
             self._audit = AuditLog(audit_path())
         return self._audit
+
+    async def checkpoints(self) -> Checkpoints:
+        """The workspace's checkpoint history (opened in a thread: it imports git and checks the repo)."""
+        async with self._checkpoints_lock:
+            if self._checkpoints is None:
+                from agentls.workflows.checkpointing import open_checkpoints
+
+                root, settings, store = self.root, self.server.state.settings.checkpoints, self.store()
+                self._checkpoints = await asyncio.to_thread(open_checkpoints, root, settings, store)
+            return self._checkpoints
+
+    async def start_baseline(self) -> None:
+        """Snapshot the whole tree in the background, so later checkpoints never wait for a scan."""
+        if self.server.state.root is None or not self.server.state.settings.checkpoints.enabled:
+            return
+        try:
+            checkpoints = await self.checkpoints()
+            checkpoints.start_baseline()
+        except AgentlsError as exc:
+            log.warning("checkpoints unavailable: %s", exc)
+
+    async def checkpoint_before_apply(self, paths: list[str], trigger: str) -> None:
+        """The accept path's guard: no checkpoint, no write (``CheckpointError`` propagates)."""
+        if not self.server.state.settings.checkpoints.enabled:
+            return
+        from agentls.workflows.checkpointing import guard
+
+        checkpoints = await self.checkpoints()
+        await asyncio.to_thread(guard, checkpoints, paths, trigger=trigger,
+                                summary=f"before accepting the agent's change to {', '.join(paths)}")
 
     # -- paths -------------------------------------------------------------------------------
     @property
@@ -138,6 +172,9 @@ class AgentRunner:
         buffers = {}
         for rel, snap in snapshots.items():
             buffers[rel] = snap.text
+        if not self._baseline_started:
+            self._baseline_started = True
+            asyncio.get_running_loop().create_task(self.start_baseline())
         try:
             await progress.begin("starting…")
             settings = self.server.state.settings
@@ -178,5 +215,7 @@ class AgentRunner:
             task.cancel()
         if self._provider is not None:
             await self._provider.aclose()
+        if self._checkpoints is not None:
+            await asyncio.to_thread(self._checkpoints.close)
         if self._store is not None:
             self._store.close()

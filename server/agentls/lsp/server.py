@@ -96,6 +96,7 @@ class AgentLanguageServer(LanguageServer):
 
         self.agent: AgentRunner = AgentRunner(self)
         self.review: ReviewService = ReviewService(self)
+        self.review.before_apply = self.agent.checkpoint_before_apply
 
     @property
     def position_encoding(self) -> str:
@@ -131,10 +132,10 @@ class AgentLanguageServer(LanguageServer):
 
 
 def create_server() -> AgentLanguageServer:
-    from agentls.lsp.handlers import agent_commands, code_actions, commands, documents, lifecycle
+    from agentls.lsp.handlers import agent_commands, checkpoint_commands, code_actions, commands, documents, lifecycle
 
     server = AgentLanguageServer()
     for module in (lifecycle, documents, code_actions):
         module.register(server)
-    commands.register(server, agent_commands.HANDLERS)
+    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS})
     return server

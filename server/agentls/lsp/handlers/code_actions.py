@@ -42,9 +42,9 @@ def actions(server: AgentLanguageServer, params: types.CodeActionParams) -> list
     # Pending agent changes under the cursor come first: they are what the user is looking at.
     hunks = server.review.hunks_at(uri, start, end)
     for proposal, hunk in hunks:
-        args = {"proposalId": proposal.id, "hunkIds": [hunk.id]}
-        found.append(_action("Accept change", QUICKFIX, "agentls.accept", args, preferred=True))
-        found.append(_action("Reject change", QUICKFIX, "agentls.reject", args))
+        one = {"proposalId": proposal.id, "hunkIds": [hunk.id]}
+        found.append(_action("Accept change", QUICKFIX, "agentls.accept", one, preferred=True))
+        found.append(_action("Reject change", QUICKFIX, "agentls.reject", one))
     if hunks:
         for proposal in server.review.book.for_uri(uri)[:1]:
             found.append(_action("Accept all agent changes in file", QUICKFIX, "agentls.accept",

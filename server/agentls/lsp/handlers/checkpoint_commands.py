@@ -1,0 +1,105 @@
+"""``agentls.checkpoints.list|diff|restore``: the shadow history, from the editor.
+
+Restore writes closed files on disk; files open in the editor are changed through
+``workspace/applyEdit`` instead (the editor owns open buffers and their undo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from agentls.errors import InvalidRequest
+from agentls.lsp.convert import to_range
+from agentls.lsp.server import AgentLanguageServer
+
+if TYPE_CHECKING:
+    from agentls.lsp.handlers.commands import Handler
+
+
+def _ids(raw: dict[str, Any], key: str, required: bool = True) -> str | None:
+    value = raw.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"'{key}' must be a checkpoint id (a non-empty string)")
+    return value
+
+
+def _paths(raw: dict[str, Any]) -> list[str] | None:
+    value = raw.get("paths")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        raise InvalidRequest("'paths' must be a list of workspace-relative paths")
+    return value
+
+
+async def list_checkpoints(ls: AgentLanguageServer, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    limit = raw.get("limit", 50)
+    if not isinstance(limit, int) or limit < 1:
+        raise InvalidRequest("'limit' must be a positive integer")
+    checkpoints = await ls.agent.checkpoints()
+    found = await asyncio.to_thread(checkpoints.list, limit)
+    return [{"id": c.id, "time": c.time, "trigger": c.trigger, "sessionId": c.session_id, "step": c.step,
+             "summary": c.summary, "files": list(c.files)} for c in found]
+
+
+async def diff(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
+    checkpoint_id = _ids(raw, "id")
+    against = _ids(raw, "against", required=False)
+    checkpoints = await ls.agent.checkpoints()
+    text = await asyncio.to_thread(checkpoints.diff, checkpoint_id or "", against, _paths(raw))
+    return {"diff": text}
+
+
+async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    checkpoint_id = _ids(raw, "id") or ""
+    paths = _paths(raw)
+    checkpoints = await ls.agent.checkpoints()
+    plan = await asyncio.to_thread(checkpoints.plan_restore, checkpoint_id, paths)
+    open_docs = {}
+    for rel, snap in ls.agent.snapshots().items():
+        open_docs[rel] = snap
+    in_editor = [f for f in plan.files if f.path in open_docs]
+    result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip={f.path for f in in_editor})
+    restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
+    if in_editor:
+        from agentls.edits.hunks import diff_hunks
+
+        encoding = ls.position_encoding
+        changes: list[Any] = []
+        for item in in_editor:
+            snap = open_docs[item.path]
+            doc = ls.state.documents[snap.uri]
+            if item.target is None:
+                options = types.DeleteFileOptions(ignore_if_not_exists=True)
+                changes.append(types.DeleteFile(uri=snap.uri, options=options))
+                deleted.append(item.path)
+                continue
+            target = item.target.decode("utf-8", errors="surrogateescape")
+            edits = [types.TextEdit(range=to_range(doc.lines, h.start, h.end, encoding), new_text=h.new_text)
+                     for h in diff_hunks(doc.text, target)]
+            if edits:
+                changes.append(types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=doc.version),
+                    edits=edits))
+                restored.append(item.path)
+        if changes:
+            applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                edit=types.WorkspaceEdit(document_changes=changes), label="agentls: restore checkpoint"))
+            if not applied.applied:
+                names = ", ".join(f.path for f in in_editor)
+                ls.notify_user(f"the editor did not apply the restore to open files ({names}); "
+                               f"undo the rest with checkpoint {result.safety_checkpoint}", types.MessageType.Warning)
+    return {"restored": sorted(set(restored)), "deleted": sorted(set(deleted)), "created": sorted(set(created)),
+            "safetyCheckpoint": result.safety_checkpoint}
+
+
+HANDLERS: dict[str, Handler] = {
+    "agentls.checkpoints.list": list_checkpoints,
+    "agentls.checkpoints.diff": diff,
+    "agentls.checkpoints.restore": restore,
+}
