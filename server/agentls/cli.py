@@ -1,4 +1,4 @@
-"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``usage`` and ``doctor``.
+"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``checkpoints``, ``usage`` and ``doctor``.
 
 Heavy modules are imported inside each subcommand so ``agentls serve`` starts fast.
 """
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     run.add_argument("--model", help="model to use (overrides model.name)")
 
+    _add_checkpoints(sub)
+
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
     usage.add_argument("--all", action="store_true", help="sessions of every workspace")
@@ -48,6 +50,86 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--workspace", default=".", help="workspace directory (default: current)")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _add_checkpoints(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", default=".", help="workspace directory (default: current)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    checkpoints = sub.add_parser("checkpoints", help="list, compare and restore the agent's checkpoints")
+    actions = checkpoints.add_subparsers(dest="checkpoints_command", metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="checkpoints of the workspace, newest first")
+    listing.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    diff = actions.add_parser("diff", parents=[common], help="what changed since a checkpoint (unified diff)")
+    diff.add_argument("id", help="checkpoint id (or a unique prefix)")
+    diff.add_argument("--against", metavar="ID", help="compare with this checkpoint instead of the files now")
+    diff.add_argument("paths", nargs="*", metavar="PATH",
+                      help="only these files or directories, relative to the workspace")
+    restore = actions.add_parser("restore", parents=[common],
+                                 help="put files back as they were at a checkpoint (undoable)")
+    restore.add_argument("id", help="checkpoint id (or a unique prefix)")
+    restore.add_argument("paths", nargs="*", metavar="PATH",
+                         help="only these files or directories, relative to the workspace (default: all)")
+
+
+def checkpoints(args: argparse.Namespace) -> int:
+    import json
+    import time
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from agentls.checkpoints import Checkpoints
+    from agentls.errors import CheckpointError
+    from agentls.paths import data_dir, store_path
+    from agentls.store.db import Store
+
+    if args.checkpoints_command is None:
+        print("agentls checkpoints: say list, diff ID or restore ID (see --help)", file=sys.stderr)
+        return 2
+    workspace = Path(args.workspace).resolve()
+    if not workspace.is_dir():
+        print(f"agentls: workspace {workspace} is not a directory", file=sys.stderr)
+        return 2
+    store = Store(store_path())
+    manager = Checkpoints(workspace, data_dir=data_dir(), store=store)
+    try:
+        if args.checkpoints_command == "list":
+            found = manager.list(limit=args.limit)
+            if args.json:
+                print(json.dumps([asdict(c) for c in found], indent=2))
+            elif not found:
+                print(f"no checkpoints for {workspace}")
+            else:
+                for c in found:
+                    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.time))
+                    session = f"{c.session_id}#{c.step}" if c.session_id and c.step is not None else c.session_id or ""
+                    print(f"{c.id}  {when}  {c.trigger:7}  {session:14}  {c.summary}")
+        elif args.checkpoints_command == "diff":
+            text = manager.diff(args.id, against=args.against, paths=args.paths or None)
+            if args.json:
+                print(json.dumps({"id": args.id, "against": args.against, "diff": text}, indent=2))
+            else:
+                sys.stdout.write(text)
+        else:
+            result = manager.restore(args.id, args.paths or None)
+            undo = f"agentls checkpoints restore {result.safety_checkpoint}"
+            if args.json:
+                print(json.dumps({**asdict(result), "undo": undo}, indent=2))
+            else:
+                for label, paths in (("restored", result.restored), ("deleted", result.deleted),
+                                     ("created", result.created), ("left alone", result.skipped)):
+                    for path in paths:
+                        print(f"{label:10}  {path}")
+                changed = len(result.restored) + len(result.deleted) + len(result.created)
+                print(f"{changed} file(s) changed; safety checkpoint {result.safety_checkpoint} "
+                      f"(undo with: {undo})")
+    except CheckpointError as exc:
+        print(f"agentls: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        manager.close()
+        store.close()
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -132,7 +214,11 @@ def usage(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "checkpoints" and hasattr(args, "paths") and not any(e.startswith("-") for e in extra):
+        args.paths += extra  # paths after an option: `diff ID --against ID2 src/a.py`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
         return serve(args)
     if args.command == "doctor":
@@ -141,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "usage":
         return usage(args)
+    if args.command == "checkpoints":
+        return checkpoints(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -45,3 +45,7 @@ class BudgetExceeded(AgentlsError):
 
 class Cancelled(AgentlsError):
     """The user cancelled the operation."""
+
+
+class CheckpointError(AgentlsError):
+    """A checkpoint could not be taken, listed, compared or restored; a guarded write must not happen."""

@@ -6,10 +6,11 @@ A leaf layer: plain values in, plain dataclasses out. The schema is versioned wi
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,21 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX usage_session ON usage(session_id)",
     ],
+    [
+        # One row per checkpoint (the commit in the workspace's shadow repository is the data).
+        """CREATE TABLE checkpoints (
+            id TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            session_id TEXT,
+            step INTEGER,
+            time REAL NOT NULL,
+            trigger TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            files TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (workspace, id)
+        )""",
+        "CREATE INDEX checkpoints_workspace_time ON checkpoints(workspace, time)",
+    ],
 ]
 
 
@@ -60,6 +76,18 @@ class SessionUsage:
     cache_write_tokens: int
     cache_read_tokens: int
     cost_usd: float
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    id: str
+    workspace: str
+    session_id: str | None
+    step: int | None
+    time: float
+    trigger: str
+    summary: str
+    files: list[str]
 
 
 class Store:
@@ -130,3 +158,32 @@ class Store:
         with self._lock:
             rows = self._db.execute(query, (workspace, workspace, since, since, limit)).fetchall()
         return [SessionUsage(*row) for row in rows]
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def add_checkpoint(self, record: CheckpointRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?,?,?)",
+                (record.id, record.workspace, record.session_id, record.step, record.time, record.trigger,
+                 record.summary, json.dumps(record.files, ensure_ascii=False)),
+            )
+
+    def checkpoints(self, workspace: str, limit: int = 50) -> list[CheckpointRecord]:
+        """The workspace's checkpoints, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, workspace, session_id, step, time, trigger, summary, files FROM checkpoints "
+                "WHERE workspace = ? ORDER BY time DESC, id DESC LIMIT ?", (workspace, limit)).fetchall()
+        return [CheckpointRecord(id=row[0], workspace=row[1], session_id=row[2], step=row[3], time=row[4],
+                                 trigger=row[5], summary=row[6], files=json.loads(row[7])) for row in rows]
+
+    def checkpoint_ids(self, workspace: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM checkpoints WHERE workspace = ?", (workspace,)).fetchall()
+        return {row[0] for row in rows}
+
+    def delete_checkpoints(self, workspace: str, ids: Iterable[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM checkpoints WHERE workspace = ? AND id = ?",
+                           [(workspace, checkpoint_id) for checkpoint_id in ids])

@@ -1,0 +1,437 @@
+"""The shadow repository on disk: where it lives, its config, its locks, its refs, its repair.
+
+Layout, under ``<data dir>/checkpoints/<workspace name>-<hash of its real path>/``::
+
+    workspace            the workspace's real path (for people looking around)
+    commit.lock          flock: taking or completing a checkpoint, moving refs, restoring
+    scan.lock            flock: anything that uses the index (whole-tree scans, gc)
+    home/                an empty HOME for git
+    repo/                GIT_DIR (core.worktree = the workspace)
+      HEAD               ref: refs/heads/scan
+      config             written by us: hooks off, no filters, no gc.auto, no ref packing...
+      index              the shadow index: stat data of every file, so unchanged files are not re-hashed
+      info/exclude       the workspace's .git/info/exclude (copied), nested repositories, our data dir
+      info/attributes    "* -text -filter ...": content is stored byte for byte
+      objects/           loose objects and packs
+      refs/heads/scan    the latest whole-tree scan (its tree is the index's)
+      refs/agentls/cp/<key>       one ref per checkpoint (loose refs only: gc.packRefs = false)
+      refs/agentls/pending/<key>  checkpoints whose files outside their paths are not yet confirmed
+
+A checkpoint's key is ``<milliseconds, 12 hex digits>-<id>``: refs sort by time, and the id people
+type (8 random hex digits, like a short commit id) is unique from its first few characters.
+
+The two locks are held in that order (scan, then commit) by one thread at a time and by one process
+at a time (``fcntl.flock``), so two editors on one workspace serialise their checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from agentls.checkpoints.gitcmd import AUTHOR_EMAIL, AUTHOR_NAME, Git
+from agentls.checkpoints.objects import ObjectStore
+from agentls.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+SCAN_REF = "refs/heads/scan"
+CP_REFS = "refs/agentls/cp"
+PENDING_REFS = "refs/agentls/pending"
+_KEY = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{8}$")
+_SHA = re.compile(rb"^[0-9a-f]{40}\n?$")
+COMMIT_LOCK_TIMEOUT_S = 60.0
+SCAN_LOCK_TIMEOUT_S = 600.0
+
+
+def shadow_dir(data_dir: Path, root: Path) -> Path:
+    """Where the shadow repository of the workspace ``root`` (a real path) lives."""
+    digest = hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", root.name)[:40] or "root"
+    return data_dir / "checkpoints" / f"{name}-{digest}"
+
+
+def _config_value(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def config_text(root: Path) -> str:
+    settings: dict[str, dict[str, str]] = {
+        "core": {
+            "repositoryformatversion": "0",
+            "filemode": "true",
+            "bare": "false",
+            "worktree": _config_value(str(root)),
+            "hooksPath": os.devnull,
+            "excludesFile": os.devnull,
+            "attributesFile": os.devnull,
+            "autocrlf": "false",
+            "safecrlf": "false",
+            "symlinks": "true",
+            "ignoreCase": "false",
+            "precomposeUnicode": "false",
+            "logAllRefUpdates": "false",
+            "fsmonitor": "false",
+            "untrackedCache": "false",
+            "splitIndex": "false",
+            "sparseCheckout": "false",
+            "quotePath": "false",
+            "compression": "1",
+            "looseCompression": "1",
+        },
+        "gc": {"auto": "0", "autoDetach": "false", "packRefs": "false", "writeCommitGraph": "false",
+               "pruneExpire": "10.minutes.ago", "worktreePruneExpire": "now"},
+        "maintenance": {"auto": "false"},
+        "commit": {"gpgSign": "false"},
+        "tag": {"gpgSign": "false"},
+        "user": {"name": AUTHOR_NAME, "email": AUTHOR_EMAIL, "useConfigOnly": "false"},
+        "status": {"renames": "false", "relativePaths": "false", "submoduleSummary": "false",
+                   "showUntrackedFiles": "all"},
+        "diff": {"renames": "false", "noprefix": "false", "mnemonicPrefix": "false", "ignoreSubmodules": "all",
+                 "algorithm": "myers"},
+        "submodule": {"recurse": "false"},
+        "protocol": {"allow": "never"},
+        "feature": {"manyFiles": "false"},
+        "fetch": {"writeCommitGraph": "false"},
+        "advice": {"detachedHead": "false", "addEmbeddedRepo": "false", "statusHints": "false"},
+    }
+    lines = ["# Written by agentls: the shadow repository of one workspace. Edits are overwritten."]
+    for section, values in settings.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"\t{key} = {value}" for key, value in values.items() if value)
+    return "\n".join(lines) + "\n"
+
+
+ATTRIBUTES = (
+    "# Written by agentls: files are stored byte for byte, whatever .gitattributes say.\n"
+    "* -text -eol -ident -filter -working-tree-encoding\n"
+)
+
+
+def escape_pattern(rel: str) -> str:
+    """An anchored gitignore pattern matching exactly the directory ``rel``."""
+    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", rel)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return f"/{escaped}/"
+
+
+def user_exclude_file(root: Path) -> Path | None:
+    """The workspace's own ``info/exclude`` (``.git`` a directory, or a ``gitdir:`` file), read only."""
+    dot_git = root / ".git"
+    try:
+        if dot_git.is_dir():
+            return dot_git / "info" / "exclude"
+        if dot_git.is_file():
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            if text.startswith("gitdir:"):
+                gitdir = Path(text[len("gitdir:"):].strip())
+                if not gitdir.is_absolute():
+                    gitdir = root / gitdir
+                common = gitdir / "commondir"
+                if common.is_file():
+                    rel = common.read_text(encoding="utf-8", errors="replace").strip()
+                    gitdir = Path(rel) if os.path.isabs(rel) else gitdir / rel
+                return gitdir / "info" / "exclude"
+    except OSError:
+        return None
+    return None
+
+
+class LockBusy(CheckpointError):
+    """A lock was not free within its timeout."""
+
+
+class FileLock:
+    """A thread lock plus an ``fcntl.flock`` on ``path``; re-entrant within a thread."""
+
+    def __init__(self, path: Path, timeout: float, what: str) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.what = what
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def hold(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock; ``LockBusy`` after ``timeout`` seconds (default: the lock's own timeout)."""
+        wait = self.timeout if timeout is None else timeout
+        if not self._lock.acquire(timeout=wait):
+            raise LockBusy(f"timed out after {wait:.0f} s waiting for the {self.what} lock")
+        try:
+            if self._depth == 0:
+                self._fd = self._flock(wait)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    os.close(self._fd)  # releases the flock
+                    self._fd = None
+        finally:
+            self._lock.release()
+
+    def _flock(self, wait: float) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)  # OSError: the caller reports it
+        deadline = time.monotonic() + wait
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise LockBusy(
+                    f"another agentls process has held the {self.what} lock for over {wait:.0f} s ({self.path})")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+class ShadowRepo:
+    """One workspace's shadow repository (see the module docstring for the layout)."""
+
+    def __init__(self, root: Path, data_dir: Path) -> None:
+        self.root = root
+        self.dir = shadow_dir(data_dir, root)
+        self.git_dir = self.dir / "repo"
+        self.home = self.dir / "home"
+        self.git = Git(self.git_dir, root, self.home)
+        self.odb = ObjectStore(self.git_dir / "objects")
+        self.commit_lock = FileLock(self.dir / "commit.lock", COMMIT_LOCK_TIMEOUT_S, "checkpoint")
+        self.scan_lock = FileLock(self.dir / "scan.lock", SCAN_LOCK_TIMEOUT_S, "scan")
+
+    def exists(self) -> bool:
+        return (self.git_dir / "HEAD").is_file()
+
+    # -- creation, verification, repair -------------------------------------------------------
+
+    def prepare_dir(self) -> None:
+        """Create the shadow directory (not the repository): the locks live there."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CheckpointError(f"cannot create the checkpoint directory {self.dir}: {exc.strerror}") from exc
+
+    def open(self, scan_locked: bool) -> list[str]:
+        """Create the repository, or verify and repair it; returns what was repaired (for the log).
+
+        Call with the commit lock held, and with the scan lock when ``scan_locked`` (then the
+        index's and packs' temporary files are cleaned up too). Stale lock and temporary files of a
+        crashed run are removed, a ref that is unreadable or names a missing commit is dropped (the
+        rest is kept), the config, HEAD and info files are rewritten when they differ. A repository
+        beyond repair (its objects directory gone or not a directory) is moved aside and created
+        afresh.
+        """
+        repairs: list[str] = []
+        git_dir = self.git_dir
+        fresh = not git_dir.exists()
+        if not fresh and not (git_dir.is_dir() and (git_dir / "objects").is_dir()):
+            broken = self.dir / f"repo.broken-{int(time.time())}"
+            os.replace(git_dir, broken)
+            repairs.append(f"the shadow repository was unusable; moved to {broken.name} and created afresh")
+        for sub in ("objects/pack", "objects/info", "refs/heads", "refs/tags", CP_REFS, PENDING_REFS, "info"):
+            (git_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(exist_ok=True)
+        _write_if_changed(self.dir / "workspace", str(self.root) + "\n")
+        if _write_if_changed(git_dir / "HEAD", f"ref: {SCAN_REF}\n") and not fresh:
+            repairs.append("HEAD rewritten")
+        _write_if_changed(git_dir / "config", config_text(self.root))
+        _write_if_changed(git_dir / "info" / "attributes", ATTRIBUTES)
+        self.write_exclude(self.nested_in_exclude())  # the workspace's own exclude file may have changed
+        repairs.extend(self._remove_stale_files(scan_locked))
+        repairs.extend(self._check_refs())
+        return repairs
+
+    def _remove_stale_files(self, scan_locked: bool) -> list[str]:
+        removed = []
+        candidates = [self.git_dir / name for name in ("HEAD.lock", "config.lock", "packed-refs.lock")]
+        candidates += self.git_dir.glob("refs/**/*.lock")
+        if scan_locked:
+            # Loose objects being written by another process's fast path are never older than a few
+            # ms; files of a scan (index.lock, a pack being written) are only stale without its lock.
+            candidates.append(self.git_dir / "index.lock")
+            candidates += self.git_dir.glob("objects/pack/tmp_*")
+            candidates += self.git_dir.glob("objects/pack/.tmp-*")
+            candidates += self.git_dir.glob("objects/*/tmp_obj_*")
+        for path in candidates:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(f"stale {path.relative_to(self.git_dir)} removed")
+        return removed
+
+    def _check_refs(self) -> list[str]:
+        """Drop refs that cannot be used. Checkpoint refs: the commit must exist (cheap: a stat or an
+        index lookup each). The scan ref and pending ones, which later checkpoints build on: the
+        commit must be readable and its tree present."""
+        if (self.git_dir / "packed-refs").exists():
+            # We never pack refs; a stray packed-refs (a manual `git gc`) is folded back into loose refs.
+            self._unpack_refs()
+        repairs = []
+        checkpoint_ids = set(self.ids())
+        refs = [SCAN_REF, *(f"{CP_REFS}/{i}" for i in sorted(checkpoint_ids)),
+                *(f"{PENDING_REFS}/{i}" for i in self.ids(PENDING_REFS))]
+        for ref in refs:
+            path = self.git_dir / ref
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            problem = None
+            if not _SHA.match(raw):
+                problem = "is unreadable"
+            elif ref.startswith(PENDING_REFS) and ref.rsplit("/", 1)[1] not in checkpoint_ids:
+                problem = "has no checkpoint"
+            else:
+                sha = bytes.fromhex(raw[:40].decode())
+                if not self.odb.has(sha):
+                    problem = "names a missing commit"
+                elif not ref.startswith(CP_REFS):
+                    try:
+                        tree, _ = self.odb.commit(sha)
+                        if not self.odb.has(tree):
+                            problem = "names a commit whose tree is missing"
+                    except CheckpointError:
+                        problem = "names a damaged commit"
+            if problem:
+                path.unlink()
+                repairs.append(f"{ref} {problem}; dropped")
+                if ref.startswith(CP_REFS):
+                    (self.git_dir / PENDING_REFS / ref.rsplit("/", 1)[1]).unlink(missing_ok=True)
+        return repairs
+
+    def _unpack_refs(self) -> None:
+        packed = self.git_dir / "packed-refs"
+        log.warning("%s: folding packed-refs back into loose refs", self.git_dir)
+        for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+            sha, _, ref = line.partition(" ")
+            if ref.startswith("refs/") and re.fullmatch(r"[0-9a-f]{40}", sha):
+                target = self.git_dir / ref
+                if not target.exists():
+                    self.write_ref(ref, bytes.fromhex(sha))
+        packed.unlink()
+
+    def write_exclude(self, nested: list[str]) -> bool:
+        """info/exclude = the workspace's own exclude file, nested repositories, our data dir."""
+        lines = ["# Written by agentls. The workspace's .git/info/exclude (read only, copied):"]
+        user = user_exclude_file(self.root)
+        if user is not None:
+            with contextlib.suppress(OSError):
+                lines.append(user.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n"))
+        lines.append("# Nested repositories and submodules: excluded, never touched.")
+        lines.extend(escape_pattern(rel) for rel in sorted(nested))
+        inside = self.dir.resolve()
+        if inside.is_relative_to(self.root) and inside != self.root:
+            lines.append("# agentls' own data")
+            lines.append(escape_pattern(inside.relative_to(self.root).as_posix()))
+        return _write_if_changed(self.git_dir / "info" / "exclude", "\n".join(lines) + "\n")
+
+    def nested_in_exclude(self) -> list[str]:
+        """The nested repositories listed in info/exclude by the last scan."""
+        try:
+            text = (self.git_dir / "info" / "exclude").read_text(encoding="utf-8", errors="surrogateescape")
+        except FileNotFoundError:
+            return []
+        _, _, tail = text.partition("# Nested repositories and submodules: excluded, never touched.\n")
+        tail = tail.split("\n# agentls' own data", 1)[0]
+        return [re.sub(r"\\(.)", r"\1", line[1:-1]) for line in tail.splitlines() if line.startswith("/")]
+
+    # -- refs ---------------------------------------------------------------------------------
+
+    def read_ref(self, ref: str) -> bytes | None:
+        try:
+            raw = (self.git_dir / ref).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not _SHA.match(raw):
+            raise CheckpointError(f"the shadow repository's {ref} is damaged")
+        return bytes.fromhex(raw[:40].decode())
+
+    def write_ref(self, ref: str, sha: bytes) -> None:
+        """git's protocol: create ``<ref>.lock`` exclusively, write, rename over the ref."""
+        path = self.git_dir / ref
+        lock = path.with_name(path.name + ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            try:
+                os.write(fd, sha.hex().encode() + b"\n")
+            finally:
+                os.close(fd)
+            os.replace(lock, path)
+        except BaseException:
+            lock.unlink(missing_ok=True)
+            raise
+
+    def delete_ref(self, ref: str) -> None:
+        (self.git_dir / ref).unlink(missing_ok=True)
+
+    def ids(self, namespace: str = CP_REFS) -> list[str]:
+        """Keys of the checkpoints with a ref in ``namespace``, oldest first (keys sort by time)."""
+        try:
+            names = os.listdir(self.git_dir / namespace)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(name for name in names if _KEY.match(name))
+
+    def new_key(self) -> str:
+        """A new checkpoint key: later than every existing one, with an id of its own. Hold the commit lock."""
+        existing = self.ids()
+        now = int(time.time() * 1000)
+        if existing:
+            now = max(now, int(existing[-1][:12], 16) + 1)
+        taken = {public_id(key) for key in existing}
+        while (checkpoint_id := secrets.token_hex(4)) in taken:
+            pass
+        return f"{now:012x}-{checkpoint_id}"
+
+    def move_aside(self) -> Path:
+        """Move an unusable repository out of the way (kept for inspection) so it is created afresh."""
+        broken = self.dir / f"repo.broken-{int(time.time())}"
+        if self.git_dir.exists():
+            os.replace(self.git_dir, broken)
+        return broken
+
+    def remove_index(self) -> None:
+        (self.git_dir / "index").unlink(missing_ok=True)
+
+    def remove_old_broken(self, keep: int = 2) -> None:
+        broken = sorted(self.dir.glob("repo.broken-*"))
+        for path in broken[:-keep]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def public_id(key: str) -> str:
+    """The id people see and type, from a checkpoint's key."""
+    return key[13:]
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    if path.is_dir():
+        shutil.rmtree(path)
+    tmp = path.with_name(f".{path.name}.agentls-tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
