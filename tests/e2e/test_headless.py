@@ -149,3 +149,25 @@ def test_a_user_edit_during_the_session_is_not_overwritten(fake_messages_api: Fa
     assert result.returncode == 1
     assert "calc.py" in result.stderr.strip().splitlines()[-1]
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return b + a  # user\n"
+
+
+def test_run_checkpoints_first_and_can_be_rolled_back(fake_messages_api: FakeMessagesAPI, repo: Path,
+                                                      tmp_path: Path) -> None:
+    fake_messages_api.add(*SCRIPT)
+    before = git_state(repo)
+    result = agentls(fake_messages_api, tmp_path, "run", "--workspace", str(repo), "--yes", "add type hints")
+    assert result.returncode == 0, result.stderr
+    assert "undo with: agentls checkpoints restore" in result.stderr
+
+    listed = json.loads(agentls(fake_messages_api, tmp_path, "checkpoints", "list", "--workspace", str(repo),
+                                "--json").stdout)
+    edit_checkpoint = next(c for c in listed if c["trigger"] == "edit")
+    assert set(edit_checkpoint["files"]) >= {"calc.py", "test_calc.py"}
+
+    restored = agentls(fake_messages_api, tmp_path, "checkpoints", "restore", edit_checkpoint["id"],
+                       "--workspace", str(repo), "--json")
+    assert restored.returncode == 0, restored.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    assert not (repo / "test_calc.py").exists()  # created by the agent: gone again
+    assert (repo / "notes.txt").read_text() == "keep me\nstaged change\nunstaged change\n"
+    assert git_state(repo) == before
