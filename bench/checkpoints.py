@@ -116,6 +116,12 @@ class Naive:
         home = git_dir.parent / "naive-home"
         home.mkdir(exist_ok=True)
         self.env = isolated_env(git_dir, root, home)
+        # No detached `gc --auto` after a commit: it would run under the next measurements (and race
+        # the clean-up); the naive figures are the better for it.
+        count = int(self.env["GIT_CONFIG_COUNT"])
+        self.env.update({"GIT_CONFIG_COUNT": str(count + 2), f"GIT_CONFIG_KEY_{count}": "gc.auto",
+                         f"GIT_CONFIG_VALUE_{count}": "0", f"GIT_CONFIG_KEY_{count + 1}": "maintenance.auto",
+                         f"GIT_CONFIG_VALUE_{count + 1}": "false"})
         self.root = root
         self.count = 0
         self.git("init", "-q")

@@ -374,3 +374,22 @@ def test_diff_against_another_checkpoint_and_by_path(cps: Checkpoints, workspace
     assert cps.diff(second.id) == ""
     write(workspace, "a.txt", "gamma\n")
     assert "-beta\n+gamma\n" in cps.diff(second.id)
+
+
+def test_checkpoint_taken_while_a_scan_runs_rereads_what_the_agent_wrote_since(cps: Checkpoints,
+                                                                               workspace: Path) -> None:
+    first = cps.checkpoint(["a.txt"], trigger="edit")
+    cps.repo.mark_scan_running(next(iter(cps.repo.ids())))  # a scan began before a.txt was written
+    try:
+        write(workspace, "a.txt", "written while the scan ran\n")  # the scan may have read it before
+        second = cps.checkpoint(["src/main.py"], trigger="edit")
+    finally:
+        cps.repo.mark_scan_running(None)
+    assert second.files == ["src/main.py"]
+    plan = cps.plan_restore(second.id, ["a.txt"])  # read again when `second` was taken
+    assert plan.files == []
+    write(workspace, "a.txt", "later\n")
+    restored = cps.restore(second.id)
+    assert restored.restored == ["a.txt"]
+    assert (workspace / "a.txt").read_text() == "written while the scan ran\n"
+    assert cps.plan_restore(first.id, ["a.txt"]).files[0].target == b"alpha\n"

@@ -323,14 +323,18 @@ class Checkpoints:
         with self.repo.commit_lock.hold():
             scan_info = self._scan_info()
             base = scan_info.tree if scan_info else EMPTY_TREE
-            # Files the agent was about to write since that scan began may have been written since:
-            # read them again too (the scan may have seen them before or after the write).
-            since = scan_info.last_id if scan_info else ""
+            pending = scan_info is None or scan_info.time < self._started
+            # Files the agent was about to write since a scan began may have been written since, and
+            # that scan may have read them before or after: read them again. Which scan: the one the
+            # files outside `changes` come from (the latest), or for a pending checkpoint the one
+            # running now (it may complete this checkpoint); a later scan needs nothing re-read.
+            # (The last checkpoint before the scan began counts: its write may have come after.)
+            since = self.repo.scan_running() if pending else scan_info.last_id if scan_info else None
             again: dict[str, None] = {}
-            for cid in self.repo.ids():
-                if cid > since:
-                    covered_then = self._read(cid)[0].covered or []
-                    again.update(dict.fromkeys(p for p in covered_then if p not in again))
+            if since is not None:
+                for cid in self.repo.ids():
+                    if cid >= since:
+                        again.update(dict.fromkeys(self._read(cid)[0].covered or []))
             candidates = wanted + [p for p in again if p not in wanted][:MAX_REREAD]
             ignored = self._ignored(candidates)
             changes: dict[str, Entry | None] = {}
@@ -365,7 +369,7 @@ class Checkpoints:
             # Without a scan taken since this instance started, files outside `changes` are not known:
             # the checkpoint stays pending until a scan completes it (pending ref first: a crash
             # in between never leaves an incomplete checkpoint looking complete).
-            if scan_info is None or scan_info.time < self._started:
+            if pending:
                 self.repo.write_ref(f"{PENDING_REFS}/{key}", commit)
             self.repo.write_ref(f"{CP_REFS}/{key}", commit)
             self._record(meta)
@@ -411,8 +415,15 @@ class Checkpoints:
             ids = self.repo.ids()
             last_id = ids[-1] if ids else ""
             previous_head = self.repo.read_ref(SCAN_REF)
-        result = scan(self.repo, self.max_file_bytes, stop)
+            self.repo.mark_scan_running(last_id)
+        try:
+            result = scan(self.repo, self.max_file_bytes, stop)
+        except BaseException:
+            with self.repo.commit_lock.hold():
+                self.repo.mark_scan_running(None)
+            raise
         with self.repo.commit_lock.hold():
+            self.repo.mark_scan_running(None)
             result.previous = self.repo.odb.commit(previous_head)[0] if previous_head else EMPTY_TREE
             now = time.time()
             info = {"time": now, "last_id": last_id, "skipped": result.skipped[:MAX_LISTED_FILES],

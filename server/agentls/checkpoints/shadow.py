@@ -5,6 +5,7 @@ Layout, under ``<data dir>/checkpoints/<workspace name>-<hash of its real path>/
     workspace            the workspace's real path (for people looking around)
     commit.lock          flock: taking or completing a checkpoint, moving refs, restoring
     scan.lock            flock: anything that uses the index (whole-tree scans, gc)
+    scan-running         while a scan runs: the newest checkpoint key when it began
     home/                an empty HOME for git
     repo/                GIT_DIR (core.worktree = the workspace)
       HEAD               ref: refs/heads/scan
@@ -267,13 +268,14 @@ class ShadowRepo:
             # Loose objects being written by another process's fast path are never older than a few
             # ms; files of a scan (index.lock, a pack being written) are only stale without its lock.
             candidates.append(self.git_dir / "index.lock")
+            candidates.append(self.dir / "scan-running")
             candidates += self.git_dir.glob("objects/pack/tmp_*")
             candidates += self.git_dir.glob("objects/pack/.tmp-*")
             candidates += self.git_dir.glob("objects/*/tmp_obj_*")
         for path in candidates:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-                removed.append(f"stale {path.relative_to(self.git_dir)} removed")
+                removed.append(f"stale {path.relative_to(self.dir)} removed")
         return removed
 
     def _check_refs(self) -> list[str]:
@@ -407,6 +409,21 @@ class ShadowRepo:
         if self.git_dir.exists():
             os.replace(self.git_dir, broken)
         return broken
+
+    def mark_scan_running(self, last_key: str | None) -> None:
+        """Note that a scan began after checkpoint ``last_key`` ("" : before any), or (None) that it ended."""
+        marker = self.dir / "scan-running"
+        if last_key is None:
+            marker.unlink(missing_ok=True)
+        else:
+            _write_if_changed(marker, last_key + "\n")
+
+    def scan_running(self) -> str | None:
+        """The key noted by a scan running now (in any process), None when none is."""
+        try:
+            return (self.dir / "scan-running").read_text(encoding="ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
 
     def remove_index(self) -> None:
         (self.git_dir / "index").unlink(missing_ok=True)
