@@ -48,12 +48,6 @@ async def test_position_encoding_is_negotiated(session: Session) -> None:
         assert chosen == offered.position_encodings[0]
 
 
-async def test_unimplemented_command_answers_an_error(session: Session) -> None:
-    with pytest.raises(JsonRpcException, match=r"agentls.task is not available"):
-        await session.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="agentls.task", arguments=[{"instruction": "x"}]))
-
-
 async def test_command_with_malformed_arguments_is_invalid_params(session: Session) -> None:
     with pytest.raises(JsonRpcException, match="one JSON object argument") as info:
         await session.client.workspace_execute_command_async(
