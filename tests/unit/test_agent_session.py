@@ -247,3 +247,38 @@ async def test_the_audit_log_records_calls_and_never_the_key(fake_messages_api: 
     records = [json.loads(line) for line in text.splitlines()]
     assert {r["event"] for r in records} >= {"tool_call", "file_written"}
     assert all(r["session"] == outcome.session_id for r in records)
+
+
+async def test_a_command_run_is_followed_by_a_checkpoint(fake_messages_api: FakeMessagesAPI, workspace: Path,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import sys
+
+    from agentls.agent.tools.run_command import sandbox_problem
+    from agentls.checkpoints import Checkpoints
+
+    monkeypatch.setenv("AGENTLS_DATA_DIR", str(tmp_path / "data"))
+    sandboxed = shutil.which("bwrap") is not None and await sandbox_problem() is None
+    python = sys.executable
+    fake = fake_messages_api
+    fake.add(Reply([ToolUse("run_command", {"command": f"{python} -c \"open('out.txt', 'w').write('made')\""})]),
+             Reply.text("ran it"))
+    settings = Settings.model_validate({
+        "model": {"api_key": "k", "base_url": fake.base_url},
+        "tools": {"run_command": {"enabled": True, "allow": [f"{python} *"], "allow_unsandboxed": not sandboxed}},
+    })
+    provider = AnthropicProvider(settings.model)
+    try:
+        outcome = await run_task(root=workspace, instruction="x", settings=settings, provider=provider)
+    finally:
+        await provider.aclose()
+    assert outcome.result.ok, outcome.result.error
+    assert (workspace / "out.txt").read_text() == "made"
+    with Checkpoints(workspace, data_dir=tmp_path / "data") as checkpoints:
+        after_command = [c for c in checkpoints.list() if c.trigger == "command"]
+        assert len(after_command) == 1
+        assert after_command[0].session_id == outcome.session_id
+        assert "out.txt" in after_command[0].files
+        (workspace / "out.txt").write_text("changed later")
+        checkpoints.restore(after_command[0].id, ["out.txt"])
+    assert (workspace / "out.txt").read_text() == "made"

@@ -8,9 +8,10 @@ differ only in their first message, the buffers they start from and the files in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentls.agent.events import AgentEvent
 from agentls.agent.memory import load_memory
@@ -25,7 +26,11 @@ from agentls.providers.base import Provider
 from agentls.store.audit import AuditLog
 from agentls.store.db import Store
 from agentls.syntax.validate import SyntaxIssue
+from agentls.workflows.checkpointing import open_checkpoints
 from agentls.workflows.validation import introduced, repair_prompt
+
+if TYPE_CHECKING:
+    from agentls.checkpoints import Checkpoints
 
 
 def make_provider(settings: ModelSettings) -> Provider:
@@ -42,6 +47,25 @@ class TaskOutcome:
     overlay: Overlay
     #: Syntax errors the change still introduces after the repair rounds, per file.
     issues: dict[str, list[SyntaxIssue]] = field(default_factory=dict)
+
+
+class _Checkpointer:
+    """The session's checkpoint hook for tools: opens the history on first use only."""
+
+    def __init__(self, root: Path, settings: Settings, store: Store | None, session_id: str) -> None:
+        self.root, self.settings, self.store, self.session_id = root, settings, store, session_id
+        self._checkpoints: Checkpoints | None = None
+
+    def __call__(self, paths: Sequence[str] | None, trigger: str) -> object:
+        if self._checkpoints is None:
+            self._checkpoints = open_checkpoints(self.root, self.settings.checkpoints, self.store)
+        summary = "after a command the agent ran" if trigger == "command" else "before writing the agent's edits"
+        return self._checkpoints.checkpoint(None if paths is None else list(paths), trigger=trigger,
+                                            session_id=self.session_id, summary=summary)
+
+    def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
 
 
 async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str,
@@ -82,8 +106,10 @@ async def run_task(
     for path, text in (buffers or {}).items():
         overlay.seed(path, text)
     files = list(files_in_play)
+    checkpointer = _Checkpointer(workspace.root, settings, store, session_id) \
+        if settings.checkpoints.enabled else None
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
-                          session_id=session_id, audit=audit)
+                          session_id=session_id, audit=audit, checkpoint=checkpointer)
     session = AgentSession(
         session_id=session_id, provider=provider, tools=default_registry(settings.tools), context=context,
         settings=settings, system=system_prompt(workspace.root, load_memory(workspace.root, files)),
@@ -98,5 +124,7 @@ async def run_task(
         status, summary = result.status, result.summary or result.error
         return TaskOutcome(session_id, result, overlay, issues)
     finally:
+        if checkpointer is not None:
+            checkpointer.close()
         if store is not None:
             store.end_session(session_id, status, summary)

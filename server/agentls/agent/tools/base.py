@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
@@ -57,6 +57,10 @@ class ToolContext:
     #: overlay holds uncommitted edits. True (the headless CLI, which writes to disk anyway):
     #: commit the overlay to disk first, then run.
     commit_before_commands: bool = False
+    #: Takes a checkpoint (paths, or None for the whole tree; trigger). Blocking: call it in a thread.
+    #: run_command calls it before writing pending edits and after every command (which may write
+    #: anything). It raises ``CheckpointError`` when no checkpoint could be taken.
+    checkpoint: Callable[[Sequence[str] | None, str], object] | None = None
 
     def record(self, event: str, **fields: Any) -> None:
         """Append an audit event for this session (no-op without an audit log)."""

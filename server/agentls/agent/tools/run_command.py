@@ -42,6 +42,7 @@ from pydantic import Field
 from agentls.agent.tools.base import BaseTool, ToolContext, ToolInput, ToolResult
 from agentls.agent.workspace import Workspace
 from agentls.config import CommandSettings
+from agentls.errors import AgentlsError
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 #: Credentials that may sit inside a toolchain directory bound into the sandbox: hidden there.
@@ -314,6 +315,12 @@ class RunCommandTool(BaseTool[RunCommandInput]):
                     "before editing, or finish and say which command the user should run.",
                     is_error=True,
                 )
+            if ctx.checkpoint is not None:
+                try:
+                    await asyncio.to_thread(ctx.checkpoint, pending, "edit")
+                except AgentlsError as exc:
+                    return ToolResult(f"run_command did not run: no checkpoint could be taken before writing "
+                                      f"your edits ({exc}); nothing was written.", is_error=True)
             written = ctx.overlay.commit()
             note = f"(your edits to {', '.join(written)} were written to disk first)\n"
 
@@ -335,7 +342,14 @@ class RunCommandTool(BaseTool[RunCommandInput]):
             )
         timeout = min(params.timeout_s or settings.timeout_s, settings.timeout_s)
         ctx.record("command_run", tool=self.name, input={"command": command}, sandboxed=problem is None)
-        return await self._run(command, full, env, timeout, settings.max_output_chars, ctx, note)
+        result = await self._run(command, full, env, timeout, settings.max_output_chars, ctx, note)
+        if ctx.checkpoint is not None:  # the command may have written anything: record what it left
+            try:
+                await asyncio.to_thread(ctx.checkpoint, None, "command")
+            except AgentlsError as exc:
+                result = ToolResult(f"{result.content}\n[warning: no checkpoint after the command: {exc}]",
+                                    result.is_error)
+        return result
 
     @staticmethod
     async def _run(
