@@ -15,10 +15,8 @@ gives that order for any relative path.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import pathspec
 
+from agentls.atomic import fsync_dir, replace_atomically, umask
 from agentls.config import DEFAULT_DENY
 from agentls.errors import DeniedPath, FileRefused, InvalidRequest, OutsideWorkspace
 
@@ -42,20 +41,6 @@ IGNORE_RECHECK_S = 1.0
 def path_key(rel: str) -> tuple[str, ...]:
     """Sort key giving the walk order: component by component ("a/z" sorts before "a b")."""
     return tuple(rel.split("/"))
-
-
-@cache
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # no /proc: read it the racy way, once
-    os.umask(mask)
-    return mask
 
 
 @dataclass(frozen=True)
@@ -199,20 +184,8 @@ class Workspace:
         try:
             mode = stat.S_IMODE(os.stat(real).st_mode)
         except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{real.name}.", suffix=".agentls-tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, real)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(parent)
+            mode = 0o666 & ~umask()
+        replace_atomically(real, text.encode("utf-8"), mode)
 
     def delete(self, path: str | Path) -> None:
         """Remove a file (never a directory)."""
@@ -220,7 +193,7 @@ class Workspace:
         if real.is_dir():
             raise IsADirectoryError(f"{self.relative(real)} is a directory")
         os.unlink(real)
-        _fsync_dir(real.parent)
+        fsync_dir(real.parent)
 
     # -- ignore rules -------------------------------------------------------------------------
 
@@ -389,16 +362,3 @@ def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
 def glob_matches(glob: str | None, rel_to_base: str) -> bool:
     """Whether a path relative to the search base matches a gitignore-style glob (None: all)."""
     return glob is None or bool(_glob_spec(glob).match_file(rel_to_base))
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -12,26 +12,11 @@ import contextlib
 import os
 import secrets
 import stat
-import tempfile
-from functools import cache
 from pathlib import Path
 
+from agentls.atomic import fsync_dir, replace_atomically, umask
 from agentls.checkpoints.objects import MODE_EXEC, MODE_LINK
 from agentls.errors import CheckpointError
-
-
-@cache
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # no /proc: read it the racy way, once
-    os.umask(mask)
-    return mask
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -60,7 +45,7 @@ def new_mode(path: Path, mode: int) -> int:
     except FileNotFoundError:
         st = None
     if st is None or not stat.S_ISREG(st.st_mode):
-        return (0o777 if executable else 0o666) & ~_umask()
+        return (0o777 if executable else 0o666) & ~umask()
     current = stat.S_IMODE(st.st_mode)
     return current | ((current & 0o444) >> 2) if executable else current & ~0o111
 
@@ -75,28 +60,16 @@ def write_file(root: Path, rel: str, data: bytes, mode: int) -> None:
                 os.rmdir(target)
             except OSError:
                 raise CheckpointError(f"{rel} is a directory that is not empty; it was left as it is") from None
-    if mode == MODE_LINK:
-        tmp = parent / f".{target.name}.{secrets.token_hex(4)}.agentls-tmp"
-        os.symlink(os.fsdecode(data), tmp)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    else:
-        permissions = new_mode(target, mode)
-        fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".agentls-tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-                os.fchmod(handle.fileno(), permissions)
-            os.replace(tmp_name, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise
+    if mode != MODE_LINK:
+        replace_atomically(target, data, new_mode(target, mode))
+        return
+    tmp = parent / f".{target.name}.{secrets.token_hex(4)}.agentls-tmp"
+    os.symlink(os.fsdecode(data), tmp)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(parent)
 
 
@@ -119,16 +92,3 @@ def delete_file(root: Path, rel: str) -> None:
         except OSError:
             break
         directory = directory.parent
-
-
-def fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
