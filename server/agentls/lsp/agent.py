@@ -169,9 +169,7 @@ class AgentRunner:
         progress = SessionProgress(self.server, request.title)
         progress.task = self.tasks.get(session_id) or asyncio.current_task()
         snapshots = self.snapshots()
-        buffers = {}
-        for rel, snap in snapshots.items():
-            buffers[rel] = snap.text
+        buffers = {rel: snap.text for rel, snap in snapshots.items()}
         if not self._baseline_started:
             self._baseline_started = True
             asyncio.get_running_loop().create_task(self.start_baseline())

@@ -60,9 +60,7 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
     paths = _paths(raw)
     checkpoints = await ls.agent.checkpoints()
     plan = await asyncio.to_thread(checkpoints.plan_restore, checkpoint_id, paths)
-    open_docs = {}
-    for rel, snap in ls.agent.snapshots().items():
-        open_docs[rel] = snap
+    open_docs = ls.agent.snapshots()
     in_editor = [f for f in plan.files if f.path in open_docs]
     result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip={f.path for f in in_editor})
     restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
