@@ -1,0 +1,314 @@
+---What the user commands do (`plugin/agentls.lua` only defines them).
+local lsp = require("agentls.lsp")
+local config = require("agentls.config")
+local proposals = require("agentls.proposals")
+
+local M = {}
+
+---Sessions started from this editor, newest last (for :AgentCancel).
+---@type string[]
+M.sessions = {}
+
+---@param bufnr integer
+---@return integer?
+local function version(bufnr)
+  local versions = vim.lsp.util.buf_versions
+  return versions and versions[bufnr] or nil
+end
+
+---@param first integer 0-based first line
+---@param last integer 0-based last line (inclusive)
+---@return table an LSP range covering the whole lines
+local function line_range(first, last)
+  return { start = { line = first, character = 0 }, ["end"] = { line = last + 1, character = 0 } }
+end
+
+---@param result? table
+local function started(result)
+  if result and result.sessionId then
+    table.insert(M.sessions, result.sessionId)
+  end
+end
+
+---@param prompt string
+---@param instruction? string
+---@param callback fun(instruction: string)
+local function with_instruction(prompt, instruction, callback)
+  if instruction and vim.trim(instruction) ~= "" then
+    callback(instruction)
+    return
+  end
+  vim.ui.input({ prompt = prompt }, function(input)
+    if input and vim.trim(input) ~= "" then
+      callback(input)
+    end
+  end)
+end
+
+---`:AgentEdit {instruction}`: edit the range (or the current line) with the agent.
+---@param opts {args?: string, range?: integer, line1?: integer, line2?: integer, bufnr?: integer}
+function M.edit(opts)
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
+  local first, last
+  if opts.range and opts.range > 0 then
+    first, last = opts.line1 - 1, opts.line2 - 1
+  else
+    first = vim.api.nvim_win_get_cursor(0)[1] - 1
+    last = first
+  end
+  with_instruction("Agent instruction: ", opts.args, function(instruction)
+    lsp.execute("agentls.edit", {
+      uri = vim.uri_from_bufnr(bufnr),
+      version = version(bufnr),
+      range = line_range(first, last),
+      instruction = instruction,
+    }, started, bufnr)
+  end)
+end
+
+---`:AgentFix`: ask the agent to fix the diagnostics on the cursor line.
+---@param opts? {bufnr?: integer}
+function M.fix(opts)
+  local bufnr = (opts and opts.bufnr) or vim.api.nvim_get_current_buf()
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local found = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr, { lnum = row })) do
+    local code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+    if code ~= "agentls.proposal" then
+      found[#found + 1] = d
+    end
+  end
+  if #found == 0 then
+    vim.notify("agentls: no diagnostics under the cursor", vim.log.levels.INFO)
+    return
+  end
+  local first, last = row, row
+  local lines = { "Fix these diagnostics:" }
+  for _, d in ipairs(found) do
+    first = math.min(first, d.lnum)
+    last = math.max(last, d.end_lnum or d.lnum)
+    lines[#lines + 1] = ("- line %d: %s%s"):format(d.lnum + 1, d.message, d.source and (" (" .. d.source .. ")") or "")
+  end
+  lsp.execute("agentls.edit", {
+    uri = vim.uri_from_bufnr(bufnr),
+    version = version(bufnr),
+    range = line_range(first, last),
+    instruction = table.concat(lines, "\n"),
+  }, started, bufnr)
+end
+
+---`:AgentTask {instruction}`: a multi-file session over the workspace, pointing at the current file.
+---@param opts {args?: string}
+function M.task(opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local uris = vim.api.nvim_buf_get_name(bufnr) ~= "" and { vim.uri_from_bufnr(bufnr) } or nil
+  with_instruction("Agent task: ", opts.args, function(instruction)
+    lsp.execute("agentls.task", { instruction = instruction, uris = uris }, started, bufnr)
+  end)
+end
+
+---`:AgentAccept[!]` / `:AgentReject[!]`: the hunk under the cursor, or with `!` all in the buffer.
+---@param action "accept"|"reject"
+---@param opts {bang?: boolean}
+---@param callback? fun(results: table[])
+function M.review(action, opts, callback)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local hunks
+  if opts.bang then
+    hunks = proposals.list(bufnr)
+  else
+    local hunk = proposals.at(bufnr)
+    hunks = hunk and { hunk } or {}
+  end
+  if #hunks == 0 then
+    vim.notify("agentls: no pending agent change " .. (opts.bang and "in this buffer" or "under the cursor"))
+    return
+  end
+  proposals.review(action, hunks, callback)
+end
+
+---`:AgentNext` / `:AgentPrev`: jump to the next / previous pending hunk.
+---@param direction 1|-1
+function M.jump(direction)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local list = proposals.list(bufnr)
+  if direction < 0 then
+    list = vim.iter(list):rev():totable()
+  end
+  for _, hunk in ipairs(list) do
+    local first = proposals.rows(hunk)
+    if first and ((direction > 0 and first > row) or (direction < 0 and first < row)) then
+      local target = math.min(first, vim.api.nvim_buf_line_count(bufnr) - 1)
+      vim.api.nvim_win_set_cursor(0, { target + 1, 0 })
+      return
+    end
+  end
+  vim.notify("agentls: no more pending agent changes")
+end
+
+---`:AgentCancel`: cancel the sessions started from this editor that are still running.
+---@param callback? fun(cancelled: string[])
+function M.cancel(callback)
+  local sessions = M.sessions
+  M.sessions = {}
+  if #sessions == 0 then
+    vim.notify("agentls: no agent session to cancel")
+    return
+  end
+  local cancelled, remaining = {}, #sessions
+  for _, id in ipairs(sessions) do
+    lsp.execute("agentls.cancel", { sessionId = id }, function(result)
+      if result and result.cancelled then
+        cancelled[#cancelled + 1] = id
+      end
+      remaining = remaining - 1
+      if remaining == 0 then
+        vim.notify(#cancelled > 0 and ("agentls: cancelled %s"):format(table.concat(cancelled, ", "))
+          or "agentls: no session was running")
+        if callback then
+          callback(cancelled)
+        end
+      end
+    end)
+  end
+end
+
+---Write modified buffers of the workspace (so a safety checkpoint holds what the user sees).
+---@param paths? string[] only these workspace-relative paths
+local function write_buffers(paths)
+  local client = lsp.client()
+  local root = client and client.config.root_dir or vim.fn.getcwd()
+  local wanted = paths and {} or nil
+  for _, p in ipairs(paths or {}) do
+    wanted[vim.fs.normalize(vim.fs.joinpath(root, p))] = true
+  end
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    if name ~= "" and vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified and vim.bo[bufnr].buftype == ""
+      and vim.startswith(vim.fs.normalize(name), root) and (not wanted or wanted[vim.fs.normalize(name)]) then
+      vim.api.nvim_buf_call(bufnr, function()
+        vim.cmd("silent! noautocmd update")
+      end)
+    end
+  end
+end
+
+---Restore a checkpoint (open buffers change through `workspace/applyEdit`).
+---@param id string
+---@param callback? fun(result: table)
+function M.restore(id, callback)
+  if config.options.write_before_restore then
+    write_buffers()
+  end
+  lsp.execute("agentls.checkpoints.restore", { id = id }, function(result)
+    if config.options.write_before_restore then
+      write_buffers(result.restored)
+    end
+    local n = #(result.restored or {}) + #(result.deleted or {}) + #(result.created or {})
+    vim.notify(("agentls: restored checkpoint %s (%d file(s)); undo with :AgentRollback %s"):format(
+      id, n, result.safetyCheckpoint or "?"))
+    if callback then
+      callback(result)
+    end
+  end)
+end
+
+---`:AgentRollback [id]`: restore the given checkpoint, or the latest one.
+---@param opts {args?: string}
+---@param callback? fun(result: table)
+function M.rollback(opts, callback)
+  local id = opts.args and vim.trim(opts.args) or ""
+  if id ~= "" then
+    M.restore(id, callback)
+    return
+  end
+  lsp.execute("agentls.checkpoints.list", { limit = 1 }, function(list)
+    if not list or #list == 0 then
+      vim.notify("agentls: no checkpoint to roll back to")
+      return
+    end
+    M.restore(list[1].id, callback)
+  end)
+end
+
+---@param title string
+---@param text string
+---@param filetype string
+---@return integer bufnr
+local function scratch(title, text, filetype)
+  vim.cmd("botright new")
+  local bufnr = vim.api.nvim_get_current_buf()
+  vim.bo[bufnr].buftype = "nofile"
+  vim.bo[bufnr].bufhidden = "wipe"
+  vim.bo[bufnr].swapfile = false
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, vim.split(text, "\n", { plain = true }))
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].filetype = filetype
+  pcall(vim.api.nvim_buf_set_name, bufnr, title)
+  return bufnr
+end
+
+---@param c table a checkpoint from agentls.checkpoints.list
+---@return string
+function M.format_checkpoint(c)
+  return ("%s  %s  %-7s %s"):format(c.id, c.time or "", c.trigger or "", c.summary or table.concat(c.files or {}, ", "))
+end
+
+---`:AgentCheckpoints`: pick a checkpoint, see its diff against the files now, restore it if wanted.
+function M.checkpoints()
+  lsp.execute("agentls.checkpoints.list", {}, function(list)
+    if not list or #list == 0 then
+      vim.notify("agentls: no checkpoints yet")
+      return
+    end
+    vim.ui.select(list, { prompt = "Checkpoint", format_item = M.format_checkpoint }, function(choice)
+      if not choice then
+        return
+      end
+      lsp.execute("agentls.checkpoints.diff", { id = choice.id }, function(result)
+        local diff = result and result.diff or ""
+        scratch("agentls://checkpoint/" .. choice.id, diff ~= "" and diff or "(no difference)", "diff")
+        vim.ui.select({ "Restore", "Keep" }, { prompt = "Restore checkpoint " .. choice.id .. "?" }, function(answer)
+          if answer == "Restore" then
+            M.restore(choice.id)
+          end
+        end)
+      end)
+    end)
+  end)
+end
+
+---`:AgentUsage`: tokens and cost of recent sessions in this workspace.
+function M.usage()
+  lsp.execute("agentls.usage", { limit = 20 }, function(result)
+    local lines = { ("agentls: total $%.4f"):format(result.totalCostUsd or 0) }
+    for _, s in ipairs(result.sessions or {}) do
+      lines[#lines + 1] = ("%s %-5s %-9s in %d out %d $%.4f  %s"):format(s.sessionId, s.kind or "", s.status or "",
+        s.inputTokens or 0, s.outputTokens or 0, s.costUsd or 0, (s.instruction or ""):gsub("\n.*", "…"))
+    end
+    vim.notify(table.concat(lines, "\n"))
+  end)
+end
+
+---Buffer-local keymaps (see `keymaps` in the options; false turns them all off).
+---@param bufnr integer
+function M.set_keymaps(bufnr)
+  local keys = config.options.keymaps
+  if not keys then
+    return
+  end
+  local function map(mode, lhs, rhs, desc)
+    if lhs then
+      vim.keymap.set(mode, lhs, rhs, { buffer = bufnr, desc = desc, silent = true })
+    end
+  end
+  map("n", keys.accept, "<cmd>AgentAccept<cr>", "agentls: accept the change under the cursor")
+  map("n", keys.reject, "<cmd>AgentReject<cr>", "agentls: reject the change under the cursor")
+  map("n", keys.next, "<cmd>AgentNext<cr>", "agentls: next agent change")
+  map("n", keys.prev, "<cmd>AgentPrev<cr>", "agentls: previous agent change")
+  map("n", keys.edit, ":AgentEdit<cr>", "agentls: edit the line with the agent")
+  map("x", keys.edit, ":AgentEdit<cr>", "agentls: edit the selection with the agent")
+end
+
+return M

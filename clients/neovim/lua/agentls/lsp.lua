@@ -1,0 +1,145 @@
+---Starting the agentls server for workspace buffers, and talking to it.
+local config = require("agentls.config")
+
+local M = {}
+
+M.name = "agentls"
+
+---@param bufnr? integer
+---@return vim.lsp.Client?
+function M.client(bufnr)
+  local clients = vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
+  if #clients == 0 and bufnr then
+    clients = vim.lsp.get_clients({ name = M.name })
+  end
+  return clients[1]
+end
+
+---The workspace root for a buffer: the nearest root marker, else the current directory.
+---@param bufnr integer
+---@return string
+function M.root(bufnr)
+  return vim.fs.root(bufnr, config.options.root_markers) or vim.fn.getcwd()
+end
+
+---@param client vim.lsp.Client
+---@param method string
+---@param params table
+---@param handler fun(err: lsp.ResponseError?, result: any)
+---@param bufnr? integer
+local function request(client, method, params, handler, bufnr)
+  local function on_response(err, result)
+    handler(err, result)
+  end
+  if vim.fn.has("nvim-0.11") == 1 then
+    return client:request(method, params, on_response, bufnr)
+  end
+  return client.request(method, params, on_response, bufnr)
+end
+
+---Run an agentls command (`workspace/executeCommand` with one object argument).
+---@param command string e.g. "agentls.accept"
+---@param args table the command's argument object
+---@param callback? fun(result: any) called with the result; errors are reported with vim.notify
+---@param bufnr? integer
+function M.execute(command, args, callback, bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    vim.notify("agentls: the server is not running for this buffer", vim.log.levels.WARN)
+    return
+  end
+  request(client, "workspace/executeCommand", { command = command, arguments = { args } }, function(err, result)
+    if err then
+      vim.notify(("agentls: %s failed: %s"):format(command, err.message or tostring(err)), vim.log.levels.ERROR)
+      return
+    end
+    if callback then
+      callback(result)
+    end
+  end, bufnr)
+end
+
+---The LSP client configuration shared by `vim.lsp.config` and `vim.lsp.start`.
+---@return table
+function M.client_config()
+  local proposals = require("agentls.proposals")
+  local opts = config.options
+  return {
+    name = M.name,
+    cmd = opts.cmd,
+    cmd_env = opts.cmd_env,
+    filetypes = opts.filetypes,
+    init_options = { inlineProposals = true, settings = opts.settings },
+    settings = { agentls = opts.settings },
+    handlers = {
+      ["agentls/proposal"] = proposals.on_proposal,
+      ["agentls/proposalResolved"] = proposals.on_resolved,
+    },
+  }
+end
+
+local group = vim.api.nvim_create_augroup("agentls", { clear = true })
+
+---Show the server's `$/progress` (begin and end) with vim.notify.
+local function progress_autocmd()
+  vim.api.nvim_create_autocmd("LspProgress", {
+    group = group,
+    pattern = { "begin", "end" },
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if not client or client.name ~= M.name or not config.options.progress then
+        return
+      end
+      local value = ev.data.params.value or {}
+      local text = value.kind == "begin" and (value.title or "") .. (value.message and (": " .. value.message) or "")
+        or (value.message or "done")
+      vim.notify("agentls: " .. text, vim.log.levels.INFO)
+    end,
+  })
+end
+
+---Start (0.10: `vim.lsp.start`) or enable (0.11+: `vim.lsp.config` / `vim.lsp.enable`) the server.
+function M.setup()
+  vim.api.nvim_clear_autocmds({ group = group })
+  progress_autocmd()
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if client and client.name == M.name then
+        require("agentls.commands").set_keymaps(ev.buf)
+        require("agentls.proposals").on_attach(ev.buf)
+      end
+    end,
+  })
+  local cfg = M.client_config()
+  if vim.lsp.config and vim.lsp.enable then
+    cfg.root_dir = function(bufnr, on_dir)
+      on_dir(M.root(bufnr))
+    end
+    vim.lsp.config(M.name, cfg)
+    vim.lsp.enable(M.name)
+  else
+    vim.api.nvim_create_autocmd("FileType", {
+      group = group,
+      pattern = config.options.filetypes,
+      callback = function(ev)
+        if vim.bo[ev.buf].buftype ~= "" then
+          return
+        end
+        local start_cfg = vim.deepcopy(cfg)
+        start_cfg.filetypes = nil
+        start_cfg.root_dir = M.root(ev.buf)
+        vim.lsp.start(start_cfg, { bufnr = ev.buf })
+      end,
+    })
+    -- Buffers already open when setup() ran (vim.lsp.enable does this itself).
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.options.filetypes, vim.bo[bufnr].filetype) then
+        vim.api.nvim_exec_autocmds("FileType", { group = group, buffer = bufnr, modeline = false })
+      end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,190 @@
+-- Drives agentls.nvim in a headless Neovim for tests/e2e/test_neovim.py.
+-- Environment: AGENTLS_TEST_PLUGIN (the plugin dir), AGENTLS_TEST_PYTHON (python running the server),
+-- AGENTLS_TEST_FILE (the file to edit), AGENTLS_TEST_SCENARIO, AGENTLS_TEST_RESULT (JSON written here).
+local env = vim.env
+vim.opt.runtimepath:prepend(env.AGENTLS_TEST_PLUGIN)
+vim.cmd("filetype on")
+vim.cmd("runtime plugin/agentls.lua")
+vim.o.columns = 100
+
+local result = { notifications = {}, data = {} }
+
+local real_notify = vim.notify
+vim.notify = function(msg, level, opts)
+  table.insert(result.notifications, { msg = msg, level = level or vim.log.levels.INFO })
+end
+
+local TIMEOUT = 20000
+
+---@param cond fun(): any
+---@param what string
+local function wait(cond, what)
+  if not vim.wait(TIMEOUT, function()
+    local ok, value = pcall(cond)
+    return ok and value
+  end, 20) then
+    error("timed out waiting for " .. what, 2)
+  end
+end
+
+local function lines(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false), "\n") .. "\n"
+end
+
+local proposals, commands
+
+local function open()
+  require("agentls").setup({ cmd = { env.AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false })
+  proposals = require("agentls.proposals")
+  commands = require("agentls.commands")
+  vim.cmd.edit(env.AGENTLS_TEST_FILE)
+  local bufnr = vim.api.nvim_get_current_buf()
+  wait(function()
+    return require("agentls.lsp").client(bufnr) and #vim.lsp.get_clients({ bufnr = bufnr }) > 0
+      and vim.lsp.get_clients({ bufnr = bufnr })[1].initialized
+  end, "the server to attach")
+  result.data.encoding = vim.lsp.get_clients({ bufnr = bufnr })[1].offset_encoding
+  return bufnr
+end
+
+---The rendered state of the pending hunks: rows, highlight, sign, virtual lines.
+local function snapshot(bufnr)
+  local out = {}
+  for _, hunk in ipairs(proposals.list(bufnr)) do
+    local first, stop = proposals.rows(hunk)
+    local mark = vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.mark, { details = true })
+    local virt = {}
+    local virt_row
+    if hunk.virt then
+      local vm = vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.virt, { details = true })
+      virt_row = vm[1]
+      for _, chunks in ipairs(vm[3].virt_lines or {}) do
+        virt[#virt + 1] = vim.trim(chunks[1][1])
+        result.data.virt_hl = chunks[1][2]
+      end
+    end
+    out[#out + 1] = {
+      id = hunk.id, first = first, stop = stop, hl = mark[3].hl_group, sign = mark[3].sign_text,
+      virt_row = virt_row, virt = virt,
+    }
+  end
+  return out
+end
+
+local function edit_and_wait(bufnr, count)
+  vim.cmd("1,6AgentEdit add type hints")
+  wait(function()
+    return #proposals.list(bufnr) >= count
+  end, "the proposal")
+end
+
+local function cursor(row)
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+end
+
+local scenarios = {}
+
+function scenarios.accept_reject()
+  local bufnr = open()
+  edit_and_wait(bufnr, 2)
+  result.data.rendered = snapshot(bufnr)
+  result.data.text_while_pending = lines(bufnr)
+  result.data.all_marks = #vim.api.nvim_buf_get_extmarks(bufnr, proposals.ns, 0, -1, {})
+  cursor(1)
+  vim.cmd("AgentAccept")
+  wait(function()
+    return #proposals.list(bufnr) == 1 and lines(bufnr):find("def add%(a: int")
+  end, "the accepted hunk")
+  result.data.after_accept = snapshot(bufnr)
+  vim.cmd("AgentNext")
+  result.data.next_row = vim.api.nvim_win_get_cursor(0)[1]
+  vim.cmd("AgentReject")
+  wait(function()
+    return #proposals.list(bufnr) == 0
+  end, "the rejection")
+  vim.wait(200)
+  result.data.final = lines(bufnr)
+  result.data.marks_left = #vim.api.nvim_buf_get_extmarks(bufnr, proposals.ns, 0, -1, {})
+end
+
+function scenarios.type_above()
+  local bufnr = open()
+  edit_and_wait(bufnr, 2)
+  result.data.before = snapshot(bufnr)
+  vim.api.nvim_buf_set_lines(bufnr, 0, 0, false, { "import math", "" })
+  result.data.after_typing = snapshot(bufnr)
+  cursor(7) -- the second hunk, moved down two lines
+  vim.cmd("AgentAccept")
+  wait(function()
+    return lines(bufnr):find("def sub%(a: int")
+  end, "the accepted hunk")
+  vim.cmd("AgentAccept!")
+  wait(function()
+    return #proposals.list(bufnr) == 0 and lines(bufnr):find("def add%(a: int")
+  end, "accept all")
+  result.data.final = lines(bufnr)
+end
+
+function scenarios.cancel()
+  local bufnr = open()
+  vim.cmd("1,6AgentEdit add type hints")
+  wait(function()
+    return #commands.sessions > 0
+  end, "the session to start")
+  local cancelled
+  commands.cancel(function(ids)
+    cancelled = ids
+  end)
+  wait(function()
+    return cancelled
+  end, "the cancel answer")
+  result.data.cancelled = cancelled
+  vim.wait(1500)
+  result.data.pending = #proposals.list(bufnr)
+  result.data.final = lines(bufnr)
+end
+
+function scenarios.rollback()
+  local bufnr = open()
+  edit_and_wait(bufnr, 2)
+  vim.cmd("AgentAccept!")
+  wait(function()
+    return #proposals.list(bufnr) == 0 and lines(bufnr):find("def sub%(a: int")
+  end, "accept all")
+  result.data.accepted = lines(bufnr)
+  local restored
+  commands.rollback({ args = "" }, function(r)
+    restored = r
+  end)
+  wait(function()
+    return restored
+  end, "the restore")
+  wait(function()
+    return not lines(bufnr):find("a: int")
+  end, "the buffer to be restored")
+  result.data.restore = restored
+  result.data.final = lines(bufnr)
+  result.data.modified = vim.bo[bufnr].modified
+end
+
+function scenarios.health()
+  require("agentls").setup({ cmd = { env.AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" } })
+  vim.cmd("checkhealth agentls")
+  result.data.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+end
+
+vim.schedule(function()
+  local ok, err = xpcall(scenarios[env.AGENTLS_TEST_SCENARIO], debug.traceback)
+  result.ok = ok
+  result.error = not ok and tostring(err) or nil
+  local f = assert(io.open(env.AGENTLS_TEST_RESULT, "w"))
+  f:write(vim.json.encode(result))
+  f:close()
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    if vim.fn.has("nvim-0.11") == 1 then client:stop() else client.stop() end
+  end
+  vim.wait(2000, function()
+    return #vim.lsp.get_clients() == 0
+  end)
+  vim.cmd("qa!")
+end)

