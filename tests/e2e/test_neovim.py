@@ -50,15 +50,15 @@ def run_scenario(scenario: str, tmp_path: Path, fake: FakeMessagesAPI) -> dict[s
     home = tmp_path / "home"
     env = server_env(home, **fake.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
                      AGENTLS_DATA_DIR=str(home / "agentls"),
-                     AGENTLS_TEST_PLUGIN=str(PLUGIN), AGENTLS_TEST_PYTHON=sys.executable,
-                     AGENTLS_TEST_FILE=str(source), AGENTLS_TEST_SCENARIO=scenario,
-                     AGENTLS_TEST_RESULT=str(result_file))
+                     NVIM_AGENTLS_TEST_PLUGIN=str(PLUGIN), NVIM_AGENTLS_TEST_PYTHON=sys.executable,
+                     NVIM_AGENTLS_TEST_FILE=str(source), NVIM_AGENTLS_TEST_SCENARIO=scenario,
+                     NVIM_AGENTLS_TEST_RESULT=str(result_file))
     assert NVIM is not None
     proc = subprocess.run([NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {RUNNER}"],
                           cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
     assert result_file.exists(), f"nvim wrote no result (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     result: dict[str, Any] = json.loads(result_file.read_text())
-    assert result["ok"], result.get("error")
+    assert result["ok"], f"{result.get('error')}\nnotifications: {messages(result)}\ndata: {result['data']}"
     result["disk"] = source.read_text()
     return result
 

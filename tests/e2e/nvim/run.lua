@@ -1,8 +1,8 @@
 -- Drives agentls.nvim in a headless Neovim for tests/e2e/test_neovim.py.
--- Environment: AGENTLS_TEST_PLUGIN (the plugin dir), AGENTLS_TEST_PYTHON (python running the server),
--- AGENTLS_TEST_FILE (the file to edit), AGENTLS_TEST_SCENARIO, AGENTLS_TEST_RESULT (JSON written here).
+-- Environment: NVIM_AGENTLS_TEST_PLUGIN (the plugin dir), NVIM_AGENTLS_TEST_PYTHON (python running the server),
+-- NVIM_AGENTLS_TEST_FILE (the file to edit), NVIM_AGENTLS_TEST_SCENARIO, NVIM_AGENTLS_TEST_RESULT (JSON written here).
 local env = vim.env
-vim.opt.runtimepath:prepend(env.AGENTLS_TEST_PLUGIN)
+vim.opt.runtimepath:prepend(env.NVIM_AGENTLS_TEST_PLUGIN)
 vim.cmd("filetype on")
 vim.cmd("runtime plugin/agentls.lua")
 vim.o.columns = 100
@@ -34,10 +34,10 @@ end
 local proposals, commands
 
 local function open()
-  require("agentls").setup({ cmd = { env.AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false })
+  require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false })
   proposals = require("agentls.proposals")
   commands = require("agentls.commands")
-  vim.cmd.edit(env.AGENTLS_TEST_FILE)
+  vim.cmd.edit(env.NVIM_AGENTLS_TEST_FILE)
   local bufnr = vim.api.nvim_get_current_buf()
   wait(function()
     return require("agentls.lsp").client(bufnr) and #vim.lsp.get_clients({ bufnr = bufnr }) > 0
@@ -116,7 +116,7 @@ function scenarios.type_above()
   cursor(7) -- the second hunk, moved down two lines
   vim.cmd("AgentAccept")
   wait(function()
-    return lines(bufnr):find("def sub%(a: int")
+    return #proposals.list(bufnr) == 1 and lines(bufnr):find("def sub%(a: int")
   end, "the accepted hunk")
   vim.cmd("AgentAccept!")
   wait(function()
@@ -168,16 +168,16 @@ function scenarios.rollback()
 end
 
 function scenarios.health()
-  require("agentls").setup({ cmd = { env.AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" } })
+  require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" } })
   vim.cmd("checkhealth agentls")
   result.data.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
 vim.schedule(function()
-  local ok, err = xpcall(scenarios[env.AGENTLS_TEST_SCENARIO], debug.traceback)
+  local ok, err = xpcall(scenarios[env.NVIM_AGENTLS_TEST_SCENARIO], debug.traceback)
   result.ok = ok
   result.error = not ok and tostring(err) or nil
-  local f = assert(io.open(env.AGENTLS_TEST_RESULT, "w"))
+  local f = assert(io.open(env.NVIM_AGENTLS_TEST_RESULT, "w"))
   f:write(vim.json.encode(result))
   f:close()
   for _, client in ipairs(vim.lsp.get_clients()) do

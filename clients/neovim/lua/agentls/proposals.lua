@@ -113,7 +113,6 @@ local function render_hunk(bufnr, proposal_id, wire)
     if #new_lines > 0 then
       hunk.virt = vim.api.nvim_buf_set_extmark(bufnr, M.ns, stop - 1, 0, {
         virt_lines = virt_lines(bufnr, new_lines),
-        right_gravity = false,
       })
     end
   end
