@@ -1,0 +1,360 @@
+// The Agent: … commands, the status bar item and the checkpoint views.
+import * as vscode from "vscode";
+
+import type { Agent } from "./extension";
+import type { Hunk, ReviewResult } from "./proposals";
+
+interface UsageSession {
+  sessionId: string;
+  kind: string;
+  instruction: string;
+  model: string;
+  started: number;
+  ended: number | null;
+  status: string;
+  turns: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+interface Checkpoint {
+  id: string;
+  time: number | string;
+  trigger: string;
+  sessionId?: string | null;
+  step?: number | null;
+  summary?: string | null;
+  files?: string[] | number | null;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function guarded(what: string, agent: Agent, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    agent.output.appendLine(`agentls: ${what} failed: ${errorText(error)}`);
+    void vscode.window.showErrorMessage(`agentls: ${what} failed: ${errorText(error)}`);
+  }
+}
+
+/**
+ * Sessions started from this window, and the status bar item. The server reports progress with
+ * `$/progress` (shown by vscode-languageclient); whether a session has ended is read from
+ * `agentls.usage` while any is running.
+ */
+export class Sessions implements vscode.Disposable {
+  private readonly running = new Map<string, string>();
+  private readonly item = vscode.window.createStatusBarItem("agentls.status", vscode.StatusBarAlignment.Left, 100);
+  private timer: NodeJS.Timeout | undefined;
+  private agent: Agent | undefined;
+
+  constructor() {
+    this.item.name = "agentls";
+    this.render();
+    this.item.show();
+  }
+
+  attach(agent: Agent): void {
+    this.agent = agent;
+  }
+
+  ids(): string[] {
+    return [...this.running.keys()].reverse();
+  }
+
+  started(id: string, kind: string): void {
+    this.running.set(id, kind);
+    this.render();
+    this.timer ??= setInterval(() => void this.poll(), 1500);
+  }
+
+  ended(id: string): void {
+    this.running.delete(id);
+    this.render();
+  }
+
+  proposalArrived(): void {
+    void this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.running.size === 0 || !this.agent) {
+      this.stopPolling();
+      return;
+    }
+    try {
+      const usage = await this.agent.execute<{ sessions: UsageSession[] }>("agentls.usage", { limit: 20 });
+      for (const s of usage.sessions) {
+        if (this.running.has(s.sessionId) && s.ended !== null && s.status !== "running") {
+          this.running.delete(s.sessionId);
+          if (s.status !== "done" && s.status !== "completed" && s.status !== "ok") {
+            this.agent.output.appendLine(`agentls: session ${s.sessionId} ended: ${s.status}`);
+          }
+        }
+      }
+    } catch (error) {
+      this.agent.output.appendLine(`agentls: usage poll failed: ${errorText(error)}`);
+      this.running.clear();
+    }
+    this.render();
+  }
+
+  private stopPolling(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  render(pending = 0): void {
+    if (this.running.size > 0) {
+      this.item.text = `$(sync~spin) Agent: ${this.running.size} running`;
+      this.item.tooltip = "agentls is working. Click to cancel.";
+      this.item.command = "agentls.cancelSession";
+    } else {
+      this.item.text = pending > 0 ? `$(hubot) Agent: ${pending} change(s)` : "$(hubot) Agent";
+      this.item.tooltip = "agentls: click for usage";
+      this.item.command = "agentls.showUsage";
+    }
+    void vscode.commands.executeCommand("setContext", "agentls.running", this.running.size > 0);
+  }
+
+  dispose(): void {
+    this.stopPolling();
+    this.item.dispose();
+  }
+}
+
+/** A read-only virtual document for checkpoint diffs (no "save changes?" when closed). */
+class DiffDocuments implements vscode.TextDocumentContentProvider {
+  static readonly scheme = "agentls-checkpoint";
+  private readonly texts = new Map<string, string>();
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? "";
+  }
+
+  async show(id: string, diff: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: DiffDocuments.scheme, path: `/checkpoint-${id}.diff` });
+    this.texts.set(uri.toString(), diff || "# no differences: the files are as they were in this checkpoint\n");
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, "diff");
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+}
+
+function checkpointItem(c: Checkpoint): vscode.QuickPickItem & { checkpoint: Checkpoint } {
+  const when = typeof c.time === "number" ? new Date(c.time * 1000).toLocaleString() : String(c.time);
+  const files = Array.isArray(c.files) ? c.files.join(", ") : c.files != null ? `${c.files} file(s)` : "";
+  return {
+    label: `$(history) ${c.summary || c.trigger}`,
+    description: `${when} · ${c.trigger} · ${c.id}`,
+    detail: files,
+    checkpoint: c,
+  };
+}
+
+export function registerCommands(context: vscode.ExtensionContext, agent: Agent): void {
+  const { inline, sessions } = agent;
+  const store = inline.store;
+  const diffs = new DiffDocuments();
+
+  const protocolUri = (doc: vscode.TextDocument): string =>
+    agent.client()?.code2ProtocolConverter.asUri(doc.uri) ?? doc.uri.toString();
+
+  const review = async (command: "agentls.accept" | "agentls.reject", proposalId: string, hunkIds?: string[]): Promise<void> => {
+    const arg = hunkIds ? { proposalId, hunkIds } : { proposalId };
+    const result = await agent.execute<ReviewResult>(command, arg);
+    const proposal = store.get(proposalId);
+    store.applyResult(proposalId, result);
+    if (proposal) inline.refresh(proposal.uri);
+    if (result.conflicts.length > 0) {
+      void vscode.window.showWarningMessage(
+        `agentls: ${result.conflicts.length} change(s) conflict with your edits and were not applied.`,
+      );
+    }
+  };
+
+  const oneHunk = (command: "agentls.accept" | "agentls.reject") =>
+    (proposalId?: string, hunkId?: string) =>
+      guarded(command === "agentls.accept" ? "accept" : "reject", agent, async () => {
+        const target: Pick<Hunk, "proposalId" | "id"> | undefined =
+          proposalId && hunkId ? { proposalId, id: hunkId } : inline.hunkAtCursor(vscode.window.activeTextEditor);
+        if (!target) {
+          void vscode.window.showInformationMessage("agentls: no pending agent change here.");
+          return;
+        }
+        await review(command, target.proposalId, [target.id]);
+      });
+
+  const allHunks = (command: "agentls.accept" | "agentls.reject") => () =>
+    guarded(command === "agentls.accept" ? "accept all" : "reject all", agent, async () => {
+      const editor = vscode.window.activeTextEditor;
+      const proposals = editor ? store.forUri(editor.document.uri.toString()) : store.all();
+      if (proposals.length === 0) {
+        void vscode.window.showInformationMessage("agentls: no pending agent changes.");
+        return;
+      }
+      for (const p of proposals) await review(command, p.id);
+    });
+
+  const move = (direction: "next" | "previous") => () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return;
+    const uri = editor.document.uri.toString();
+    const line = editor.selection.active.line;
+    const hunk = direction === "next" ? store.next(uri, line) : store.previous(uri, line);
+    if (hunk) inline.reveal(editor, hunk);
+    else void vscode.window.showInformationMessage("agentls: no pending agent changes in this file.");
+  };
+
+  const pickCheckpoint = async (title: string): Promise<Checkpoint | undefined> => {
+    const list = await agent.execute<Checkpoint[]>("agentls.checkpoints.list", { limit: 50 });
+    if (list.length === 0) {
+      void vscode.window.showInformationMessage("agentls: no checkpoints yet in this workspace.");
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(list.map(checkpointItem), { title, matchOnDescription: true, matchOnDetail: true });
+    return picked?.checkpoint;
+  };
+
+  const restore = async (c: Checkpoint): Promise<void> => {
+    const sure = await vscode.window.showWarningMessage(
+      `Roll back the workspace to checkpoint ${c.id} (${c.summary || c.trigger})?`,
+      { modal: true, detail: "Files come back as they were; files created since are deleted. A safety checkpoint is taken first, so this can be undone." },
+      "Roll Back",
+    );
+    if (!sure) return;
+    const result = await agent.execute<{ restored: string[]; deleted: string[]; created: string[]; safetyCheckpoint: string }>(
+      "agentls.checkpoints.restore", { id: c.id });
+    const counts = `${result.restored.length} restored, ${result.deleted.length} deleted, ${result.created.length} re-created`;
+    const undo = await vscode.window.showInformationMessage(`agentls: rolled back to ${c.id} (${counts}).`, "Undo");
+    if (undo) {
+      await agent.execute("agentls.checkpoints.restore", { id: result.safetyCheckpoint });
+      void vscode.window.showInformationMessage(`agentls: roll back undone (safety checkpoint ${result.safetyCheckpoint}).`);
+    }
+  };
+
+  const showDiff = async (c: Checkpoint): Promise<void> => {
+    const { diff } = await agent.execute<{ diff: string }>("agentls.checkpoints.diff", { id: c.id });
+    await diffs.show(c.id, diff);
+  };
+
+  const register = (id: string, run: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  };
+
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DiffDocuments.scheme, diffs));
+
+  register("agentls.editSelection", () =>
+    guarded("edit", agent, async () => {
+      const editor = vscode.window.activeTextEditor;
+      const client = agent.client();
+      if (!editor || !client) {
+        void vscode.window.showInformationMessage("agentls: open a file and select the code to edit.");
+        return;
+      }
+      const doc = editor.document;
+      const version = doc.version;
+      const range = client.code2ProtocolConverter.asRange(editor.selection);
+      const instruction = await vscode.window.showInputBox({
+        title: "Agent: Edit Selection",
+        prompt: editor.selection.isEmpty ? "What should the agent do with this line?" : "What should the agent do with the selection?",
+        ignoreFocusOut: true,
+      });
+      if (!instruction) return;
+      const { sessionId } = await agent.execute<{ sessionId: string }>("agentls.edit", {
+        uri: protocolUri(doc), range, version, instruction,
+      });
+      sessions.started(sessionId, "edit");
+    }));
+
+  register("agentls.fix", () =>
+    guarded("fix", agent, async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) return;
+      const range = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        "vscode.executeCodeActionProvider", editor.document.uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+      const fixes = actions.filter((a) => a.title.startsWith("Fix") && a.title.includes("with agent") && a.command);
+      if (fixes.length === 0) {
+        void vscode.window.showInformationMessage("agentls: no problem to fix here (select code and use Agent: Edit Selection…).");
+        return;
+      }
+      const chosen = fixes.length === 1
+        ? fixes[0]
+        : (await vscode.window.showQuickPick(fixes.map((a) => ({ label: a.title, action: a })), { title: "Agent: Fix" }))?.action;
+      if (chosen?.command) {
+        await vscode.commands.executeCommand(chosen.command.command, ...(chosen.command.arguments ?? []));
+      }
+    }));
+
+  register("agentls.runTask", () =>
+    guarded("task", agent, async () => {
+      const instruction = await vscode.window.showInputBox({
+        title: "Agent: Run Task",
+        prompt: "What should the agent do in this workspace?",
+        ignoreFocusOut: true,
+      });
+      if (!instruction) return;
+      const doc = vscode.window.activeTextEditor?.document;
+      const arg = doc && doc.uri.scheme === "file" ? { instruction, uris: [protocolUri(doc)] } : { instruction };
+      const { sessionId } = await agent.execute<{ sessionId: string }>("agentls.task", arg);
+      sessions.started(sessionId, "task");
+    }));
+
+  register("agentls.acceptChange", oneHunk("agentls.accept"));
+  register("agentls.rejectChange", oneHunk("agentls.reject"));
+  register("agentls.acceptAll", allHunks("agentls.accept"));
+  register("agentls.rejectAll", allHunks("agentls.reject"));
+  register("agentls.nextChange", move("next"));
+  register("agentls.previousChange", move("previous"));
+
+  register("agentls.cancelSession", () =>
+    guarded("cancel", agent, async () => {
+      const ids = sessions.ids();
+      if (ids.length === 0) {
+        void vscode.window.showInformationMessage("agentls: no agent session is running.");
+        return;
+      }
+      for (const sessionId of ids) {
+        await agent.execute<{ cancelled: boolean }>("agentls.cancel", { sessionId });
+        sessions.ended(sessionId);
+      }
+      vscode.window.setStatusBarMessage("agentls: cancelled", 3000);
+    }));
+
+  register("agentls.showCheckpoints", () =>
+    guarded("checkpoints", agent, async () => {
+      const c = await pickCheckpoint("Agent: Checkpoints (newest first)");
+      if (!c) return;
+      const action = await vscode.window.showQuickPick(["Show Diff Against Now", "Roll Back to This Checkpoint…"], { title: c.id });
+      if (action?.startsWith("Show")) await showDiff(c);
+      else if (action) await restore(c);
+    }));
+
+  register("agentls.rollBack", () =>
+    guarded("roll back", agent, async () => {
+      const c = await pickCheckpoint("Agent: Roll Back to…");
+      if (c) await restore(c);
+    }));
+
+  register("agentls.showUsage", () =>
+    guarded("usage", agent, async () => {
+      const usage = await agent.execute<{ sessions: UsageSession[]; totalCostUsd: number }>("agentls.usage", { limit: 30 });
+      const items = usage.sessions.map((s) => ({
+        label: s.instruction || s.kind,
+        description: `${s.status} · $${s.costUsd.toFixed(4)} · ${s.inputTokens} in / ${s.outputTokens} out`,
+        detail: `${s.kind} · ${s.model} · ${new Date(s.started * 1000).toLocaleString()} · ${s.turns} turn(s) · ${s.sessionId}`,
+      }));
+      await vscode.window.showQuickPick(items, { title: `Agent usage: $${usage.totalCostUsd.toFixed(4)} in this workspace` });
+    }));
+
+  register("agentls.restartServer", () =>
+    guarded("restart", agent, async () => {
+      await agent.restart();
+      vscode.window.setStatusBarMessage("agentls: server restarted", 3000);
+    }));
+}
