@@ -129,9 +129,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       },
     };
     const created = new LanguageClient("agentls", "agentls", serverOptions, clientOptions);
-    created.onNotification("agentls/proposal", (wire: WireProposal) => {
-      store.add(wire);
-      inline.refresh(wire.uri);
+    created.onNotification("agentls/proposal", (sent: WireProposal) => {
+      // The same spelling as TextDocument.uri.toString(), which keys the model.
+      const wire = { ...sent, uri: vscode.Uri.parse(sent.uri).toString() };
+      inline.add(wire);
       sessions.proposalArrived();
       const count = wire.hunks.filter((h) => h.state === "pending").length;
       const problems = wire.validation?.length ? ` (still ${wire.validation.length} syntax error(s))` : "";

@@ -2,7 +2,7 @@
 // The geometry comes from the pure model in proposals.ts; this module only draws it.
 import * as vscode from "vscode";
 
-import { decorationsFor, Hunk, ProposalStore, TextChange } from "./proposals";
+import { ChangeLog, decorationsFor, Hunk, ProposalStore, TextChange, WireProposal } from "./proposals";
 
 function toChange(change: vscode.TextDocumentContentChangeEvent): TextChange {
   const { start, end } = change.range;
@@ -32,6 +32,7 @@ export class InlineDiff implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly log = new ChangeLog();
 
   constructor(readonly store: ProposalStore) {
     this.disposables.push(
@@ -42,15 +43,29 @@ export class InlineDiff implements vscode.CodeLensProvider, vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.refreshAll()),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.log.forget(doc.uri.toString())),
     );
   }
 
   private onChange(e: vscode.TextDocumentChangeEvent): void {
     if (e.contentChanges.length === 0) return;
     const uri = e.document.uri.toString();
+    const changes = e.contentChanges.map(toChange);
+    this.log.record(uri, e.document.version, changes);
     if (this.store.forUri(uri).length === 0) return;
-    this.store.applyChanges(uri, e.contentChanges.map(toChange));
+    this.store.applyChanges(uri, changes);
     this.refresh(uri);
+  }
+
+  /** Takes a new proposal; its ranges refer to `wire.version`, so later typing is replayed on them. */
+  add(wire: WireProposal): void {
+    this.store.add(wire);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === wire.uri);
+    if (doc && typeof wire.version === "number" && doc.version > wire.version) {
+      const changes = this.log.since(wire.uri, wire.version, doc.version);
+      if (changes) this.store.applyChanges(wire.uri, changes);
+    }
+    this.refresh(wire.uri);
   }
 
   /** Redraws every visible editor of `uri` (after a proposal arrived, moved or was resolved). */

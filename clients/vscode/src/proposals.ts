@@ -375,3 +375,38 @@ export function serverSettings(section: Record<string, unknown>): Record<string,
   };
   return clean(section, true);
 }
+
+// -- late proposals --------------------------------------------------------------------------------
+
+/**
+ * The last content changes of each document, by the version they produced, so that a proposal
+ * computed for version v can be moved over what the user typed after v before it is drawn.
+ */
+export class ChangeLog {
+  private readonly entries = new Map<string, Array<{ version: number; changes: TextChange[] }>>();
+
+  constructor(private readonly keep = 200) {}
+
+  record(uri: string, version: number, changes: readonly TextChange[]): void {
+    const list = this.entries.get(uri) ?? [];
+    list.push({ version, changes: [...changes] });
+    if (list.length > this.keep) list.splice(0, list.length - this.keep);
+    this.entries.set(uri, list);
+  }
+
+  /**
+   * The changes that took `uri` from `version` to `current`, in order; undefined when the log does
+   * not reach back that far (the caller then keeps the ranges as sent).
+   */
+  since(uri: string, version: number, current: number): TextChange[] | undefined {
+    if (current <= version) return [];
+    const list = (this.entries.get(uri) ?? []).filter((e) => e.version > version && e.version <= current);
+    const versions = new Set(list.map((e) => e.version));
+    for (let v = version + 1; v <= current; v++) if (!versions.has(v)) return undefined;
+    return list.flatMap((e) => e.changes);
+  }
+
+  forget(uri: string): void {
+    this.entries.delete(uri);
+  }
+}

@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 
 import {
   canTransition,
+  ChangeLog,
   classifyChange,
   decorationsFor,
   LINE_BREAK_MARK,
@@ -230,5 +231,28 @@ describe("settings sent to the server", () => {
       }),
       { model: { maxTokens: 4096 }, review: "inline", diagnostics: { enabled: true } },
     );
+  });
+});
+
+describe("a proposal that arrives after the user typed", () => {
+  test("the changes since its version move its hunks", () => {
+    const log = new ChangeLog();
+    const uri = "file:///w/calc.py";
+    log.record(uri, 4, [change(r(0, 0, 0, 0), "# a\n")]);
+    log.record(uri, 5, [change(r(0, 0, 0, 0), "# b\n")]);
+    const store = new ProposalStore();
+    store.add(proposal()); // computed for version 3
+    store.applyChanges(uri, log.since(uri, 3, 5)!);
+    assert.deepEqual(store.pending(uri).map((h) => h.range), [r(4, 0, 5, 0), r(7, 0, 8, 0)]);
+    assert.deepEqual(log.since(uri, 4, 5), [change(r(0, 0, 0, 0), "# b\n")]);
+    assert.deepEqual(log.since(uri, 5, 5), []);
+  });
+
+  test("a gap in the log is reported, not guessed", () => {
+    const log = new ChangeLog(1);
+    log.record("u", 4, []);
+    log.record("u", 5, []);
+    assert.equal(log.since("u", 3, 5), undefined);
+    assert.deepEqual(log.since("u", 4, 5), []);
   });
 });
