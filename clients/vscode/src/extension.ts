@@ -148,7 +148,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
     } catch (error) {
       const message = `agentls: the server failed to start (${commandLine.join(" ")}): ${String(error)}`;
       output.appendLine(message);
-      void vscode.window.showErrorMessage(`${message}. ${INSTALL_HINT}`);
+      const missing = /ENOENT|not found/i.test(String(error));
+      void vscode.window.showErrorMessage(missing ? `${message}. ${INSTALL_HINT}` : `${message}. See the agentls output channel.`);
     }
   };
 
