@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import server_env
-from tests.e2e.test_inline_edits import HINTED, SOURCE, type_hints_script
+from tests.e2e.test_inline_edits import HINTED, SOURCE, edit, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +118,32 @@ def test_rollback_after_accept(tmp_path: Path, fake_messages_api: FakeMessagesAP
     # The restored buffer was written, and the safety checkpoint holds the accepted text.
     assert not data["modified"]
     assert result["disk"] == SOURCE
+
+
+def test_fix_the_diagnostics_under_the_cursor(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(Reply([edit("str_replace", path="calc.py", old_str="    return a + b\n",
+                                      new_str="    return a + b + 0\n")]),
+                          Reply.text("Fixed."))
+    data = run_scenario("fix", tmp_path, fake_messages_api)["data"]
+    prompt = fake_messages_api.message_requests[0].body["messages"][0]["content"][0]["text"]
+    assert 'line 2: Operator "-" not expected here (pyright)' in prompt
+    assert [(h["first"], h["stop"]) for h in data["rendered"]] == [(1, 2)]
+    assert data["final"] == SOURCE.replace("a + b", "a + b + 0")
+
+
+def test_checkpoints_picker_diff_restore_and_usage(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    result = run_scenario("checkpoints_usage", tmp_path, fake_messages_api)
+    data = result["data"]
+    picker, confirm = data["asked"]
+    assert picker["prompt"] == "Checkpoint"
+    assert "accept" in picker["items"][0]
+    assert confirm["items"] == ["Restore", "Keep"]
+    assert data["diff_ft"] == "diff"
+    assert "-def add(a, b):" in data["diff"] and "+def add(a: int, b: int) -> int:" in data["diff"]
+    assert data["final"] == SOURCE
+    usage = next(m for m in messages(result) if "total $" in m)
+    assert "add type hints" in usage
 
 
 def test_checkhealth(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:

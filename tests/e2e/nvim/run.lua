@@ -167,6 +167,67 @@ function scenarios.rollback()
   result.data.modified = vim.bo[bufnr].modified
 end
 
+function scenarios.fix()
+  local bufnr = open()
+  local ns = vim.api.nvim_create_namespace("test.linter")
+  vim.diagnostic.set(ns, bufnr, { {
+    lnum = 1, col = 11, end_lnum = 1, end_col = 16, source = "pyright",
+    message = 'Operator "-" not expected here', severity = vim.diagnostic.severity.ERROR,
+  } })
+  cursor(2)
+  vim.cmd("AgentFix")
+  wait(function()
+    return #proposals.list(bufnr) == 1
+  end, "the fix proposal")
+  result.data.rendered = snapshot(bufnr)
+  vim.cmd("AgentAccept!")
+  wait(function()
+    return #proposals.list(bufnr) == 0 and lines(bufnr):find("a %+ b %+ 0")
+  end, "the fix")
+  result.data.final = lines(bufnr)
+end
+
+function scenarios.checkpoints_usage()
+  local bufnr = open()
+  edit_and_wait(bufnr, 2)
+  vim.cmd("AgentAccept!")
+  wait(function()
+    return #proposals.list(bufnr) == 0 and lines(bufnr):find("def sub%(a: int")
+  end, "accept all")
+  vim.cmd("write") -- the checkpoint diff compares with the files on disk
+  local asked = {}
+  vim.ui.select = function(items, opts, on_choice)
+    local shown = {}
+    for _, item in ipairs(items) do
+      shown[#shown + 1] = opts.format_item and opts.format_item(item) or item
+    end
+    table.insert(asked, { prompt = opts.prompt, items = shown })
+    on_choice(opts.prompt == "Checkpoint" and items[1] or "Restore")
+  end
+  vim.cmd("AgentCheckpoints")
+  wait(function()
+    return #asked == 2 and not lines(bufnr):find("a: int")
+  end, "the checkpoint restore")
+  result.data.asked = asked
+  local diff_buf
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b):find("agentls://checkpoint/", 1, true) then
+      diff_buf = b
+    end
+  end
+  result.data.diff = diff_buf and lines(diff_buf)
+  result.data.diff_ft = diff_buf and vim.bo[diff_buf].filetype
+  result.data.final = lines(bufnr)
+  vim.cmd("AgentUsage")
+  wait(function()
+    for _, n in ipairs(result.notifications) do
+      if n.msg:find("total %$") then
+        return true
+      end
+    end
+  end, "the usage report")
+end
+
 function scenarios.health()
   require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" } })
   vim.cmd("checkhealth agentls")

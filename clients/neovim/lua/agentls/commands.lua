@@ -268,7 +268,10 @@ function M.checkpoints()
       end
       lsp.execute("agentls.checkpoints.diff", { id = choice.id }, function(result)
         local diff = result and result.diff or ""
-        scratch("agentls://checkpoint/" .. choice.id, diff ~= "" and diff or "(no difference)", "diff")
+        if diff == "" then
+          diff = "(no difference from the files on disk; unsaved buffers are not compared)"
+        end
+        scratch("agentls://checkpoint/" .. choice.id, diff, "diff")
         vim.ui.select({ "Restore", "Keep" }, { prompt = "Restore checkpoint " .. choice.id .. "?" }, function(answer)
           if answer == "Restore" then
             M.restore(choice.id)

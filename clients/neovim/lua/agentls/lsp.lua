@@ -42,15 +42,22 @@ end
 ---@param args table the command's argument object
 ---@param callback? fun(result: any) called with the result; errors are reported with vim.notify
 ---@param bufnr? integer
-function M.execute(command, args, callback, bufnr)
+---@param on_error? fun(err: table) called (after the notice) when the request failed
+function M.execute(command, args, callback, bufnr, on_error)
   local client = M.client(bufnr)
   if not client then
     vim.notify("agentls: the server is not running for this buffer", vim.log.levels.WARN)
     return
   end
+  if next(args) == nil then
+    args = vim.empty_dict() -- a JSON object, not []
+  end
   request(client, "workspace/executeCommand", { command = command, arguments = { args } }, function(err, result)
     if err then
       vim.notify(("agentls: %s failed: %s"):format(command, err.message or tostring(err)), vim.log.levels.ERROR)
+      if on_error then
+        on_error(err)
+      end
       return
     end
     if callback then

@@ -19,6 +19,7 @@ M.ns = vim.api.nvim_create_namespace("agentls.proposals")
 ---@field insertion boolean the hunk only adds lines
 ---@field new_lines string[]
 ---@field old_lines string[]
+---@field busy? boolean an accept/reject for it is on its way
 
 ---Pending hunks per buffer, in buffer order of arrival.
 ---@type table<integer, agentls.Hunk[]>
@@ -271,7 +272,14 @@ end
 ---@param callback? fun(results: table[])
 function M.review(action, hunks, callback)
   local by_proposal, order = {}, {}
+  hunks = vim.tbl_filter(function(h)
+    return not h.busy
+  end, hunks)
+  if #hunks == 0 then
+    return
+  end
   for _, hunk in ipairs(hunks) do
+    hunk.busy = true
     if not by_proposal[hunk.proposal] then
       by_proposal[hunk.proposal] = {}
       order[#order + 1] = hunk.proposal
@@ -281,6 +289,9 @@ function M.review(action, hunks, callback)
   local results, remaining = {}, #order
   for _, proposal_id in ipairs(order) do
     lsp.execute("agentls." .. action, { proposalId = proposal_id, hunkIds = by_proposal[proposal_id] }, function(result)
+      for _, hunk in ipairs(hunks) do
+        hunk.busy = nil
+      end
       results[#results + 1] = result
       local done = {}
       for _, key in ipairs({ "applied", "rejected", "conflicts" }) do
@@ -297,7 +308,13 @@ function M.review(action, hunks, callback)
       if remaining == 0 and callback then
         callback(results)
       end
-    end, hunks[1].bufnr)
+    end, hunks[1].bufnr, function()
+      for _, hunk in ipairs(hunks) do
+        if hunk.proposal == proposal_id then
+          hunk.busy = nil
+        end
+      end
+    end)
   end
 end
 
