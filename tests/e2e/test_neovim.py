@@ -140,7 +140,8 @@ def test_checkpoints_picker_diff_restore_and_usage(tmp_path: Path, fake_messages
     assert "accept" in picker["items"][0]
     assert confirm["items"] == ["Restore", "Keep"]
     assert data["diff_ft"] == "diff"
-    assert "-def add(a, b):" in data["diff"] and "+def add(a: int, b: int) -> int:" in data["diff"]
+    assert "-def add(a, b):" in data["diff"]
+    assert "+def add(a: int, b: int) -> int:" in data["diff"]
     assert data["final"] == SOURCE
     usage = next(m for m in messages(result) if "total $" in m)
     assert "add type hints" in usage
