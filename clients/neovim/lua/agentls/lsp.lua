@@ -122,7 +122,9 @@ function M.setup()
   local cfg = M.client_config()
   if vim.lsp.config and vim.lsp.enable then
     cfg.root_dir = function(bufnr, on_dir)
-      on_dir(M.root(bufnr))
+      if vim.bo[bufnr].buftype == "" and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+        on_dir(M.root(bufnr))
+      end
     end
     vim.lsp.config(M.name, cfg)
     vim.lsp.enable(M.name)
@@ -131,7 +133,7 @@ function M.setup()
       group = group,
       pattern = config.options.filetypes,
       callback = function(ev)
-        if vim.bo[ev.buf].buftype ~= "" then
+        if vim.bo[ev.buf].buftype ~= "" or vim.api.nvim_buf_get_name(ev.buf) == "" then
           return
         end
         local start_cfg = vim.deepcopy(cfg)
