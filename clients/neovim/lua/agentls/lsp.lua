@@ -100,7 +100,7 @@ local function progress_autocmd()
       local value = ev.data.params.value or {}
       local text = value.kind == "begin" and (value.title or "") .. (value.message and (": " .. value.message) or "")
         or (value.message or "done")
-      vim.notify("agentls: " .. text, vim.log.levels.INFO)
+      vim.notify(vim.startswith(text, "agentls") and text or ("agentls: " .. text), vim.log.levels.INFO)
     end,
   })
 end
