@@ -147,6 +147,17 @@ def test_checkpoints_picker_diff_restore_and_usage(tmp_path: Path, fake_messages
     assert "add type hints" in usage
 
 
+def test_edit_with_agent_from_the_code_action_menu_asks_for_the_instruction(
+        tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    data = run_scenario("code_action", tmp_path, fake_messages_api)["data"]
+    assert "Edit with agent…" in data["titles"]
+    assert data["prompt"] == "Agent instruction: "
+    assert [h["first"] for h in data["rendered"]] == [0, 4]
+    first = fake_messages_api.message_requests[0].body["messages"][0]["content"][0]["text"]
+    assert "add type hints" in first
+
+
 def test_checkhealth(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
     health = "\n".join(run_scenario("health", tmp_path, fake_messages_api)["data"]["health"])
     for expected in ("server executable: ", "server version: agentls ", "API key present", "Neovim ",

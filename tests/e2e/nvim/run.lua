@@ -228,6 +228,35 @@ function scenarios.checkpoints_usage()
   end, "the usage report")
 end
 
+function scenarios.code_action()
+  local bufnr = open()
+  vim.ui.input = function(opts, on_confirm)
+    result.data.prompt = opts.prompt
+    on_confirm("add type hints")
+  end
+  vim.ui.select = function(items, opts, on_choice)
+    result.data.titles = {}
+    for i, item in ipairs(items) do
+      local action = item.action or item[2] or item
+      result.data.titles[i] = action.title
+    end
+    for i, item in ipairs(items) do
+      local action = item.action or item[2] or item
+      if action.title == "Edit with agent…" then
+        return on_choice(item, i)
+      end
+    end
+    on_choice(nil, nil)
+  end
+  vim.api.nvim_buf_set_mark(bufnr, "<", 1, 0, {})
+  vim.api.nvim_buf_set_mark(bufnr, ">", 6, 0, {})
+  vim.lsp.buf.code_action({ range = { start = { 1, 0 }, ["end"] = { 6, 0 } } })
+  wait(function()
+    return #proposals.list(bufnr) >= 2
+  end, "the proposal from the code action")
+  result.data.rendered = snapshot(bufnr)
+end
+
 function scenarios.health()
   require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" } })
   vim.cmd("checkhealth agentls")

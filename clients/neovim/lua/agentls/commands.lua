@@ -66,6 +66,18 @@ function M.edit(opts)
   end)
 end
 
+---`agentls.edit` chosen from the code action menu. "Edit with agent…" carries no instruction (the
+---server never prompts): ask for it here, then run the command.
+---@param command lsp.Command
+---@param ctx {bufnr: integer, client_id: integer}
+function M.from_code_action(command, ctx)
+  local args = vim.deepcopy((command.arguments or {})[1] or {})
+  with_instruction("Agent instruction: ", args.instruction, function(instruction)
+    args.instruction = instruction
+    lsp.execute("agentls.edit", args, started, ctx.bufnr)
+  end)
+end
+
 ---`:AgentFix`: ask the agent to fix the diagnostics on the cursor line.
 ---@param opts? {bufnr?: integer}
 function M.fix(opts)

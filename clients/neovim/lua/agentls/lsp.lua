@@ -109,6 +109,10 @@ end
 function M.setup()
   vim.api.nvim_clear_autocmds({ group = group })
   progress_autocmd()
+  -- Code actions run their command here first: "Edit with agent…" needs the user's instruction.
+  vim.lsp.commands["agentls.edit"] = function(command, ctx)
+    require("agentls.commands").from_code_action(command, ctx)
+  end
   vim.api.nvim_create_autocmd("LspAttach", {
     group = group,
     callback = function(ev)
