@@ -23,6 +23,13 @@ from agentls.providers.base import Retrying, TextDelta
 EXIT_OK, EXIT_FAILED, EXIT_NOT_APPLIED, EXIT_CANCELLED = 0, 1, 3, 130
 
 
+def _say(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
+    """One line to the user: results on stdout, everything else on stderr (this is the CLI, not the server)."""
+    out = stream or sys.stdout
+    out.write(text + end)
+    out.flush()
+
+
 class PlainProgress:
     """One line per event, for logs and pipes."""
 
@@ -45,7 +52,7 @@ class PlainProgress:
             line = f"  tokens so far: {_tokens(event.total)} (${event.cost_usd:.4f})"
         else:
             return
-        print(line, file=self.out, flush=True)
+        _say(line, self.out)
 
     def close(self) -> None:
         pass
@@ -158,17 +165,17 @@ def run(options: RunOptions) -> int:
     # Progress lines tell the user what happens: stderr shows only errors; log_file gets the rest.
     logs.setup(loaded.settings.log_level, loaded.settings.log_file, stderr_level="error")
     for warning in loaded.warnings:
-        print(f"agentls: warning: {warning}", file=err)
+        _say(f"agentls: warning: {warning}", err)
     progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)
     try:
         outcome = asyncio.run(_run(options, loaded.settings, progress))
     except KeyboardInterrupt:
         progress.close()
-        print("agentls: cancelled; no files were changed", file=err)
+        _say("agentls: cancelled; no files were changed", err)
         return EXIT_CANCELLED
     except AgentlsError as exc:
         progress.close()
-        print(f"agentls: {exc}", file=err)
+        _say(f"agentls: {exc}", err)
         return EXIT_FAILED
     progress.close()
 
@@ -178,20 +185,20 @@ def run(options: RunOptions) -> int:
     error = result.error
     if result.ok and changes:
         for change in changes:
-            print(unified_diff(change), file=err, end="")
+            _say(unified_diff(change), err, end="")
         if options.yes or _confirm(f"Apply changes to {len(changes)} file(s)? [y/N] "):
             try:
                 checkpoint = _checkpoint_before_writing(options, loaded.settings, outcome.session_id,
                                                         [c.path for c in changes])
                 applied = outcome.overlay.commit()
                 if checkpoint:
-                    print(f"agentls: checkpoint {checkpoint} taken before writing; "
-                          f"undo with: agentls checkpoints restore {checkpoint}", file=err)
+                    _say(f"agentls: checkpoint {checkpoint} taken before writing; "
+                         f"undo with: agentls checkpoints restore {checkpoint}", err)
             except AgentlsError as exc:
                 error = str(exc)
     usage = result.usage
     if options.json:
-        print(json.dumps({
+        _say(json.dumps({
             "session": outcome.session_id, "status": result.status, "summary": result.summary,
             "error": error, "turns": result.turns, "changed": [c.path for c in changes], "applied": applied,
             "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
@@ -200,16 +207,16 @@ def run(options: RunOptions) -> int:
             "cost_usd": round(result.cost_usd, 6),
         }, indent=2))
     elif result.summary:
-        print(result.summary)
+        _say(result.summary)
     cost = f"{_tokens(usage)} tokens, ${result.cost_usd:.4f}"
     if not result.ok:
-        print(f"agentls: {error or result.status} ({cost}); no files were changed", file=err)
+        _say(f"agentls: {error or result.status} ({cost}); no files were changed", err)
         return EXIT_FAILED
     if error:
-        print(f"agentls: {error}; no files were changed ({cost})", file=err)
+        _say(f"agentls: {error}; no files were changed ({cost})", err)
         return EXIT_FAILED
     if changes and not applied:
-        print(f"agentls: {len(changes)} file(s) changed but not applied (pass --yes to apply) ({cost})", file=err)
+        _say(f"agentls: {len(changes)} file(s) changed but not applied (pass --yes to apply) ({cost})", err)
         return EXIT_NOT_APPLIED
-    print(f"agentls: done in {result.turns} turn(s): {len(applied)} file(s) changed; {cost}", file=err)
+    _say(f"agentls: done in {result.turns} turn(s): {len(applied)} file(s) changed; {cost}", err)
     return EXIT_OK
