@@ -273,6 +273,9 @@ async def test_a_command_run_is_followed_by_a_checkpoint(fake_messages_api: Fake
     finally:
         await provider.aclose()
     assert outcome.result.ok, outcome.result.error
+    ran = tool_results(fake.message_requests[1].body)[0]
+    assert not ran.get("is_error"), ran["content"]
+    assert "[exit code 0]" in str(ran["content"])
     assert (workspace / "out.txt").read_text() == "made"
     with Checkpoints(workspace, data_dir=tmp_path / "data") as checkpoints:
         after_command = [c for c in checkpoints.list() if c.trigger == "command"]

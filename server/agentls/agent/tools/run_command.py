@@ -114,6 +114,16 @@ def clean_env(sandboxed: bool) -> dict[str, str]:
     return env
 
 
+def _under_tmp(path: Path) -> Path:
+    """What to bind for a toolchain path under /tmp: its virtualenv (``pyvenv.cfg``), else its directory."""
+    for parent in (path, *path.parents):
+        if parent == Path("/tmp"):
+            break
+        if (parent / "pyvenv.cfg").is_file():
+            return parent
+    return path if path.is_dir() else path.parent
+
+
 def _toolchain_roots(argv0: str, env_path: str, workspace: Path) -> list[Path]:
     """Directories outside the system dirs that the command likely needs: toolchains on PATH, the
     executable's real location and its script interpreter's, each as its top directory (under
@@ -133,6 +143,14 @@ def _toolchain_roots(argv0: str, env_path: str, workspace: Path) -> list[Path]:
                         interpreter = shutil.which(parts[1], path=env_path) or interpreter
                     candidates += [interpreter, os.path.realpath(interpreter)]
     roots: list[Path] = []
+    tmp = Path("/tmp")
+    for literal in {Path(os.path.abspath(c)) for c in candidates}:
+        # The sandbox mounts an empty /tmp, so a toolchain living there (a CI checkout's virtualenv)
+        # needs its own bind: the virtualenv that holds it, else its own directory.
+        if literal.is_relative_to(tmp) and literal.exists() and not literal.is_relative_to(workspace):
+            root = _under_tmp(literal)
+            if root != tmp and not any(root == r or root.is_relative_to(r) for r in roots):
+                roots = [r for r in roots if not r.is_relative_to(root)] + [root]
     for candidate in candidates:
         real = Path(os.path.realpath(candidate))
         if not real.exists() or real.is_relative_to(workspace):
