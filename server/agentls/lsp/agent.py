@@ -7,6 +7,7 @@ reports progress, and hands the finished session's overlay to the review service
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -62,7 +63,9 @@ class AgentRunner:
     # -- shared resources, created on first use --------------------------------------------
     def provider(self) -> Provider:
         model = self.server.state.settings.model
-        key = model.model_dump_json()
+        # SecretStr dumps as "**********": fold in a digest of the key so a new key means a new client.
+        secret = model.api_key.get_secret_value() if model.api_key else ""
+        key = model.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
         if self._provider is None or key != self._provider_key:
             from agentls.workflows.task import make_provider
 
