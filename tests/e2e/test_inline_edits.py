@@ -417,3 +417,17 @@ async def test_usage_command_reports_the_sessions(editor: Editor) -> None:
     assert row["turns"] == 3
     assert row["inputTokens"] > 0
     assert usage["totalCostUsd"] == row["costUsd"] > 0
+
+
+async def test_a_new_api_key_from_the_editor_is_used_by_the_next_session(editor: Editor) -> None:
+    editor.fake.respond_with(lambda request: Reply.text("nothing to change"))
+    await editor.edit("first")
+    await editor.client.wait_until(lambda: editor.fake.message_requests, timeout=20)
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"agentls": {"model": {"apiKey": "sk-ant-second-key"}}}))
+    await asyncio.sleep(0.2)
+    await editor.edit("second")
+    await editor.client.wait_until(lambda: len(editor.fake.message_requests) >= 2, timeout=20)
+    keys = [r.api_key for r in editor.fake.message_requests]
+    assert keys[0] != "sk-ant-second-key"
+    assert keys[-1] == "sk-ant-second-key"
