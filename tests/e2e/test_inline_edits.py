@@ -431,3 +431,30 @@ async def test_a_new_api_key_from_the_editor_is_used_by_the_next_session(editor:
     keys = [r.api_key for r in editor.fake.message_requests]
     assert keys[0] != "sk-ant-second-key"
     assert keys[-1] == "sk-ant-second-key"
+
+
+async def test_two_accepts_at_once_apply_a_change_once(editor: Editor) -> None:
+    (editor.workspace / "notes.py").write_text("a = 1\nb = 2\n")  # not open: no version to protect it
+    editor.fake.add(Reply([edit("insert", path="notes.py", insert_line=1, insert_text="x = 0\n")]),
+                    Reply.text("Inserted x."))
+    await editor.command("agentls.task", {"instruction": "insert x"})
+    proposal = await editor.proposal()
+    hunk = proposal["hunks"][0]["id"]
+    results = await asyncio.gather(
+        editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [hunk]}),
+        editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [hunk]}),
+        return_exceptions=True)
+    assert (editor.workspace / "notes.py").read_text() == "a = 1\nx = 0\nb = 2\n"  # once, not twice
+    applied = [r for r in results if isinstance(r, dict) and r["applied"] == [hunk]]
+    assert len(applied) == 1
+    refused = [r for r in results if isinstance(r, JsonRpcException)]
+    assert len(refused) == 1
+    assert "already resolved" in str(refused[0]) or "accepted" in str(refused[0])
+
+
+async def test_an_edit_for_an_older_version_is_refused(editor: Editor) -> None:
+    change_document(editor.client, editor.uri, 2, (0, 0), (0, 0), "# moved\n")
+    await editor.client.diagnostics_for(editor.uri, version=2)
+    with pytest.raises(JsonRpcException, match="changed since the selection"):
+        await editor.command("agentls.edit", {"uri": editor.uri, "version": 1, "instruction": "x", "range": {
+            "start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}})

@@ -59,6 +59,8 @@ class AgentRunner:
         self._checkpoints: Checkpoints | None = None
         self._checkpoints_lock = asyncio.Lock()
         self._baseline_started = False
+        self._retired: list[Provider] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- shared resources, created on first use --------------------------------------------
     def provider(self) -> Provider:
@@ -70,8 +72,7 @@ class AgentRunner:
             from agentls.workflows.task import make_provider
 
             if self._provider is not None:
-                old = self._provider
-                asyncio.get_running_loop().create_task(old.aclose())
+                self._retired.append(self._provider)  # a running session may still stream from it
             self._provider, self._provider_key = make_provider(model), key
         return self._provider
 
@@ -156,8 +157,17 @@ class AgentRunner:
         session_id = uuid.uuid4().hex[:12]
         task = asyncio.get_running_loop().create_task(self._run(session_id, request))
         self.tasks[session_id] = task
-        task.add_done_callback(lambda _: self.tasks.pop(session_id, None))
+        task.add_done_callback(lambda _: self._finished(session_id))
         return session_id
+
+    def _finished(self, session_id: str) -> None:
+        self.tasks.pop(session_id, None)
+        if not self.tasks and self._retired:  # no session can still be using a retired client
+            retired, self._retired = self._retired, []
+            for provider in retired:
+                closing = asyncio.get_running_loop().create_task(provider.aclose())
+                self._background.add(closing)
+                closing.add_done_callback(self._background.discard)
 
     def cancel(self, session_id: str) -> bool:
         task = self.tasks.get(session_id)
@@ -175,7 +185,9 @@ class AgentRunner:
         buffers = {rel: snap.text for rel, snap in snapshots.items()}
         if not self._baseline_started:
             self._baseline_started = True
-            asyncio.get_running_loop().create_task(self.start_baseline())
+            baseline = asyncio.get_running_loop().create_task(self.start_baseline())
+            self._background.add(baseline)
+            baseline.add_done_callback(self._background.discard)
         try:
             await progress.begin("starting…")
             settings = self.server.state.settings
@@ -203,7 +215,17 @@ class AgentRunner:
             progress.end(f"failed: {result.error}")
             self.server.notify_user(result.error or f"the agent session ended: {result.status}")
             return
-        count = await self.server.review.present(session_id, outcome, snapshots)
+        try:
+            count = await self.server.review.present(session_id, outcome, snapshots)
+        except asyncio.CancelledError:
+            self.server.review.drop_session(session_id)
+            progress.end("cancelled")
+            raise
+        except Exception as exc:
+            log.exception("session %s: presenting its changes failed", session_id)
+            progress.end("failed")
+            self.server.notify_user(f"could not present the agent's changes: {exc} (details in the log)")
+            return
         if count == 0:
             progress.end(result.summary or "no changes")
             self.server.notify_user(f"no changes: {result.summary or 'the agent changed nothing'}",
@@ -212,10 +234,12 @@ class AgentRunner:
             progress.end(result.summary or f"{count} file(s) with proposed changes")
 
     async def shutdown(self) -> None:
-        for task in list(self.tasks.values()):
+        tasks = list(self.tasks.values())
+        for task in tasks:
             task.cancel()
-        if self._provider is not None:
-            await self._provider.aclose()
+        await asyncio.gather(*tasks, return_exceptions=True)  # let them record their end first
+        for provider in [*self._retired, *([self._provider] if self._provider else [])]:
+            await provider.aclose()
         if self._checkpoints is not None:
             await asyncio.to_thread(self._checkpoints.close)
         if self._store is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentls.errors import InvalidRequest
+from agentls.errors import AgentlsError, InvalidRequest
 from agentls.lsp.agent import SessionRequest
 from agentls.lsp.convert import from_range
 from agentls.lsp.server import AgentLanguageServer
@@ -27,6 +27,9 @@ async def edit(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     doc = ls.state.documents.get(params.uri)
     if doc is None:
         raise InvalidRequest(f"agentls.edit: {params.uri} is not open in the editor")
+    if params.version is not None and params.version != doc.version:
+        raise AgentlsError(f"the document changed since the selection was made (version {params.version}, "
+                           f"now {doc.version}); select the code again")
     rel = ls.agent.relative(params.uri)
     from lsprotocol import types
 
@@ -43,6 +46,8 @@ async def task(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     from agentls.lsp.params import TaskParams, parse  # pydantic: kept off the start-up path
 
     params = parse(TaskParams, "agentls.task", raw)
+    if not params.instruction.strip():
+        raise InvalidRequest("agentls.task needs an 'instruction' (what should the agent do?)")
     files = [ls.agent.relative(uri) for uri in params.uris]
     message = params.instruction
     if files:

@@ -64,6 +64,7 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
     in_editor = [f for f in plan.files if f.path in open_docs]
     result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip={f.path for f in in_editor})
     restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
+    closed_meanwhile: list[str] = []
     if in_editor:
         from agentls.edits.hunks import diff_hunks
 
@@ -71,7 +72,10 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
         changes: list[Any] = []
         for item in in_editor:
             snap = open_docs[item.path]
-            doc = ls.state.documents[snap.uri]
+            doc = ls.state.documents.get(snap.uri)
+            if doc is None:  # closed while the restore ran: the editor no longer owns it
+                closed_meanwhile.append(item.path)
+                continue
             if item.target is None:
                 options = types.DeleteFileOptions(ignore_if_not_exists=True)
                 changes.append(types.DeleteFile(uri=snap.uri, options=options))
@@ -92,6 +96,11 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
                 names = ", ".join(f.path for f in in_editor)
                 ls.notify_user(f"the editor did not apply the restore to open files ({names}); "
                                f"undo the rest with checkpoint {result.safety_checkpoint}", types.MessageType.Warning)
+    if closed_meanwhile:
+        late = await asyncio.to_thread(checkpoints.restore, checkpoint_id, closed_meanwhile)
+        restored += late.restored
+        deleted += late.deleted
+        created += late.created
     return {"restored": sorted(set(restored)), "deleted": sorted(set(deleted)), "created": sorted(set(created)),
             "safetyCheckpoint": result.safety_checkpoint}
 

@@ -46,6 +46,27 @@ class ReviewService:
         self.server = server
         self.book = ProposalBook()
         self.before_apply: BeforeApply | None = None
+        #: One accept/reject at a time per proposal: its hunks are chosen, checkpointed, applied and
+        #: marked before the next request may look at them (otherwise a double click applies twice).
+        self._locks: dict[str, asyncio.Lock] = {}
+        #: Proposals by the session that produced them (a cancelled session takes its own back).
+        self._by_session: dict[str, list[str]] = {}
+
+    def _lock(self, proposal_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(proposal_id, asyncio.Lock())
+
+    def drop_session(self, session_id: str) -> None:
+        """Withdraw the proposals a (cancelled) session produced."""
+        for proposal_id in self._by_session.pop(session_id, []):
+            try:
+                proposal = self.book.get(proposal_id)
+            except Exception:
+                continue
+            pending = [h.id for h in proposal.pending()]
+            proposal.mark(pending, "rejected")
+            self._resolved(proposal, pending)
+            self._refresh(proposal.uri)
+        self.book.forget_resolved()
 
     # -- texts ---------------------------------------------------------------------------------
     def current(self, proposal: Proposal) -> tuple[str, int | None]:
@@ -101,6 +122,7 @@ class ReviewService:
                                         "nothing to review", types.MessageType.Warning)
                 continue
             self.book.add(proposal)
+            self._by_session.setdefault(session_id, []).append(proposal.id)
             count += 1
             if stale:
                 self.server.notify_user(f"{len(stale)} agent change(s) to {change.path} overlapped your edits and "
@@ -139,7 +161,8 @@ class ReviewService:
         diagnostics = []
         encoding = self.server.position_encoding
         for proposal in self.book.for_uri(uri):
-            if doc is not None:
+            # Not while an accept or reject holds it: its hunks must not change state under it.
+            if doc is not None and not self._lock(proposal.id).locked():
                 stale = self.book.reanchor(proposal, doc.text, doc.version)
                 self._resolved(proposal, stale)
             index = self._index(uri, proposal.base)
@@ -168,9 +191,12 @@ class ReviewService:
         from agentls.lsp.params import ReviewParams, parse  # pydantic: kept off the start-up path
 
         params = parse(ReviewParams, "agentls.accept", raw)
-        proposal = self.book.get(params.proposal_id)
+        async with self._lock(params.proposal_id):
+            return await self._accept(self.book.get(params.proposal_id), params.hunk_ids)
+
+    async def _accept(self, proposal: Proposal, hunk_ids: list[str] | None) -> dict[str, list[str]]:
         current, version = self.current(proposal)
-        plan = self.book.plan(proposal, params.hunk_ids, current)
+        plan = self.book.plan(proposal, hunk_ids, current)
         conflicts = [h.id for h in plan.conflicts]
         applied: list[str] = []
         if plan.applied:
@@ -203,9 +229,10 @@ class ReviewService:
         from agentls.lsp.params import ReviewParams, parse
 
         params = parse(ReviewParams, "agentls.reject", raw)
-        proposal = self.book.get(params.proposal_id)
-        rejected = [h.id for h in proposal.select(params.hunk_ids)]
-        proposal.mark(rejected, "rejected")
+        async with self._lock(params.proposal_id):
+            proposal = self.book.get(params.proposal_id)
+            rejected = [h.id for h in proposal.select(params.hunk_ids)]
+            proposal.mark(rejected, "rejected")
         self._resolved(proposal, rejected)
         self._refresh(proposal.uri)
         return {"applied": [], "rejected": rejected, "conflicts": []}
@@ -249,6 +276,10 @@ class ReviewService:
 
     async def apply_with_confirmation(self, proposal: Proposal) -> None:
         """``review = "confirm"``: the editor asks the user, hunk by hunk, before applying."""
+        async with self._lock(proposal.id):
+            await self._apply_with_confirmation(proposal)
+
+    async def _apply_with_confirmation(self, proposal: Proposal) -> None:
         current, version = self.current(proposal)
         plan = self.book.plan(proposal, None, current)
         if plan.applied and self.before_apply is not None:
