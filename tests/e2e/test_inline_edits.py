@@ -458,3 +458,18 @@ async def test_an_edit_for_an_older_version_is_refused(editor: Editor) -> None:
     with pytest.raises(JsonRpcException, match="changed since the selection"):
         await editor.command("agentls.edit", {"uri": editor.uri, "version": 1, "instruction": "x", "range": {
             "start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}})
+
+
+async def test_a_stale_hunk_says_why_on_accept_and_can_be_rejected(editor: Editor) -> None:
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints")
+    proposal = await editor.proposal()
+    second = proposal["hunks"][1]["id"]
+    change_document(editor.client, editor.uri, 2, (4, 4), (4, 7), "subtract")
+    await editor.client.wait_until(lambda: any(
+        h["id"] == second and h["state"] == "stale" for r in editor.client.resolutions for h in r["hunks"]))
+    with pytest.raises(JsonRpcException, match="overlap your edits"):
+        await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second]})
+    result = await editor.command("agentls.reject", {"proposalId": proposal["id"], "hunkIds": [second]})
+    assert result["rejected"] == [second]
+    assert "def subtract(a, b):" in editor.client.text(editor.uri)

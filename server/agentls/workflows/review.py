@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from agentls.edits.proposal import Proposal
 from agentls.edits.rebase import Rebased, rebase
-from agentls.errors import InvalidRequest
+from agentls.errors import AgentlsError, InvalidRequest
 
 
 class ProposalBook:
@@ -55,4 +55,9 @@ class ProposalBook:
     @staticmethod
     def plan(proposal: Proposal, hunk_ids: Sequence[str] | None, current: str) -> Rebased:
         """The chosen pending hunks rebased onto ``current`` (the caller applies ``applied``)."""
+        anchored = {hunk.id for hunk in proposal.hunks}
+        gone = [i for i in hunk_ids or () if proposal.states.get(i) in ("stale", "conflict") and i not in anchored]
+        if gone:
+            raise AgentlsError(f"agent change(s) {', '.join(gone)} overlap your edits and can no longer be applied; "
+                               "reject them, or ask the agent again")
         return rebase(proposal.base, current, proposal.select(hunk_ids), accepted=proposal.in_state("accepted"))

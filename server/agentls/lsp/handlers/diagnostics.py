@@ -50,7 +50,10 @@ class DiagnosticsPublisher:
 
     def closed(self, doc: OpenDocument) -> None:
         self._cancel(doc.uri)
-        self._clear(doc.uri)
+        if self._server.review.book.for_uri(doc.uri):
+            self.refresh(doc.uri)  # pending agent changes stay visible (hints only; syntax errors go)
+        else:
+            self._clear(doc.uri)
 
     def settings_changed(self) -> None:
         for doc in self._server.state.documents.values():

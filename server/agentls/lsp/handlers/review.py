@@ -231,7 +231,9 @@ class ReviewService:
         params = parse(ReviewParams, "agentls.reject", raw)
         async with self._lock(params.proposal_id):
             proposal = self.book.get(params.proposal_id)
-            rejected = [h.id for h in proposal.select(params.hunk_ids)]
+            selected = proposal.select(params.hunk_ids)  # validates the ids
+            # Named hunks may be stale or in conflict (no longer anchored): they can still be rejected.
+            rejected = [h.id for h in selected] if params.hunk_ids is None else list(dict.fromkeys(params.hunk_ids))
             proposal.mark(rejected, "rejected")
         self._resolved(proposal, rejected)
         self._refresh(proposal.uri)
