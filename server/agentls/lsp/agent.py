@@ -10,9 +10,10 @@ import asyncio
 import hashlib
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -160,14 +161,18 @@ class AgentRunner:
         task.add_done_callback(lambda _: self._finished(session_id))
         return session_id
 
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background, keeping a reference so it is not collected mid-way."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _finished(self, session_id: str) -> None:
         self.tasks.pop(session_id, None)
         if not self.tasks and self._retired:  # no session can still be using a retired client
             retired, self._retired = self._retired, []
             for provider in retired:
-                closing = asyncio.get_running_loop().create_task(provider.aclose())
-                self._background.add(closing)
-                closing.add_done_callback(self._background.discard)
+                self._spawn(provider.aclose())
 
     def cancel(self, session_id: str) -> bool:
         task = self.tasks.get(session_id)
@@ -185,9 +190,7 @@ class AgentRunner:
         buffers = {rel: snap.text for rel, snap in snapshots.items()}
         if not self._baseline_started:
             self._baseline_started = True
-            baseline = asyncio.get_running_loop().create_task(self.start_baseline())
-            self._background.add(baseline)
-            baseline.add_done_callback(self._background.discard)
+            self._spawn(self.start_baseline())
         try:
             await progress.begin("starting…")
             settings = self.server.state.settings
@@ -197,7 +200,14 @@ class AgentRunner:
                 files_in_play=request.files_in_play, buffers=buffers, first_message=request.first_message,
                 kind=request.kind, session_id=session_id,
             )
+            result = outcome.result
+            if not result.ok:
+                progress.end(f"failed: {result.error}")
+                self.server.notify_user(result.error or f"the agent session ended: {result.status}")
+                return
+            count = await self.server.review.present(session_id, outcome, snapshots)
         except asyncio.CancelledError:
+            self.server.review.drop_session(session_id)  # a cancelled session leaves no proposal
             progress.end("cancelled")
             log.info("session %s cancelled", session_id)
             raise
@@ -209,22 +219,6 @@ class AgentRunner:
             log.exception("session %s crashed", session_id)
             progress.end("failed")
             self.server.notify_user(f"the agent session failed: {exc} (details in the log)")
-            return
-        result = outcome.result
-        if not result.ok:
-            progress.end(f"failed: {result.error}")
-            self.server.notify_user(result.error or f"the agent session ended: {result.status}")
-            return
-        try:
-            count = await self.server.review.present(session_id, outcome, snapshots)
-        except asyncio.CancelledError:
-            self.server.review.drop_session(session_id)
-            progress.end("cancelled")
-            raise
-        except Exception as exc:
-            log.exception("session %s: presenting its changes failed", session_id)
-            progress.end("failed")
-            self.server.notify_user(f"could not present the agent's changes: {exc} (details in the log)")
             return
         if count == 0:
             progress.end(result.summary or "no changes")
