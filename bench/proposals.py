@@ -21,8 +21,6 @@ import difflib
 import gc
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
@@ -30,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from agentls.edits import apply_hunks, build_proposal, rebase
 from agentls.syntax.validate import errors, introduced_errors
-from syntax import generated_python, percentile, python_source
+from syntax import generated_python, python_source, timed
+from syntax import row as syntax_row
 
 TARGET_MS = 20.0
 
@@ -84,18 +83,8 @@ def agent_edits(text: str, count: int) -> str:
     return "".join(out)
 
 
-def timed(function: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - began)
-    return samples
-
-
 def row(label: str, samples: list[float]) -> str:
-    median, p99 = statistics.median(samples) * 1e3, percentile(samples, 0.99) * 1e3
-    return f"  {label:<52} median {median:7.2f} ms   p99 {p99:7.2f} ms"
+    return syntax_row(label, samples, width=52, digits=2)
 
 
 def main() -> int:

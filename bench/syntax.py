@@ -154,9 +154,9 @@ def full_walk_errors(tree: tree_sitter.Tree) -> int:
                 return found
 
 
-def row(label: str, samples: list[float]) -> str:
+def row(label: str, samples: list[float], width: int = 44, digits: int = 3) -> str:
     median, p99 = statistics.median(samples) * 1e3, percentile(samples, 0.99) * 1e3
-    return f"  {label:<44} median {median:8.3f} ms   p99 {p99:8.3f} ms"
+    return f"  {label:<{width}} median {median:{digits + 5}.{digits}f} ms   p99 {p99:{digits + 5}.{digits}f} ms"
 
 
 def main() -> int:
