@@ -134,6 +134,29 @@ class AgentSettings(_Section):
     #: Rounds of "your change introduced these syntax errors" feedback before offering it anyway.
     repair_rounds: int = Field(2, ge=0, le=10)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    #: The model's context window in tokens; a session nearing it is compacted.
+    context_window: int = Field(200_000, ge=4_096)
+    #: Share of the context window at which older turns are summarised.
+    compact_at: float = Field(0.8, gt=0.1, le=0.98)
+    #: Tool results longer than this are cut in the middle, with a note saying so.
+    max_tool_result_chars: int = Field(40_000, ge=1_000)
+
+
+class ContextSettings(_Section):
+    """What the context engine shows the model: the symbol index, the repo map, the parts of an edit."""
+
+    enabled: bool = True
+    #: Files larger than this are not indexed (generated or vendored code, data).
+    max_file_bytes: int = Field(500_000, ge=1_000)
+    #: Workspaces with more files than this are indexed only up to it (the rest is left out and logged).
+    max_files: int = Field(200_000, ge=1)
+    #: Token budgets of the parts of an edit's context.
+    repo_map_tokens: int = Field(1_024, ge=0, le=32_000)
+    definitions_tokens: int = Field(3_000, ge=0, le=64_000)
+    scope_tokens: int = Field(1_500, ge=0, le=32_000)
+    imports_tokens: int = Field(400, ge=0, le=8_000)
+    #: Index worker processes (0: one per CPU).
+    workers: int = Field(0, ge=0, le=64)
 
 
 class Settings(_Section):
@@ -144,6 +167,7 @@ class Settings(_Section):
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_file: str | None = None
