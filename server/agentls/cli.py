@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_checkpoints(sub)
 
+    from agentls.plan_cli import add_plan_parser
+
+    add_plan_parser(sub)
+
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
     usage.add_argument("--all", action="store_true", help="sessions of every workspace")
@@ -229,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage(args)
     if args.command == "checkpoints":
         return checkpoints(args)
+    if args.command == "plan":
+        from agentls.plan_cli import run_plan
+
+        return run_plan(args)
     parser.print_help(sys.stderr)
     return 2
 

@@ -10,10 +10,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MIGRATIONS: list[list[str]] = [
     [
@@ -56,6 +57,71 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (workspace, id)
         )""",
         "CREATE INDEX checkpoints_workspace_time ON checkpoints(workspace, time)",
+    ],
+    [
+        # Task plans (``store/plans.py``): the plan, its steps, each run of a step, and the plan's log.
+        """CREATE TABLE IF NOT EXISTS plans (
+            id TEXT PRIMARY KEY,
+            workspace TEXT NOT NULL,
+            instruction TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            auto_apply INTEGER NOT NULL DEFAULT 0,
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            session_id TEXT,
+            document TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX IF NOT EXISTS plans_workspace ON plans(workspace, created)",
+        """CREATE TABLE IF NOT EXISTS plan_steps (
+            plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            parent TEXT,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            files TEXT NOT NULL DEFAULT '[]',
+            depends_on TEXT NOT NULL DEFAULT '[]',
+            verify TEXT,
+            role TEXT NOT NULL DEFAULT 'coder',
+            status TEXT NOT NULL DEFAULT 'pending',
+            PRIMARY KEY (plan_id, id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS plan_executions (
+            id TEXT PRIMARY KEY,
+            plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+            step_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            session_id TEXT,
+            owner TEXT NOT NULL,
+            started REAL NOT NULL,
+            ended REAL,
+            status TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT '',
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            files TEXT NOT NULL DEFAULT '[]',
+            checkpoint_before TEXT,
+            checkpoint_after TEXT,
+            verify_command TEXT,
+            verify_status TEXT,
+            verify_output TEXT NOT NULL DEFAULT '',
+            coverage REAL,
+            rolled_back INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX IF NOT EXISTS plan_executions_plan ON plan_executions(plan_id, started)",
+        """CREATE TABLE IF NOT EXISTS plan_logs (
+            plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+            step_id TEXT,
+            time REAL NOT NULL,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS plan_logs_plan ON plan_logs(plan_id, time)",
     ],
 ]
 
@@ -103,6 +169,15 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (for the store's other modules, e.g. ``store/plans.py``)."""
+        return self._tx()
+
+    def fetch(self, query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read query."""
+        with self._lock:
+            return self._db.execute(query, params).fetchall()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -19,7 +19,7 @@ from agentls.agent.overlay import Overlay
 from agentls.agent.prompts import system_prompt
 from agentls.agent.session import AgentSession, SessionResult
 from agentls.agent.tools.base import ToolContext
-from agentls.agent.tools.registry import default_registry
+from agentls.agent.tools.registry import ToolRegistry, default_registry
 from agentls.agent.workspace import Workspace
 from agentls.config import ModelSettings, Settings
 from agentls.providers.base import Provider
@@ -98,21 +98,34 @@ async def run_task(
     first_message: str | None = None,
     kind: str = "task",
     session_id: str | None = None,
+    system: str | None = None,
+    tools: ToolRegistry | None = None,
+    read_only: bool = False,
+    commit_before_commands: bool = False,
+    overlay: Overlay | None = None,
 ) -> TaskOutcome:
-    """Run an agent session; ``buffers`` (path -> text) are the editor's open documents."""
+    """Run an agent session; ``buffers`` (path -> text) are the editor's open documents.
+
+    ``system`` and ``tools`` replace the default system prompt and tool set (a plan's roles);
+    ``read_only`` makes write tools refuse (plan mode); ``commit_before_commands`` lets
+    ``run_command`` write the pending edits to disk first (callers that write them anyway);
+    ``overlay``: an empty overlay over ``root`` to collect the edits in (one that records commits, say)."""
     session_id = session_id or uuid.uuid4().hex[:12]
-    workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
-    overlay = Overlay(workspace)
+    if overlay is None:
+        overlay = Overlay(Workspace(root, settings.tools.deny, settings.tools.max_file_bytes))
+    workspace = overlay.workspace
     for path, text in (buffers or {}).items():
         overlay.seed(path, text)
     files = list(files_in_play)
     checkpointer = _Checkpointer(workspace.root, settings, store, session_id) \
         if settings.checkpoints.enabled else None
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
-                          session_id=session_id, audit=audit, checkpoint=checkpointer)
+                          session_id=session_id, audit=audit, checkpoint=checkpointer, read_only=read_only,
+                          commit_before_commands=commit_before_commands)
     session = AgentSession(
-        session_id=session_id, provider=provider, tools=default_registry(settings.tools), context=context,
-        settings=settings, system=system_prompt(workspace.root, load_memory(workspace.root, files)),
+        session_id=session_id, provider=provider, context=context, settings=settings,
+        tools=tools if tools is not None else default_registry(settings.tools),
+        system=system or system_prompt(workspace.root, load_memory(workspace.root, files)),
         store=store, on_event=on_event,
     )
     if store is not None:

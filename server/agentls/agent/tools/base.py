@@ -61,6 +61,8 @@ class ToolContext:
     #: run_command calls it before writing pending edits and after every command (which may write
     #: anything). It raises ``CheckpointError`` when no checkpoint could be taken.
     checkpoint: Callable[[Sequence[str] | None, str], object] | None = None
+    #: Plan mode: tools that would write (text editor edits, run_command) refuse, telling the model why.
+    read_only: bool = False
 
     def record(self, event: str, **fields: Any) -> None:
         """Append an audit event for this session (no-op without an audit log)."""

@@ -300,6 +300,9 @@ class RunCommandTool(BaseTool[RunCommandInput]):
 
     async def execute(self, params: RunCommandInput, ctx: ToolContext) -> ToolResult:
         settings = ctx.settings.run_command
+        if ctx.read_only:
+            return ToolResult("Refused: this session is read-only (plan mode) and commands may change files. "
+                              "Put the command in the plan (a step's verify command) instead.", is_error=True)
         if not settings.enabled:
             return ToolResult(
                 "run_command is disabled. To enable it, set in agentls.toml:\n"

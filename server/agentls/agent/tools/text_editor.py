@@ -227,6 +227,9 @@ class TextEditorTool:
         command = params.command
         if command == "view":
             return self._view(params, ctx)
+        if ctx.read_only and command in ("create", "str_replace", "insert"):
+            raise EditError(f"Refused: `{command}` is a write, and this session is read-only (plan mode): "
+                            "nothing may be changed now. Describe the change in the plan instead.")
         if command == "create":
             return self._create(params, ctx)
         if command == "str_replace":

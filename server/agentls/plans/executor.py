@@ -1,0 +1,510 @@
+"""Running an approved plan: dependency order, bounded concurrency, a checkpoint per step, verification.
+
+For each step, in an order that respects its dependencies:
+
+1. a checkpoint of the whole workspace (what "roll back to this step" restores);
+2. an agent session in the step's role (coder or tester), scoped to the step: the plan is shown
+   for context, the step is the task; its edits collect in an overlay;
+3. the edits are applied by the front end's ``Applier``: written to disk (CLI, auto-apply), or
+   proposed for review in the editor and waited for;
+4. verification: the step's command under the sandbox, when command running is enabled;
+5. the outcome, recorded with tokens, cost, files changed and checkpoint ids.
+
+Steps whose dependencies are finished and whose files are disjoint from the running steps' run
+at the same time (at most ``max_parallel``); a step that names no files runs alone. A failed step
+blocks its dependants and asks the user (``ask``): retry (its files are restored first), skip,
+edit the plan, or roll back. Every state change is saved before it is announced, so a restarted
+server reports a step cut short as interrupted and never runs it again by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from agentls.agent.events import AgentEvent
+from agentls.agent.memory import load_memory
+from agentls.agent.overlay import Overlay
+from agentls.agent.workspace import Workspace
+from agentls.config import Settings
+from agentls.errors import AgentlsError
+from agentls.plans.book import PlanBook
+from agentls.plans.models import FINISHED, Plan, PlanError, Step
+from agentls.plans.roles import load_role
+from agentls.plans.verify import Verification, verify
+from agentls.providers.base import Provider
+from agentls.store.audit import AuditLog
+from agentls.store.db import Store
+from agentls.store.plans import ExecutionRow
+
+if TYPE_CHECKING:
+    from agentls.checkpoints import Checkpoints
+    from agentls.workflows.task import TaskOutcome
+
+log = logging.getLogger(__name__)
+
+Decision = Literal["retry", "skip", "edit", "rollback", "stop"]
+DECISIONS: tuple[Decision, ...] = ("retry", "skip", "edit", "rollback", "stop")
+#: States a step may be (re)run from without the user naming it.
+RUNNABLE = frozenset({"pending", "blocked", "cancelled"})
+DEFAULT_PARALLEL = 2
+
+
+class StepFailed(AgentlsError):
+    """A step did not complete: the session failed, its edits could not be applied, or it failed verification."""
+
+
+class RecordingOverlay(Overlay):
+    """An overlay that remembers what ``commit`` wrote (``run_command`` commits pending edits mid-session)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.committed: list[str] = []
+
+    def commit(self) -> list[str]:
+        written = super().commit()
+        self.committed += [path for path in written if path not in self.committed]
+        return written
+
+
+class Applier(Protocol):
+    """How a finished step's edits reach the files (the front end decides)."""
+
+    #: True: ``run_command`` writes pending edits to disk before running (the edits reach the disk anyway).
+    commit_before_commands: bool
+
+    def buffers(self) -> dict[str, str]:
+        """The editor's open documents (path -> text) the session starts from."""
+        ...
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        """Apply the session's edits; returns the paths changed. Raises ``AgentlsError`` when it cannot."""
+        ...
+
+
+class DiskApplier:
+    """Write the step's edits to disk (the headless CLI): the step's checkpoint was taken before."""
+
+    commit_before_commands = True
+
+    def buffers(self) -> dict[str, str]:
+        return {}
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        return await asyncio.to_thread(outcome.overlay.commit)
+
+
+class PlanEvents:
+    """What the front end hears about (progress, notifications, log lines). No-ops by default."""
+
+    def plan_changed(self, plan: Plan) -> None:
+        """Any state change of the plan or a step (already saved)."""
+
+    def step_started(self, plan: Plan, step: Step) -> None:
+        pass
+
+    def step_event(self, plan: Plan, step: Step, event: AgentEvent) -> None:
+        pass
+
+    def step_message(self, plan: Plan, step: Step, message: str) -> None:
+        pass
+
+    def step_finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        pass
+
+
+Ask = Callable[[Plan, Step, str], Awaitable[Decision]]
+Restore = Callable[[str], Awaitable[Any]]
+
+
+async def stop_on_failure(plan: Plan, step: Step, error: str) -> Decision:
+    return "stop"
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    rolled_back: dict[str, Any] | None = None
+
+
+def step_prompt(plan: Plan, step: Step) -> str:
+    """The step's first message: the whole plan for context, then the step itself."""
+    lines = [f"You are carrying out one step of an approved plan. The plan's task: {plan.instruction.strip()}", "",
+             "<plan>"]
+    for other, parent in plan.walk():
+        indent = "  " if parent is not None else ""
+        mark = " <- this step" if other.id == step.id else f" [{other.status}]"
+        lines.append(f"{indent}{other.id}. {other.title}{mark}")
+    lines += ["</plan>", "", f"Your step: {step.id}. {step.title}"]
+    if step.description:
+        lines += ["", step.description]
+    if step.files:
+        lines += ["", "Files this step is expected to touch: " + ", ".join(f"`{f}`" for f in step.files)]
+    if step.verify:
+        lines += ["", f"When you finish, agentls checks the step with: `{step.verify}`"]
+    return "\n".join(lines)
+
+
+def select_steps(plan: Plan, step_ids: Sequence[str] | None) -> list[str]:
+    """The steps to run, in dependency order. Without ``step_ids``: every pending step (failed and
+    interrupted steps only when named). Raises when a chosen step needs one that will not be finished."""
+    order = plan.order()
+    by_id = {step.id: step for step in plan.flat()}
+    if step_ids:
+        chosen: set[str] = set()
+        for step_id in step_ids:
+            step = plan.step(step_id)
+            chosen |= {s.id for s, _ in step.walk() if s.status not in FINISHED or s.id in step_ids}
+    else:
+        chosen = {step_id for step_id in order if by_id[step_id].status in RUNNABLE}
+    needs = plan.requirements()
+    for step_id in order:
+        if step_id not in chosen:
+            continue
+        for need in sorted(needs[step_id]):
+            if need not in chosen and by_id[need].status not in FINISHED:
+                state = by_id[need].status
+                hint = "retry it (run it again), skip it or roll back" if state in ("failed", "interrupted") \
+                    else "run it too"
+                raise PlanError(f"step {step_id} needs step {need}, which is {state}: {hint}")
+    return [step_id for step_id in order if step_id in chosen]
+
+
+class PlanExecutor:
+    def __init__(
+        self,
+        *,
+        book: PlanBook,
+        root: Path,
+        settings: Settings,
+        provider: Provider,
+        applier: Applier,
+        store: Store | None = None,
+        audit: AuditLog | None = None,
+        checkpoints: Checkpoints | None = None,
+        events: PlanEvents | None = None,
+        ask: Ask = stop_on_failure,
+        restore: Restore | None = None,
+        max_parallel: int = DEFAULT_PARALLEL,
+    ) -> None:
+        self.book = book
+        self.root = root.resolve()
+        self.settings = settings
+        self.provider = provider
+        self.applier = applier
+        self.store = store
+        self.audit = audit
+        self.checkpoints = checkpoints
+        self.events = events or PlanEvents()
+        self.ask = ask
+        self.restore = restore
+        self.max_parallel = max(1, max_parallel)
+        self.cancel = threading.Event()
+
+    # -- the schedule -----------------------------------------------------------------------------
+    async def run(self, plan: Plan, step_ids: Sequence[str] | None = None) -> RunResult:
+        selected = select_steps(plan, step_ids)
+        if not selected:
+            raise PlanError(f"plan {plan.id} has no step left to run" +
+                            ("" if plan.status == "done" else " (name failed or interrupted steps to run them again)"))
+        result = RunResult(plan)
+        self.book.set_status(plan, "running")
+        self.book.plans.log(plan.id, None, "info", f"running step(s) {', '.join(selected)}")
+        self.events.plan_changed(plan)
+        needs = plan.requirements()
+        by_id = {step.id: step for step in plan.flat()}
+        waiting = list(selected)
+        running: dict[asyncio.Task[Decision | None], Step] = {}
+        rollback_to: str | None = None
+        try:
+            while waiting or running:
+                if rollback_to is None:
+                    self._block_dependants(plan, waiting, needs, by_id, result)
+                    for step_id in list(waiting):
+                        step = by_id[step_id]
+                        if len(running) >= self.max_parallel:
+                            break
+                        if not all(by_id[n].status in FINISHED for n in needs[step_id]):
+                            continue
+                        if not self._can_run_beside(step, list(running.values())):
+                            continue
+                        waiting.remove(step_id)
+                        task = asyncio.create_task(self._run_step(plan, step))
+                        running[task] = step
+                    if not running:
+                        # Nothing can start: what is left waits for steps that will not finish now.
+                        for step_id in waiting:
+                            self.book.set_step(plan, by_id[step_id], "blocked")
+                            result.blocked.append(step_id)
+                        waiting.clear()
+                        break
+                else:
+                    waiting.clear()
+                    if not running:
+                        break
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    step = running.pop(task)
+                    decision = task.result()
+                    if step.status == "done":
+                        result.done.append(step.id)
+                    elif step.status == "skipped":
+                        result.skipped.append(step.id)
+                    elif step.status == "failed":
+                        result.failed.append(step.id)
+                    if decision == "rollback" and rollback_to is None:
+                        rollback_to = step.id
+        except asyncio.CancelledError:
+            self.cancel.set()
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            self.book.set_status(plan, "cancelled")
+            self.book.plans.log(plan.id, None, "warning", "cancelled by the user")
+            self.events.plan_changed(plan)
+            raise
+        if rollback_to is not None:
+            result.rolled_back = await self.rollback(plan, rollback_to)
+        self.book.set_status(plan, self.book.overall(plan))
+        self.book.plans.log(plan.id, None, "info", f"run ended: {plan.status}")
+        self.book.write_document(plan)
+        self.events.plan_changed(plan)
+        return result
+
+    def _block_dependants(self, plan: Plan, waiting: list[str], needs: dict[str, set[str]],
+                          by_id: dict[str, Step], result: RunResult) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for step_id in list(waiting):
+                bad = [n for n in needs[step_id] if by_id[n].status in ("failed", "blocked", "interrupted", "cancelled")
+                       and n not in waiting]
+                if bad:
+                    waiting.remove(step_id)
+                    self.book.set_step(plan, by_id[step_id], "blocked")
+                    self.book.plans.log(plan.id, step_id, "warning",
+                                        f"step {step_id} not run: step {bad[0]} is {by_id[bad[0]].status}")
+                    result.blocked.append(step_id)
+                    changed = True
+        if result.blocked:
+            self.events.plan_changed(plan)
+
+    @staticmethod
+    def _files(step: Step) -> set[str]:
+        return {f for s, _ in step.walk() for f in s.files}
+
+    def _can_run_beside(self, step: Step, running: list[Step]) -> bool:
+        if not running:
+            return True
+        mine = self._files(step)
+        if not mine or step.is_group:
+            return False
+        for other in running:
+            theirs = self._files(other)
+            if not theirs or other.is_group or mine & theirs:
+                return False
+        return True
+
+    # -- one step ---------------------------------------------------------------------------------
+    async def _run_step(self, plan: Plan, step: Step) -> Decision | None:
+        while True:
+            execution = await self._attempt(plan, step)
+            if execution.status != "failed":
+                return None
+            decision = await self._decide(plan, step, execution.error)
+            self.book.plans.log(plan.id, step.id, "info", f"after the failure: {decision}")
+            if decision == "retry":
+                await self._undo_files(plan, step, execution)
+                continue
+            if decision == "skip":
+                self.book.set_step(plan, step, "skipped")
+                self.events.plan_changed(plan)
+                return None
+            return decision
+
+    async def _decide(self, plan: Plan, step: Step, error: str) -> Decision:
+        try:
+            decision = await self.ask(plan, step, error)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("asking what to do after step %s failed", step.id)
+            return "stop"
+        return decision if decision in DECISIONS else "stop"
+
+    async def _undo_files(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        """Before a retry: the files the failed attempt changed go back to how they were before it."""
+        if not execution.files or not execution.checkpoint_before or self.checkpoints is None:
+            return
+        checkpoints = self.checkpoints
+        restored = await asyncio.to_thread(checkpoints.restore, execution.checkpoint_before, execution.files)
+        self.book.plans.log(plan.id, step.id, "info", f"restored {', '.join(execution.files)} before the retry "
+                            f"(safety checkpoint {restored.safety_checkpoint})")
+
+    async def _attempt(self, plan: Plan, step: Step) -> ExecutionRow:
+        role = "group" if step.is_group else step.role
+        execution = self.book.plans.start_execution(plan.id, step.id, role, verify_command=step.verify)
+        step.status = "running"
+        self.events.step_started(plan, step)
+        self.events.plan_changed(plan)
+        try:
+            if not step.is_group:
+                await self._work(plan, step, execution)
+            await self._verify(plan, step, execution)
+            execution.status = "done"
+        except StepFailed as exc:
+            execution.status, execution.error = "failed", str(exc)
+        except AgentlsError as exc:
+            execution.status, execution.error = "failed", str(exc)
+        except asyncio.CancelledError:
+            execution.status, execution.error = "cancelled", "cancelled by the user"
+            self._end(plan, step, execution)
+            raise
+        except Exception as exc:  # a bug: record it rather than leave the step "running"
+            log.exception("plan %s step %s crashed", plan.id, step.id)
+            execution.status, execution.error = "failed", f"internal error: {exc!r} (details in the log)"
+        self._end(plan, step, execution)
+        return execution
+
+    def _end(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        import time
+
+        execution.ended = time.time()
+        self.book.plans.save_execution(execution)
+        self.book.set_step(plan, step, execution.status)
+        level = "error" if execution.status == "failed" else "info"
+        cost = f"${execution.cost_usd:.4f}"
+        what = f"step {step.id} {execution.status}" + (f": {execution.error}" if execution.error else "")
+        self.book.plans.log(plan.id, step.id, level, f"{what} ({cost}; files: {', '.join(execution.files) or 'none'})")
+        self.events.step_finished(plan, step, execution)
+        self.events.plan_changed(plan)
+
+    async def _checkpoint(self, paths: list[str] | None, step: Step, plan: Plan, summary: str) -> str | None:
+        if self.checkpoints is None:
+            return None
+        ordinal = plan.order().index(step.id) + 1
+        checkpoints = self.checkpoints
+        taken = await asyncio.to_thread(checkpoints.checkpoint, paths, trigger="edit", session_id=plan.id,
+                                        step=ordinal, summary=summary)
+        return taken.id
+
+    async def _work(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        from agentls.workflows.task import run_task
+
+        self.events.step_message(plan, step, "checkpoint…")
+        execution.checkpoint_before = await self._checkpoint(
+            None, step, plan, f"before plan {plan.id} step {step.id}: {step.title}")
+        self.book.plans.save_execution(execution)
+        role = load_role(step.role)
+        workspace = Workspace(self.root, self.settings.tools.deny, self.settings.tools.max_file_bytes)
+        overlay = RecordingOverlay(workspace)
+        session_id = f"{plan.id}-{step.id}-{execution.attempt}"
+        execution.session_id = session_id
+        self.book.plans.save_execution(execution)
+
+        def on_event(event: AgentEvent) -> None:
+            self.events.step_event(plan, step, event)
+
+        try:
+            outcome = await run_task(
+                root=self.root, instruction=f"[plan {plan.id} step {step.id}] {step.title}", settings=self.settings,
+                provider=self.provider, store=self.store, audit=self.audit, on_event=on_event,
+                files_in_play=step.files, buffers=self.applier.buffers(), first_message=step_prompt(plan, step),
+                kind=f"plan-{step.role}", session_id=session_id, overlay=overlay,
+                system=role.system(self.root, load_memory(self.root, step.files)),
+                tools=role.registry(self.settings.tools),
+                commit_before_commands=self.applier.commit_before_commands,
+            )
+        finally:
+            execution.files = list(overlay.committed)
+        result = outcome.result
+        usage = result.usage
+        execution.input_tokens, execution.output_tokens = usage.input_tokens, usage.output_tokens
+        execution.cache_write_tokens = usage.cache_creation_input_tokens
+        execution.cache_read_tokens = usage.cache_read_input_tokens
+        execution.cost_usd = result.cost_usd
+        if result.summary:
+            self.book.plans.log(plan.id, step.id, "info", f"agent: {result.summary}")
+        if not result.ok:
+            raise StepFailed(f"the agent session {result.status}: {result.error or 'no detail'}")
+        for path, issues in outcome.issues.items():
+            self.book.plans.log(plan.id, step.id, "warning", f"{path} still has syntax errors: {issues[0].message}")
+        self.events.step_message(plan, step, "applying…")
+        self.book.set_step(plan, step, "review")
+        self.events.plan_changed(plan)
+        written = await self.applier.apply(plan, step, outcome)
+        execution.files = sorted(set(execution.files) | set(written))
+        self.book.plans.save_execution(execution)
+        if execution.files:
+            execution.checkpoint_after = await self._checkpoint(
+                execution.files, step, plan, f"after plan {plan.id} step {step.id}: {step.title}")
+
+    async def _verify(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        if not step.verify:
+            return
+        self.events.step_message(plan, step, f"verifying: {step.verify}")
+        self.book.set_step(plan, step, "running")
+        result: Verification = await verify(step.verify, self.root, self.settings.tools, cancel=self.cancel,
+                                            audit=self.audit, session_id=execution.session_id or plan.id)
+        execution.verify_status = result.status
+        execution.verify_output = result.output[-20_000:]
+        execution.coverage = result.coverage
+        level = {"passed": "info", "failed": "error"}.get(result.status, "warning")
+        tail = "\n".join(result.output.strip().splitlines()[-15:])
+        self.book.plans.log(plan.id, step.id, level, f"verify `{step.verify}`: {result.status}\n{tail}")
+        if result.status == "failed":
+            code = f"exit code {result.exit_code}" if result.exit_code is not None else "did not finish"
+            raise StepFailed(f"verification failed ({code}): {step.verify}")
+
+    # -- rollback -----------------------------------------------------------------------------------
+    async def rollback(self, plan: Plan, step_id: str) -> dict[str, Any]:
+        return await rollback(self.book, plan, step_id, self._restore)
+
+    async def _restore(self, checkpoint_id: str) -> Any:
+        if self.restore is not None:
+            return await self.restore(checkpoint_id)
+        if self.checkpoints is None:
+            raise PlanError("checkpoints are off (checkpoints.enabled = false): nothing to roll back to")
+        checkpoints = self.checkpoints
+        return await asyncio.to_thread(checkpoints.restore, checkpoint_id)
+
+
+async def rollback(book: PlanBook, plan: Plan, step_id: str, restore: Restore) -> dict[str, Any]:
+    """Restore the checkpoint taken before ``step_id`` last ran; that step and every step that ran
+    after it (or depends on it) go back to pending. ``restore`` does the restore (itself undoable)."""
+    step = plan.step(step_id)
+    if any(s.status in ("running", "review") for s in plan.flat()):
+        raise PlanError(f"plan {plan.id} is running; cancel it before rolling back")
+    leaves = [s for s, _ in step.walk() if not s.is_group]
+    runs = [row for row in book.plans.executions(plan.id) if row.step_id in {s.id for s in leaves}
+            and row.checkpoint_before and not row.rolled_back]
+    if not runs:
+        raise PlanError(f"step {step_id} has not run (or was rolled back already): there is no checkpoint "
+                        "from before it")
+    latest_by_step: dict[str, ExecutionRow] = {}
+    for row in runs:
+        latest_by_step[row.step_id] = row
+    target = min(latest_by_step.values(), key=lambda row: row.started)
+    assert target.checkpoint_before is not None
+    restored = await restore(target.checkpoint_before)
+    later = [row for row in book.plans.executions(plan.id) if row.started >= target.started and not row.rolled_back]
+    book.plans.mark_rolled_back([row.id for row in later])
+    reset = {row.step_id for row in later} | {s.id for s, _ in step.walk()} | plan.dependants(step_id)
+    by_id = {s.id: s for s in plan.flat()}
+    for reset_id in sorted(reset):
+        if reset_id in by_id:
+            book.set_step(plan, by_id[reset_id], "pending")
+    book.set_status(plan, book.overall(plan))
+    book.plans.log(plan.id, step_id, "info", f"rolled back to before step {step_id} "
+                   f"(checkpoint {target.checkpoint_before}); steps {', '.join(sorted(reset))} are pending again")
+    book.write_document(plan)
+    return {"checkpoint": target.checkpoint_before, "steps": sorted(reset), "restore": restored}
