@@ -197,9 +197,8 @@ def extract_tags(language: str, source: bytes, tree: tree_sitter.Tree | None = N
         if not raw or len(raw) > MAX_NAME_BYTES or b"\n" in raw:
             continue
         start = node.start_byte
-        tag = Tag(
-            raw.decode("utf-8", "replace"), roles[index].kind, not reference, name_node.start_point[0], start, node.end_byte
-        )
+        name = raw.decode("utf-8", "replace")
+        tag = Tag(name, roles[index].kind, not reference, name_node.start_point[0], start, node.end_byte)
         tags.append((start, reference, name_start, tag))
     tags.sort(key=_row_order)
     return [item[3] for item in tags]

@@ -1,0 +1,2 @@
+; inherits: ecma
+; JavaScript scopes: the shared ecma patterns.

@@ -1,0 +1,2 @@
+; inherits: typescript
+; TSX scopes: TypeScript's.

@@ -1,0 +1,2 @@
+; inherits: typescript, jsx
+; TSX tags: TypeScript's and JSX components.
