@@ -57,7 +57,8 @@ def three_steps(verify: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def architect_script(steps: list[dict[str, Any]], summary: str = "Three steps: sub, bounded_add, tests.") -> list[Reply]:
+def architect_script(steps: list[dict[str, Any]],
+                     summary: str = "Three steps: sub, bounded_add, tests.") -> list[Reply]:
     return [
         Reply([Text("Let me look."), edit("view", path="calc.py")]),
         Reply([ToolUse("submit_plan", {"summary": summary, "steps": steps})]),

@@ -91,7 +91,8 @@ def test_plan_review_run_status_and_rollback_to_step_2(fake_messages_api: FakeMe
     assert status["costUsd"] >= sum(s["costUsd"] for s in status["steps"]) > 0
     assert any("step 3 done" in log["message"] for log in status["logs"])
     table = agentls(fake_messages_api, tmp_path, "plan", "show", plan_id, "--workspace", str(root))
-    assert "- status: done · " in table.stdout and "$0." in table.stdout
+    assert "- status: done · " in table.stdout
+    assert "$0." in table.stdout
 
     back = agentls(fake_messages_api, tmp_path, "plan", "rollback", plan_id, "2", "--workspace", str(root))
     assert back.returncode == 0, back.stderr
@@ -145,5 +146,6 @@ def test_usage_errors(fake_messages_api: FakeMessagesAPI, tmp_path: Path) -> Non
     assert agentls(fake_messages_api, tmp_path, "plan", "--workspace", str(root)).returncode == 2
     assert agentls(fake_messages_api, tmp_path, "plan", "show", "--workspace", str(root)).returncode == 2
     missing = agentls(fake_messages_api, tmp_path, "plan", "show", "nope", "--workspace", str(root))
-    assert missing.returncode == 1 and "no plan 'nope'" in missing.stderr
+    assert missing.returncode == 1
+    assert "no plan 'nope'" in missing.stderr
     assert fake_messages_api.requests == []
