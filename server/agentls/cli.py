@@ -1,4 +1,4 @@
-"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``checkpoints``, ``usage`` and ``doctor``.
+"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``checkpoints``, ``context``, ``usage``, ``doctor``.
 
 Heavy modules are imported inside each subcommand so ``agentls serve`` starts fast.
 """
@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentls.plan_cli import add_plan_parser
 
     add_plan_parser(sub)
+    from agentls.context_cli import add_context_parser
+
+    add_context_parser(sub)
 
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
@@ -237,6 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentls.plan_cli import run_plan
 
         return run_plan(args)
+    if args.command == "context":
+        from agentls.context_cli import run_context
+
+        return run_context(args)
     parser.print_help(sys.stderr)
     return 2
 

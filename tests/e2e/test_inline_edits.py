@@ -283,7 +283,7 @@ async def test_the_server_answers_while_a_session_streams(editor: Editor) -> Non
 async def test_two_sessions_at_once(editor: Editor) -> None:
     def reply_for(request: Any) -> Reply:
         text = request.body["messages"][0]["content"][0]["text"]
-        if "first" in text:
+        if "<instruction>\nfirst change" in text:
             return Reply([edit("str_replace", path="calc.py", old_str="def add(a, b):", new_str="def add(x, y):")],
                          event_delay=0.01)
         return Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):", new_str="def sub(x, y):")])

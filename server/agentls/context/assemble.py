@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -285,7 +286,7 @@ def assemble(
         context.parts.append(ContextPart("diagnostics", "problems the editor reports here", text,
                                          counter.count(text), None))
     if graph is not None and settings.repo_map_tokens > 0:
-        mentioned = set(names) | _words(request.instruction)
+        mentioned = set(names) | words(request.instruction)
         focus = {request.path: 1.0, **{p: 0.5 for p in request.recent if p != request.path}}
         ranked = graph.rank(focus, mentioned, exclude={request.path})
         repo = fit(graph, ranked, settings.repo_map_tokens, counter)
@@ -297,9 +298,8 @@ def assemble(
     return context
 
 
-def _words(text: str) -> set[str]:
-    import re
-
+def words(text: str) -> set[str]:
+    """Identifier-like words of an instruction (names the user mentioned)."""
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", text))
 
 

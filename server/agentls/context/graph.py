@@ -37,6 +37,8 @@ SPECIFIC = 10.0
 PRIVATE = 0.1
 COMMON = 0.1
 FROM_FOCUS = 50.0
+#: Share of the restart probability spread over all files when there is a focus.
+BACKGROUND = 0.05
 _CAMEL = re.compile(r"[a-z][A-Z]|[A-Z][a-z]")
 
 
@@ -156,13 +158,13 @@ class RepoGraph:
             weights[np.isin(self.name_id, np.array(mentioned_ids, dtype=np.int64))] *= MENTIONED
         if focus_index:
             weights[np.isin(self.src, np.array(sorted(focus_index), dtype=np.int64))] *= FROM_FOCUS
-        personal = np.zeros(n)
+        personal = np.full(n, 1.0 / n)
         if focus_index:
+            focused = np.zeros(n)
             for i, w in focus_index.items():
-                personal[i] = w
-        else:
-            personal[:] = 1.0
-        personal /= personal.sum()
+                focused[i] = w
+            # Mostly the focus, plus a little of everywhere: files far from it still rank, lower.
+            personal = (1 - BACKGROUND) * focused / focused.sum() + BACKGROUND * personal
         rank = self._pagerank(weights, personal)
         out_sum = np.bincount(self.src, weights=weights, minlength=n)
         flow = rank[self.src] * weights / out_sum[self.src]

@@ -20,6 +20,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from agentls.errors import AgentlsError, InvalidRequest, OutsideWorkspace
 from agentls.lsp.progress import SessionProgress
+from agentls.workflows.inline_edit import EditTarget, edit_prompt
 
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoints
@@ -47,6 +48,8 @@ class SessionRequest:
     instruction: str
     first_message: str
     files_in_play: list[str]
+    #: For an edit: its target, so the first message can carry the context engine's parts.
+    edit: EditTarget | None = None
 
 
 class AgentRunner:
@@ -194,10 +197,11 @@ class AgentRunner:
         try:
             await progress.begin("starting…")
             settings = self.server.state.settings
+            first_message = await self._first_message(request)
             outcome = await run_task(
                 root=self.root, instruction=request.instruction, settings=settings, provider=self.provider(),
                 store=self.store(), audit=self.audit(), on_event=progress.event,
-                files_in_play=request.files_in_play, buffers=buffers, first_message=request.first_message,
+                files_in_play=request.files_in_play, buffers=buffers, first_message=first_message,
                 kind=request.kind, session_id=session_id,
             )
             result = outcome.result
@@ -226,6 +230,23 @@ class AgentRunner:
                                     types.MessageType.Info)
         else:
             progress.end(result.summary or f"{count} file(s) with proposed changes")
+
+    async def _first_message(self, request: SessionRequest) -> str:
+        """The request's first message, with the context engine's parts added (never fails the session)."""
+        context = self.server.context
+        if request.edit is not None:
+            from agentls.context.assemble import EditRequest
+
+            target = request.edit
+            found = await context.edit_context(EditRequest(target.path, target.text, target.start, target.end,
+                                                           instruction=target.instruction))
+            return edit_prompt(target, found.for_prompt() if found is not None else "")
+        if request.kind == "task":
+            repo_map = await context.task_map(request.instruction, request.files_in_play)
+            if repo_map:
+                return (f"{request.first_message}\n\n<repo_map description=\"the repository's most relevant "
+                        f"definitions for this task, ranked\">\n{repo_map.rstrip()}\n</repo_map>")
+        return request.first_message
 
     async def shutdown(self) -> None:
         tasks = list(self.tasks.values())

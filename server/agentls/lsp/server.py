@@ -97,6 +97,9 @@ class AgentLanguageServer(LanguageServer):
         self.agent: AgentRunner = AgentRunner(self)
         self.review: ReviewService = ReviewService(self)
         self.review.before_apply = self.agent.checkpoint_before_apply
+        from agentls.lsp.context import ContextService
+
+        self.context: ContextService = ContextService(self)
 
     @property
     def position_encoding(self) -> str:

@@ -26,8 +26,9 @@ def _numbered(lines: list[str], first: int) -> str:
     return "".join(f"{n:6}\t{line}" for n, line in enumerate(lines, start=first))
 
 
-def edit_prompt(target: EditTarget) -> str:
-    """The first message of an edit session: the instruction, the selection and its surroundings."""
+def edit_prompt(target: EditTarget, context: str = "") -> str:
+    """The first message of an edit session: the instruction, the selection and its surroundings, and
+    the context engine's parts (enclosing scopes, imports, definitions used, repo map) when given."""
     text = target.text
     lines = text.splitlines(keepends=True) or [""]
     first = text.count("\n", 0, target.start)  # 0-based
@@ -42,7 +43,9 @@ def edit_prompt(target: EditTarget) -> str:
         f"{'' if selection.endswith(chr(10)) else chr(10)}</selection>\n\n"
         f"Context from the editor ({shown}; this is the current text, which may not be saved yet):\n"
         f"<file path=\"{target.path}\">\n{_numbered(lines[lo:hi], lo + 1)}</file>\n\n"
-        f"Change only what the instruction needs, preferably inside the selection, using "
+        + (f"Context gathered from the workspace (read-only; the definitions are current):\n{context}\n\n"
+           if context.strip() else "")
+        + f"Change only what the instruction needs, preferably inside the selection, using "
         f"str_replace_based_edit_tool on `{target.path}`. You may view or search other files for context. "
         f"Then reply with a one-sentence summary."
     )

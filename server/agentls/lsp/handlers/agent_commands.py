@@ -38,7 +38,8 @@ async def edit(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     start, end = from_range(doc.lines, rng, ls.position_encoding)
     target = EditTarget(path=rel, text=doc.text, start=start, end=end, instruction=params.instruction)
     title = f"agentls: {params.instruction.strip().splitlines()[0][:60]}"
-    session_id = ls.agent.start(SessionRequest("edit", title, params.instruction, edit_prompt(target), [rel]))
+    session_id = ls.agent.start(SessionRequest("edit", title, params.instruction, edit_prompt(target), [rel],
+                                               edit=target))
     return {"sessionId": session_id}
 
 

@@ -1,8 +1,9 @@
-"""didOpen / didChange / didClose: our copy of each open document, kept in step incrementally.
+"""didOpen / didChange / didClose / didSave: our copy of each open document, kept in step incrementally.
 
 Every change is applied to the document's line index (for position conversion) and, for languages
 whose syntax diagnostics are published, to its tree-sitter document; the diagnostics publisher is
-then told the document changed (it debounces).
+then told the document changed (it debounces), and so is the context engine (it re-tags the file, debounced).
+Saves and watched-file events reach the context engine too.
 """
 
 from __future__ import annotations
@@ -77,9 +78,19 @@ def register(server: AgentLanguageServer) -> None:
             doc.apply(change, encoding)
         doc.version = params.text_document.version
         publisher.changed(doc)
+        server.context.changed(doc.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
         doc = state.documents.pop(params.text_document.uri, None)
         if doc is not None:
             publisher.closed(doc)
+        server.context.closed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        server.context.saved(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        server.context.watched(params.changes)

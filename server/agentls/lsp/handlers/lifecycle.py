@@ -73,6 +73,7 @@ def register(server: AgentLanguageServer) -> None:
 
         loop = asyncio.get_running_loop()
         loop.run_in_executor(None, importlib.import_module, "agentls.providers.anthropic")
+        server.context.start()  # the symbol index builds in a child process, reporting $/progress
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
@@ -86,3 +87,4 @@ def register(server: AgentLanguageServer) -> None:
         if server.state.diagnostics is not None:
             server.state.diagnostics.close()
         await server.agent.shutdown()
+        server.context.close()

@@ -1,0 +1,242 @@
+"""The context engine inside the server: indexing in the background, kept current as files change.
+
+- ``start`` (on ``initialized``): the whole-workspace index build runs in a child process, reported
+  through ``$/progress`` (cancellable); the server answers requests as usual meanwhile.
+- ``changed``: an open document's edits re-tag that file from the buffer, debounced per document.
+- ``saved`` / ``closed`` / ``watched``: re-tag from disk; a burst of watched-file events (a branch
+  switch) becomes one incremental refresh instead of many single-file updates.
+- ``edit_context`` / ``task_map``: assembled in a worker thread. A failure there is logged and the
+  session goes on without the extra context; it never fails an edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from agentls.errors import AgentlsError
+from agentls.lsp.progress import SessionProgress
+
+if TYPE_CHECKING:
+    from agentls.context.assemble import EditContext, EditRequest
+    from agentls.context.engine import ContextEngine
+    from agentls.lsp.server import AgentLanguageServer
+
+log = logging.getLogger(__name__)
+
+#: Quiet time after the last keystroke before a document's tags are refreshed.
+CHANGE_DEBOUNCE_S = 0.5
+#: More watched-file events than this in one notification trigger a (stamp-checking) refresh instead.
+WATCHED_BURST = 50
+WATCHER_ID = "agentls-context-watcher"
+#: How long an edit waits for the first index build before going on with what there is.
+READY_WAIT_S = 3.0
+
+
+class ContextService:
+    def __init__(self, server: AgentLanguageServer) -> None:
+        self.server = server
+        self._engine: ContextEngine | None = None
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        #: Workspace-relative paths of recently edited files, most recent first.
+        self.recent: list[str] = []
+        self.ready = asyncio.Event()
+
+    @property
+    def engine(self) -> ContextEngine | None:
+        state = self.server.state
+        settings = state.settings
+        if state.root is None or not settings.context.enabled:
+            return None
+        if self._engine is None:
+            from agentls.context.engine import ContextEngine
+
+            self._engine = ContextEngine(state.root, settings.context, settings.tools.deny)
+        return self._engine
+
+    def _rel(self, uri: str) -> str | None:
+        try:
+            return self.server.agent.relative(uri)
+        except AgentlsError:
+            return None
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- whole workspace ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.engine is None:
+            self.ready.set()
+            return
+        if (self._refresh_task is not None and not self._refresh_task.done()):
+            return
+        self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("indexing the workspace…"))
+        self._spawn(self._register_watcher())
+
+    async def _refresh(self, message: str) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        progress = SessionProgress(self.server, "agentls: indexing")
+        progress.task = asyncio.current_task()
+        await progress.begin(message)
+        try:
+            report = await engine.refresh(lambda done, total: progress.report(f"{done:,}/{total:,} files"))
+        except asyncio.CancelledError:
+            progress.end("cancelled")
+            raise
+        except Exception as exc:
+            log.warning("indexing failed: %s", exc)
+            progress.end("failed")
+            self.server.warn_once(f"indexing the workspace failed, edits get less context: {exc}")
+            return
+        finally:
+            self.ready.set()
+        progress.end(f"{report.files:,} files indexed")
+
+    async def _register_watcher(self) -> None:
+        workspace = self.server.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
+        try:
+            await self.server.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id=WATCHER_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=options)]))
+        except Exception:
+            log.info("the client did not accept the file watcher; the index follows open files only",
+                     exc_info=True)
+
+    # -- single files ------------------------------------------------------------------------------
+
+    def _touch(self, rel: str) -> None:
+        if rel in self.recent:
+            self.recent.remove(rel)
+        self.recent.insert(0, rel)
+        del self.recent[20:]
+
+    def changed(self, uri: str) -> None:
+        engine = self.engine
+        rel = self._rel(uri)
+        if engine is None or rel is None or not engine.covers(rel):
+            return
+        self._touch(rel)
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._pending.pop(uri, None)
+            doc = self.server.state.documents.get(uri)
+            if doc is not None:
+                self._spawn(self._update(rel, doc.text))
+
+        self._pending[uri] = loop.call_later(CHANGE_DEBOUNCE_S, fire)
+
+    def saved(self, uri: str) -> None:
+        self._from_disk(uri)
+
+    def closed(self, uri: str) -> None:
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        self._from_disk(uri)  # unsaved edits were thrown away: the disk is the truth again
+
+    def _from_disk(self, uri: str) -> None:
+        engine = self.engine
+        rel = self._rel(uri)
+        if engine is not None and rel is not None and engine.covers(rel):
+            self._spawn(self._update(rel, None))
+
+    def watched(self, changes: Sequence[types.FileEvent]) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        if len(changes) > WATCHED_BURST:
+            if self._refresh_task is None or self._refresh_task.done():
+                self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("files changed…"))
+            return
+        for change in changes:
+            rel = self._rel(change.uri)
+            if rel is None or not engine.covers(rel) or change.uri in self.server.state.documents:
+                continue  # an open document's buffer is the truth, not the disk
+            if change.type == types.FileChangeType.Deleted:
+                self._spawn(asyncio.to_thread(engine.remove_file, rel))
+            else:
+                self._spawn(self._update(rel, None))
+
+    async def _update(self, rel: str, text: str | None) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            await asyncio.to_thread(engine.update_file, rel, text)
+        except Exception:
+            log.exception("updating the index for %s failed", rel)
+
+    # -- context for the agent ---------------------------------------------------------------------
+
+    async def edit_context(self, request: EditRequest) -> EditContext | None:
+        engine = self.engine
+        if engine is None:
+            return None
+        buffers = {rel: doc.text for rel, doc in ((self._rel(u), d) for u, d in self.server.state.documents.items())
+                   if rel is not None}
+
+        def read(path: str) -> bytes | None:
+            if path in buffers:
+                return buffers[path].encode("utf-8", "surrogatepass")
+            try:
+                return (engine.root / path).read_bytes()
+            except OSError:
+                return None
+
+        from dataclasses import replace
+
+        if not self.ready.is_set():  # the first build is under way: a small wait buys the definitions
+            try:
+                await asyncio.wait_for(self.ready.wait(), READY_WAIT_S)
+            except TimeoutError:
+                log.info("the index is still building; this edit gets the context found so far")
+        request = replace(request, recent=[p for p in self.recent if p != request.path][:5])
+        try:
+            return await asyncio.to_thread(engine.edit_context, request, (), read)
+        except Exception:
+            log.exception("assembling the context of an edit in %s failed; going on without it", request.path)
+            return None
+
+    async def task_map(self, instruction: str, files: Sequence[str]) -> str:
+        """The repo map for a task: ranked towards the files in play and the names in the instruction."""
+        engine = self.engine
+        if engine is None:
+            return ""
+        from agentls.context.assemble import words
+
+        focus = {path: 1.0 for path in files} | {p: 0.5 for p in self.recent[:5] if p not in files}
+        try:
+            found = await asyncio.to_thread(engine.repo_map, focus, words(instruction))
+        except Exception:
+            log.exception("building the repo map for a task failed; going on without it")
+            return ""
+        return found.text
+
+    def close(self) -> None:
+        for handle in self._pending.values():
+            handle.cancel()
+        self._pending.clear()
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+        if self._engine is not None:
+            self._engine.close()
