@@ -91,7 +91,8 @@ def test_build_indexes_definitions_and_references(engine: ContextEngine) -> None
         ("billing.py", "compute_invoice_total", 5), ("billing.py", "InvoiceLine", 11)]
     assert defs[0].sig == "def compute_invoice_total(lines, discount=0):"
     refs = engine.db.references_of("shop/checkout.py")
-    assert refs["compute_invoice_total"] >= 1 and refs["InvoiceLine"] >= 1
+    assert refs["compute_invoice_total"] >= 1
+    assert refs["InvoiceLine"] >= 1
 
 
 def test_ignored_vendored_generated_and_large_files_are_left_out(workspace: Path, tmp_path: Path) -> None:
@@ -139,7 +140,8 @@ def test_same_content_with_a_new_mtime_is_not_reparsed(engine: ContextEngine, wo
     report = engine.refresh_sync()
     assert (report.indexed, report.unchanged) == (0, 1)
     after = engine.db.files()["billing.py"]
-    assert after.id == before.id and after.mtime_ns == path.stat().st_mtime_ns
+    assert after.id == before.id
+    assert after.mtime_ns == path.stat().st_mtime_ns
 
 
 def test_deleted_files_leave_the_index(engine: ContextEngine, workspace: Path) -> None:
@@ -220,13 +222,17 @@ def test_edit_context_carries_definitions_from_other_files(engine: ContextEngine
     assert "return (subtotal - discount) * (1 + TAX_RATE)" in definitions.text
     assert "render_banner" not in definitions.text
     scope = context.part("scope")
-    assert scope is not None and "def checkout(cart):" in scope.text
+    assert scope is not None
+    assert "def checkout(cart):" in scope.text
     imports = context.part("imports")
-    assert imports is not None and "from billing import InvoiceLine, compute_invoice_total" in imports.text
+    assert imports is not None
+    assert "from billing import InvoiceLine, compute_invoice_total" in imports.text
     diagnostics = context.part("diagnostics")
-    assert diagnostics is not None and "total may be None" in diagnostics.text
+    assert diagnostics is not None
+    assert "total may be None" in diagnostics.text
     prompt = context.for_prompt()
-    assert "<definitions" in prompt and "<repo_map" in prompt
+    assert "<definitions" in prompt
+    assert "<repo_map" in prompt
     for part in context.parts:
         if part.budget is not None:
             assert part.tokens <= part.budget, part.name
@@ -241,7 +247,8 @@ def test_each_part_is_cut_to_its_budget(engine: ContextEngine) -> None:
         if part.budget is not None:
             assert part.tokens <= part.budget, part.name
     definitions = context.part("definitions")
-    assert definitions is not None and "compute_invoice_total" not in definitions.text  # too big for 30
+    assert definitions is not None
+    assert "compute_invoice_total" not in definitions.text
 
 
 def test_graph_is_rebuilt_after_an_update(engine: ContextEngine) -> None:
@@ -264,7 +271,9 @@ def test_token_counter_calibrates_from_real_usage() -> None:
     assert counter.bytes_per_token >= 2.0
     text = "".join(f"line {n}\n" for n in range(100))
     cut = counter.truncate(text, 20)
-    assert counter.count(cut) <= 20 and text.startswith(cut) and cut.endswith("\n")
+    assert counter.count(cut) <= 20
+    assert text.startswith(cut)
+    assert cut.endswith("\n")
 
 
 def test_builder_process_reports_json_lines(workspace: Path, tmp_path: Path) -> None:
@@ -272,5 +281,6 @@ def test_builder_process_reports_json_lines(workspace: Path, tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "-m", "agentls.context.build", "--root", str(workspace)],
                           capture_output=True, text=True, env=env, timeout=120, check=True)
     last = done.stdout.strip().splitlines()[-1]
-    assert '"report"' in last and '"files": 4' in last
+    assert '"report"' in last
+    assert '"files": 4' in last
     assert list((tmp_path / "data" / "index").glob("ws-*.sqlite"))

@@ -46,6 +46,8 @@ class ContextService:
         self._background: set[asyncio.Task[Any]] = set()
         #: Workspace-relative paths of recently edited files, most recent first.
         self.recent: list[str] = []
+        #: Open documents edited since they were opened or saved: their buffer, not the disk, is the truth.
+        self._dirty: set[str] = set()
         self.ready = asyncio.Event()
 
     @property
@@ -101,6 +103,11 @@ class ContextService:
             return
         finally:
             self.ready.set()
+        # The build read the disk: put back what the user has typed and not saved.
+        for uri in list(self._dirty):
+            rel, doc = self._rel(uri), self.server.state.documents.get(uri)
+            if rel is not None and doc is not None:
+                await self._update(rel, doc.text)
         progress.end(f"{report.files:,} files indexed")
 
     async def _register_watcher(self) -> None:
@@ -132,6 +139,7 @@ class ContextService:
         if engine is None or rel is None or not engine.covers(rel):
             return
         self._touch(rel)
+        self._dirty.add(uri)
         handle = self._pending.pop(uri, None)
         if handle is not None:
             handle.cancel()
@@ -146,9 +154,11 @@ class ContextService:
         self._pending[uri] = loop.call_later(CHANGE_DEBOUNCE_S, fire)
 
     def saved(self, uri: str) -> None:
+        self._dirty.discard(uri)
         self._from_disk(uri)
 
     def closed(self, uri: str) -> None:
+        self._dirty.discard(uri)
         handle = self._pending.pop(uri, None)
         if handle is not None:
             handle.cancel()
@@ -186,6 +196,17 @@ class ContextService:
         except Exception:
             log.exception("updating the index for %s failed", rel)
 
+    async def flush(self) -> None:
+        """Apply the debounced buffer updates now (an edit must see what the user just typed)."""
+        pending, self._pending = self._pending, {}
+        updates = []
+        for uri, handle in pending.items():
+            handle.cancel()
+            rel, doc = self._rel(uri), self.server.state.documents.get(uri)
+            if rel is not None and doc is not None:
+                updates.append(self._update(rel, doc.text))
+        await asyncio.gather(*updates)
+
     # -- context for the agent ---------------------------------------------------------------------
 
     async def edit_context(self, request: EditRequest) -> EditContext | None:
@@ -210,6 +231,7 @@ class ContextService:
                 await asyncio.wait_for(self.ready.wait(), READY_WAIT_S)
             except TimeoutError:
                 log.info("the index is still building; this edit gets the context found so far")
+        await self.flush()
         request = replace(request, recent=[p for p in self.recent if p != request.path][:5])
         try:
             return await asyncio.to_thread(engine.edit_context, request, (), read)
