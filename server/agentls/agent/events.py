@@ -34,7 +34,16 @@ class UsageUpdated:
     cost_usd: float
 
 
-AgentEvent = TurnStarted | TextDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished | UsageUpdated
+@dataclass(frozen=True)
+class Compacted:
+    """Older turns were summarised to stay inside the context window (estimated tokens)."""
+
+    before_tokens: int
+    after_tokens: int
+
+
+AgentEvent = (TurnStarted | TextDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished | UsageUpdated
+              | Compacted)
 
 
 def describe_call(name: str, params: dict[str, object]) -> str:

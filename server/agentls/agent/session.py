@@ -12,11 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agentls.agent import compaction
 from agentls.agent.cost import cost_usd, price_for
-from agentls.agent.events import AgentEvent, ToolCalled, ToolFinished, TurnStarted, UsageUpdated, describe_call
+from agentls.agent.events import (
+    AgentEvent,
+    Compacted,
+    ToolCalled,
+    ToolFinished,
+    TurnStarted,
+    UsageUpdated,
+    describe_call,
+)
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry
 from agentls.config import Settings
+from agentls.context.tokens import COUNTER, TokenCounter
 from agentls.errors import AgentlsError, BudgetExceeded
 from agentls.providers.base import (
     Message,
@@ -65,6 +75,7 @@ class AgentSession:
         system: str,
         store: Store | None = None,
         on_event: Callable[[AgentEvent], None] | None = None,
+        counter: TokenCounter | None = None,
     ) -> None:
         self.session_id = session_id
         self.provider = provider
@@ -79,6 +90,8 @@ class AgentSession:
         self.cost = 0.0
         self.turns = 0
         self.messages: list[Message] = []
+        self.counter = counter or COUNTER
+        self.compactions = 0
 
     def _request(self, messages: list[Message]) -> TurnRequest:
         model = self.settings.model
@@ -115,9 +128,11 @@ class AgentSession:
             self._emit(ToolCalled(call.id, call.name, describe_call(call.name, call.input)))
         results = await self.tools.run_calls(calls, self.context)
         blocks = []
+        limit = self.settings.agent.max_tool_result_chars
         for call, result in zip(calls, results, strict=True):
             self._emit(ToolFinished(call.id, call.name, describe_call(call.name, call.input), result.is_error))
-            blocks.append(ToolResultBlock(call.id, result.content, is_error=result.is_error))
+            content = compaction.truncate_middle(result.content, limit)
+            blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error))
         return blocks
 
     async def run(self, first_message: str) -> SessionResult:
@@ -141,8 +156,14 @@ class AgentSession:
                 self.turns += 1
                 turn = self.turns
                 self._emit(TurnStarted(turn))
-                result = await self.provider.stream_turn(self._request(messages), self._emit)
+                await self._compact_if_needed()
+                messages = self.messages
+                request = self._request(messages)
+                result = await self.provider.stream_turn(request, self._emit)
                 self._account(turn, result)
+                used = result.usage
+                self.counter.observe(compaction.request_bytes(request), used.input_tokens
+                                     + used.cache_creation_input_tokens + used.cache_read_input_tokens)
                 messages.append(Message("assistant", list(result.content)))
                 calls = result.tool_calls
                 if result.stop_reason == "refusal":
@@ -163,6 +184,35 @@ class AgentSession:
         except AgentlsError as exc:
             log.info("session %s failed: %s", self.session_id, exc)
             return self._finish("failed", error=str(exc))
+
+    async def _compact_if_needed(self) -> None:
+        """Summarise the older turns when the next request would come near the context window."""
+        agent = self.settings.agent
+        limit = int(agent.context_window * agent.compact_at)
+        request = self._request(self.messages)
+        estimate = compaction.request_bytes(request) / self.counter.bytes_per_token + self.settings.model.max_tokens
+        if estimate < limit:
+            return
+        cut = compaction.split_point(self.messages)
+        if cut is None:
+            log.info("session %s is near the context window but has nothing left to summarise", self.session_id)
+            return
+        summary_request = TurnRequest(
+            model=request.model, system=request.system, tools=request.tools, temperature=request.temperature,
+            messages=compaction.summary_messages(self.messages, cut),
+            max_tokens=min(self.settings.model.max_tokens, 4_096))
+        result = await self.provider.stream_turn(summary_request, lambda event: None)
+        self._account(self.turns, result)
+        summary = "".join(b.text for b in result.content if isinstance(b, TextBlock)).strip()
+        if not summary:
+            summary = compaction.fallback_summary(self.messages[:cut])
+        before = len(self.messages)
+        self.messages = compaction.compacted(self.messages, cut, summary)
+        self.compactions += 1
+        after = compaction.request_bytes(self._request(self.messages)) / self.counter.bytes_per_token
+        log.info("session %s: compacted %d messages into a summary (~%d -> ~%d tokens)",
+                 self.session_id, before - len(self.messages) + 1, int(estimate), int(after))
+        self._emit(Compacted(int(estimate), int(after)))
 
     def _finish(self, status: Status, error: str = "") -> SessionResult:
         summary = ""

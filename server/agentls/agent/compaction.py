@@ -1,0 +1,100 @@
+"""Keeping a long session inside the model's context window.
+
+Two measures, both keeping the prompt's cached prefix intact:
+- a tool result longer than a limit is cut in the middle (its start and end are what matter: a
+  file's header and the end of a log), with a note saying how much was left out;
+- when a request nears the context window, the older turns are replaced by a summary the model writes
+  (a turn of its own, sent with the same system prompt and tools, so even that turn reads the cache).
+  The system prompt, the tool definitions, the task's first message and the newest turns stay
+  verbatim; the cut falls before an assistant turn, so no tool call is separated from its result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from agentls.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock, TurnRequest
+
+#: Assistant turns kept verbatim at the end of the conversation (each with the results it got).
+KEEP_TURNS = 2
+
+SUMMARY_REQUEST = (
+    "The conversation is getting too long for the context window. Write a summary of everything above "
+    "that you will need to finish the task: what the user asked, what you found (file paths, names, line "
+    "numbers, facts about the code), every change you made so far (file and what changed), commands you "
+    "ran and their outcome, and what remains to do. Be specific and complete; be brief about dead ends. "
+    "Reply with the summary only, as plain text; do not call any tool."
+)
+SUMMARY_HEADER = "[Earlier turns of this session were summarised to fit the context window.]"
+
+
+def truncate_middle(text: str, limit: int) -> str:
+    """``text`` itself when within ``limit`` characters, else its head and tail with a note between."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - 200)
+    head, tail = keep * 2 // 3, keep // 3
+    omitted = len(text) - head - tail
+    head_text, tail_text = text[:head], text[len(text) - tail:] if tail else ""
+    return (f"{head_text}\n\n[... {omitted:,} characters omitted from the middle of this output: it was "
+            f"{len(text):,} characters long. Ask for a narrower range or search for what you need ...]\n\n"
+            f"{tail_text}")
+
+
+def request_bytes(request: TurnRequest) -> int:
+    """The size of what a request sends (UTF-8 bytes of its text parts), for the token estimate."""
+    size = len(request.system.encode()) + len(json.dumps(list(request.tools)).encode())
+    for message in request.messages:
+        size += message_bytes(message)
+    return size
+
+
+def message_bytes(message: Message) -> int:
+    size = 0
+    for block in message.content:
+        if isinstance(block, TextBlock):
+            size += len(block.text.encode("utf-8", "surrogatepass"))
+        elif isinstance(block, ToolResultBlock):
+            size += len(block.content.encode("utf-8", "surrogatepass")) + 40
+        elif isinstance(block, ToolUseBlock):
+            size += len(json.dumps(block.input).encode()) + len(block.name) + 40
+    return size
+
+
+def split_point(messages: Sequence[Message], keep_turns: int = KEEP_TURNS) -> int | None:
+    """Index of the first message kept verbatim: the ``keep_turns``-th assistant message from the end.
+    None when there is nothing before it to summarise beyond the first message."""
+    seen = 0
+    for index in range(len(messages) - 1, 0, -1):
+        if messages[index].role == "assistant":
+            seen += 1
+            if seen == keep_turns:
+                return index if index >= 2 else None
+    return None
+
+
+def summary_messages(messages: Sequence[Message], cut: int) -> list[Message]:
+    """The conversation up to ``cut``, with the request for a summary appended to its last user turn."""
+    head = list(messages[:cut])
+    last = head[-1]
+    head[-1] = Message(last.role, [*last.content, TextBlock(SUMMARY_REQUEST)])
+    return head
+
+
+def compacted(messages: Sequence[Message], cut: int, summary: str) -> list[Message]:
+    """The task's first message and the summary as one user turn, then the newest turns verbatim."""
+    first = messages[0]
+    task = "".join(b.text for b in first.content if isinstance(b, TextBlock))
+    text = f"{task}\n\n{SUMMARY_HEADER}\n<summary>\n{summary.strip()}\n</summary>"
+    return [Message("user", [TextBlock(text)]), *messages[cut:]]
+
+
+def fallback_summary(messages: Sequence[Message]) -> str:
+    """When the model gives no usable summary: what tools were called, mechanically."""
+    lines = []
+    for message in messages:
+        for block in message.content:
+            if isinstance(block, ToolUseBlock):
+                lines.append(f"- called {block.name} with {json.dumps(block.input)[:200]}")
+    return "Tool calls made so far:\n" + "\n".join(lines) if lines else "(no tool calls yet)"
