@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -48,6 +48,49 @@ class CancelParams(_Params):
 class UsageParams(_Params):
     limit: int = Field(20, ge=1, le=1000)
     all_workspaces: bool = False
+
+
+class PlanParams(_Params):
+    instruction: str = Field(min_length=1)
+    uris: list[str] = Field(default_factory=list)
+    auto_apply: bool = False
+    #: Open the plan document in the editor (``window/showDocument``) once it is drafted.
+    show: bool = True
+
+
+class PlanIdParams(_Params):
+    plan_id: str = Field(min_length=1)
+    logs: bool = False
+
+
+class PlanUpdateParams(_Params):
+    plan_id: str = Field(min_length=1)
+    steps: list[dict[str, Any]] | None = None
+    markdown: str | None = None
+    auto_apply: bool | None = None
+
+
+class PlanExecuteParams(_Params):
+    plan_id: str = Field(min_length=1)
+    steps: list[str] | None = None
+    auto_apply: bool | None = None
+    max_parallel: int = Field(2, ge=1, le=8)
+    on_failure: Literal["ask", "stop"] = "ask"
+
+
+class PlanRollbackParams(_Params):
+    plan_id: str = Field(min_length=1)
+    to_step: str = Field(min_length=1)
+
+
+class PlanListParams(_Params):
+    limit: int = Field(20, ge=1, le=500)
+
+
+class PlanDecideParams(_Params):
+    plan_id: str = Field(min_length=1)
+    step_id: str = Field(min_length=1)
+    action: Literal["retry", "skip", "edit", "rollback", "stop"]
 
 
 P = TypeVar("P", bound=_Params)

@@ -31,6 +31,14 @@ COMMANDS = (
     "agentls.checkpoints.diff",
     "agentls.checkpoints.restore",
     "agentls.usage",
+    "agentls.plan",
+    "agentls.plan.update",
+    "agentls.plan.execute",
+    "agentls.plan.rollback",
+    "agentls.plan.list",
+    "agentls.plan.status",
+    "agentls.plan.cancel",
+    "agentls.plan.decide",
 )
 
 Handler = Callable[[AgentLanguageServer, dict[str, Any]], Awaitable[Any]]
@@ -74,6 +82,8 @@ def _wrap(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[
 
 
 def register(server: AgentLanguageServer, handlers: dict[str, Handler] | None = None) -> None:
-    handlers = handlers or {}
+    from agentls.lsp.handlers import plan_commands
+
+    handlers = {**plan_commands.HANDLERS, **(handlers or {})}
     for name in COMMANDS:
         server.command(name)(_wrap(server, name, handlers.get(name, not_available(name))))

@@ -1,0 +1,514 @@
+"""``agentls.plan*``: task plans from the editor. Parse, delegate to ``agentls.plans``, answer.
+
+``agentls.plan`` runs the architect (read-only, with ``$/progress``), saves the plan, opens its
+markdown document (``window/showDocument``) and returns the plan. ``agentls.plan.execute`` returns
+at once; the steps run in the background with ``$/progress`` per plan and per step, and every
+change of state is sent as ``agentls/planUpdated`` (the same JSON as ``agentls.plan.status``).
+Step edits are proposed for review in the editor (``agentls/proposal``) and the step waits for
+them, unless the plan is auto-apply: then files open in the editor change through
+``workspace/applyEdit`` and closed files on disk. A failed step asks the user
+(``window/showMessageRequest``: Retry, Skip, Edit plan, Roll back, Stop), or any client answers
+with ``agentls.plan.decide``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from agentls.errors import AgentlsError
+from agentls.lsp.server import AgentLanguageServer
+
+if TYPE_CHECKING:
+    from agentls.agent.events import AgentEvent
+    from agentls.lsp.handlers.commands import Handler
+    from agentls.lsp.progress import SessionProgress
+    from agentls.plans.book import PlanBook
+    from agentls.plans.executor import Decision
+    from agentls.plans.models import Plan, Step
+    from agentls.store.plans import ExecutionRow
+    from agentls.workflows.task import TaskOutcome
+
+log = logging.getLogger(__name__)
+
+PLAN_UPDATED = "agentls/planUpdated"
+ACTIONS: dict[str, Decision] = {"Retry": "retry", "Skip": "skip", "Edit plan": "edit", "Roll back": "rollback",
+                                "Stop": "stop"}
+_RUNNERS: weakref.WeakKeyDictionary[AgentLanguageServer, PlanRunner] = weakref.WeakKeyDictionary()
+
+
+def runner(ls: AgentLanguageServer) -> PlanRunner:
+    found = _RUNNERS.get(ls)
+    if found is None:
+        found = _RUNNERS[ls] = PlanRunner(ls)
+    return found
+
+
+class PlanRunner:
+    """The server's plans: the book, the running executions, the open questions."""
+
+    def __init__(self, ls: AgentLanguageServer) -> None:
+        self.ls = ls
+        self._book: PlanBook | None = None
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.questions: dict[tuple[str, str], asyncio.Future[Decision]] = {}
+
+    def book(self) -> PlanBook:
+        if self._book is None:
+            from agentls.paths import data_dir
+            from agentls.plans.book import PlanBook
+            from agentls.store.plans import PlanStore
+
+            self._book = PlanBook(PlanStore(self.ls.agent.store()), data_dir() / "plans")
+        book = self._book
+        for plan_id, step_id in book.plans.reap_interrupted(str(self.ls.agent.root)):
+            log.warning("plan %s: step %s was interrupted (its process ended)", plan_id, step_id)
+        return book
+
+    def load(self, plan_id: str) -> Plan:
+        book = self.book()
+        return book.load(book.resolve(plan_id, str(self.ls.agent.root)))
+
+    def wire(self, plan: Plan, logs: bool = False) -> dict[str, Any]:
+        data = self.book().wire(plan, logs=logs)
+        data["running"] = plan.id in self.tasks
+        data["question"] = next(({"stepId": step_id, "actions": list(ACTIONS.values())}
+                                 for (pid, step_id), fut in self.questions.items()
+                                 if pid == plan.id and not fut.done()), None)
+        return data
+
+    def updated(self, plan: Plan) -> None:
+        try:
+            self.ls.protocol.notify(PLAN_UPDATED, self.wire(plan))
+        except Exception:
+            log.debug("could not send %s", PLAN_UPDATED, exc_info=True)
+
+    async def show_document(self, plan: Plan) -> None:
+        window = self.ls.client_capabilities.window
+        if not (window and window.show_document and window.show_document.support):
+            return
+        uri = self.book().document_path(plan.id).as_uri()
+        try:
+            await asyncio.wait_for(self.ls.window_show_document_async(
+                types.ShowDocumentParams(uri=uri, take_focus=True)), 10)
+        except Exception:
+            log.info("the client did not show %s", uri, exc_info=True)
+
+    def edited_buffer(self, plan: Plan) -> str | None:
+        """The plan document's text in the editor when it is open there (possibly unsaved)."""
+        doc = self.ls.state.documents.get(self.book().document_path(plan.id).as_uri())
+        return doc.text if doc is not None else None
+
+
+# -- progress and events ---------------------------------------------------------------------------
+
+
+class _Events:
+    """``$/progress`` for the plan and each step, ``agentls/planUpdated`` on every change."""
+
+    def __init__(self, ls: AgentLanguageServer, plans: PlanRunner, plan_progress: SessionProgress) -> None:
+        from agentls.plans.executor import PlanEvents
+
+        self.ls, self.plans, self.plan_progress = ls, plans, plan_progress
+        self.steps: dict[str, SessionProgress] = {}
+        outer = self
+
+        class Events(PlanEvents):
+            def plan_changed(self, plan: Plan) -> None:
+                outer.plans.updated(plan)
+
+            def step_started(self, plan: Plan, step: Step) -> None:
+                outer.started(plan, step)
+
+            def step_event(self, plan: Plan, step: Step, event: AgentEvent) -> None:
+                progress = outer.steps.get(step.id)
+                if progress is not None:
+                    progress.event(event)
+
+            def step_message(self, plan: Plan, step: Step, message: str) -> None:
+                progress = outer.steps.get(step.id)
+                if progress is not None:
+                    progress.report(message)
+
+            def step_finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+                outer.finished(plan, step, execution)
+
+        self.events = Events()
+
+    def started(self, plan: Plan, step: Step) -> None:
+        from agentls.lsp.progress import SessionProgress
+
+        order = plan.order()
+        position = f"{order.index(step.id) + 1}/{len(order)}"
+        self.plan_progress.report(f"step {step.id} ({position}): {step.title}")
+        progress = SessionProgress(self.ls, f"agentls plan step {step.id}: {step.title[:60]}")
+        self.steps[step.id] = progress
+        task = asyncio.get_running_loop().create_task(progress.begin("starting…"))
+        task.add_done_callback(lambda _: None)
+
+    def finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
+        progress = self.steps.pop(step.id, None)
+        verify = f", verify {execution.verify_status}" if execution.verify_status else ""
+        message = f"{execution.status}{verify} · ${execution.cost_usd:.4f}"
+        if execution.error:
+            message += f": {execution.error}"
+        if progress is not None:
+            progress.end(message)
+        self.plan_progress.report(f"step {step.id} {message}")
+
+    def close(self) -> None:
+        for progress in self.steps.values():
+            progress.end("stopped")
+        self.steps.clear()
+
+
+# -- appliers ---------------------------------------------------------------------------------------
+
+
+class _AutoApplier:
+    """Auto-apply: the step's edits are written to disk (checkpointed before the step), as the CLI does;
+    editors reload the files they show. A changed file with unsaved changes in the editor is not
+    overwritten: the step fails and says so."""
+
+    commit_before_commands = True
+
+    def __init__(self, ls: AgentLanguageServer) -> None:
+        self.ls = ls
+
+    def buffers(self) -> dict[str, str]:
+        return {}  # the session works on the files on disk, which the step's checkpoint holds
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        changed = {c.path for c in outcome.overlay.changes()}
+        open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
+        root = self.ls.agent.root
+
+        def unsaved() -> list[str]:
+            found = []
+            for rel, snap in open_docs.items():
+                try:
+                    disk: str | None = (root / rel).read_text(encoding="utf-8")
+                except OSError:
+                    disk = None
+                if disk != snap.text:
+                    found.append(rel)
+            return found
+
+        dirty = await asyncio.to_thread(unsaved)
+        if dirty:
+            raise AgentlsError(f"not applied: {', '.join(dirty)} has unsaved changes in the editor; save or revert "
+                               "it, then retry the step")
+        return await asyncio.to_thread(outcome.overlay.commit)
+
+
+class _ReviewApplier:
+    """Review: the step's edits become proposals; the step waits until the user resolved them all and
+    saved the accepted files (the next step's checkpoint and the verification read the disk)."""
+
+    commit_before_commands = False
+
+    def __init__(self, ls: AgentLanguageServer) -> None:
+        self.ls = ls
+
+    def buffers(self) -> dict[str, str]:
+        return {}  # proposals are rebased onto the editor's text when presented
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        review = self.ls.review
+        snapshots = self.ls.agent.snapshots()
+        before = {p.id for p in review.book.all()}
+        await review.present(outcome.session_id, outcome, snapshots)
+        proposals = [p for p in review.book.all() if p.id not in before]
+        try:
+            # ReviewService has no per-proposal "resolved" callback yet: poll the proposals' states.
+            while not all(p.resolved for p in proposals):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        except asyncio.CancelledError:
+            review.drop_session(outcome.session_id)  # a cancelled step leaves no proposal behind
+            raise
+        accepted = sorted({p.path for p in proposals if "accepted" in p.states.values()})
+        await self._saved(accepted)
+        return accepted
+
+    async def _saved(self, paths: list[str]) -> None:
+        """Wait until the accepted files open in the editor are saved."""
+        root = self.ls.agent.root
+
+        def unsaved() -> list[str]:
+            found = []
+            for rel, snap in self.ls.agent.snapshots().items():
+                if rel in paths:
+                    try:
+                        disk = (root / rel).read_text(encoding="utf-8")
+                    except OSError:
+                        disk = None
+                    if disk != snap.text:
+                        found.append(rel)
+            return found
+
+        waiting = await asyncio.to_thread(unsaved)
+        if waiting:
+            self.ls.notify_user(f"save {', '.join(waiting)} to continue the plan (the next step and the checks "
+                                "read the files on disk)", types.MessageType.Info)
+        while waiting:
+            await asyncio.sleep(0.2)
+            waiting = await asyncio.to_thread(unsaved)
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+async def plan_command(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.params import PlanParams, parse
+    from agentls.lsp.progress import SessionProgress
+    from agentls.plans.architect import draft_plan
+
+    params = parse(PlanParams, "agentls.plan", raw)
+    plans = runner(ls)
+    files = [ls.agent.relative(uri) for uri in params.uris]
+    progress = SessionProgress(ls, f"agentls plan: {params.instruction.strip().splitlines()[0][:60]}")
+    progress.task = asyncio.current_task()
+    await progress.begin("planning (read-only)…")
+    try:
+        drafted = await draft_plan(
+            root=ls.agent.root, instruction=params.instruction, settings=ls.state.settings,
+            provider=ls.agent.provider(), store=ls.agent.store(), audit=ls.agent.audit(), on_event=progress.event,
+            files_in_play=files, buffers={rel: snap.text for rel, snap in ls.agent.snapshots().items()})
+    except BaseException as exc:
+        progress.end("cancelled" if isinstance(exc, asyncio.CancelledError) else f"failed: {exc}")
+        raise
+    book = plans.book()
+    plan = book.create(str(ls.agent.root), params.instruction, drafted.summary, drafted.steps,
+                       session_id=drafted.session_id, auto_apply=params.auto_apply)
+    progress.end(f"{len(plan.flat())} step(s) · ${drafted.result.cost_usd:.4f}")
+    plans.updated(plan)
+    if params.show:
+        await plans.show_document(plan)
+    data = plans.wire(plan)
+    data["planningCostUsd"] = round(drafted.result.cost_usd, 6)
+    return data
+
+
+async def update(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.params import PlanUpdateParams, parse
+
+    params = parse(PlanUpdateParams, "agentls.plan.update", raw)
+    plans = runner(ls)
+    plan = plans.load(params.plan_id)
+    if plan.id in plans.tasks:
+        raise AgentlsError(f"plan {plan.id} is running; edit it when it has stopped")
+    book = plans.book()
+    if params.steps is not None:
+        book.edit_data(plan, params.steps)
+    elif params.markdown is not None:
+        book.sync_document(plan, params.markdown)
+    else:
+        book.sync_document(plan, plans.edited_buffer(plan))
+    if params.auto_apply is not None:
+        plan.auto_apply = params.auto_apply
+        book.plans.update(plan.id, auto_apply=params.auto_apply)
+    book.write_document(plan)
+    plans.updated(plan)
+    return plans.wire(plan)
+
+
+async def execute(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.params import PlanExecuteParams, parse
+    from agentls.plans.executor import select_steps
+
+    params = parse(PlanExecuteParams, "agentls.plan.execute", raw)
+    plans = runner(ls)
+    plan = plans.load(params.plan_id)
+    if plan.id in plans.tasks:
+        raise AgentlsError(f"plan {plan.id} is already running")
+    book = plans.book()
+    book.sync_document(plan, plans.edited_buffer(plan))
+    if params.auto_apply is not None and params.auto_apply != plan.auto_apply:
+        plan.auto_apply = params.auto_apply
+        book.plans.update(plan.id, auto_apply=params.auto_apply)
+    selected = select_steps(plan, params.steps)  # errors go back to the request
+    if not selected:
+        raise AgentlsError(f"plan {plan.id} has no step left to run")
+    task = asyncio.get_running_loop().create_task(_run(ls, plan, params.steps, params.max_parallel,
+                                                       params.on_failure))
+    plans.tasks[plan.id] = task
+    task.add_done_callback(lambda _: plans.tasks.pop(plan.id, None))
+    return {"planId": plan.id, "status": "running", "steps": selected}
+
+
+async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max_parallel: int,
+               on_failure: str) -> None:
+    from agentls.lsp.progress import SessionProgress
+    from agentls.plans.executor import Applier, PlanExecutor
+
+    plans = runner(ls)
+    progress = SessionProgress(ls, f"agentls plan {plan.id}: {plan.instruction.strip().splitlines()[0][:50]}")
+    progress.task = asyncio.current_task()
+    await progress.begin("starting…")
+    events = _Events(ls, plans, progress)
+    settings = ls.state.settings
+    applier: Applier = _AutoApplier(ls) if plan.auto_apply else _ReviewApplier(ls)
+    checkpoints = await ls.agent.checkpoints() if settings.checkpoints.enabled else None
+
+    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+        if on_failure == "stop":
+            return "stop"
+        return await _ask(ls, plans, plan, step, error)
+
+    async def restore(checkpoint_id: str) -> Any:
+        from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
+
+        return await restore_checkpoint(ls, {"id": checkpoint_id})
+
+    executor = PlanExecutor(book=plans.book(), root=ls.agent.root, settings=settings, provider=ls.agent.provider(),
+                            applier=applier, store=ls.agent.store(), audit=ls.agent.audit(), checkpoints=checkpoints,
+                            events=events.events, ask=ask, restore=restore, max_parallel=max_parallel)
+    try:
+        result = await executor.run(plan, steps)
+    except asyncio.CancelledError:
+        plans.tasks.pop(plan.id, None)
+        plans.updated(plan)
+        events.close()
+        progress.end("cancelled")
+        raise
+    except AgentlsError as exc:
+        events.close()
+        progress.end(f"failed: {exc}")
+        ls.notify_user(str(exc))
+        return
+    except Exception as exc:
+        log.exception("plan %s crashed", plan.id)
+        events.close()
+        progress.end("failed")
+        ls.notify_user(f"the plan failed: {exc} (details in the log)")
+        return
+    finally:
+        if plans.tasks.get(plan.id) is asyncio.current_task():
+            plans.tasks.pop(plan.id, None)
+            plans.updated(plan)  # the last word: not running any more
+    data = plans.book().wire(plan)
+    summary = f"{plan.status} · ${data['costUsd']:.4f}"
+    if result.failed:
+        summary += f" · failed: {', '.join(result.failed)}"
+    if result.blocked:
+        summary += f" · blocked: {', '.join(result.blocked)}"
+    progress.end(summary)
+    if plan.status != "done":
+        ls.notify_user(f"plan {plan.id}: {summary}", types.MessageType.Warning)
+
+
+async def _ask(ls: AgentLanguageServer, plans: PlanRunner, plan: Plan, step: Step, error: str) -> Decision:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Decision] = loop.create_future()
+    key = (plan.id, step.id)
+    plans.questions[key] = future
+    plans.updated(plan)
+
+    async def ask_editor() -> None:
+        try:
+            answer = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
+                type=types.MessageType.Error,
+                message=f"agentls plan {plan.id}: step {step.id} ({step.title}) failed: {error}",
+                actions=[types.MessageActionItem(title=title) for title in ACTIONS]))
+            decision: Decision = ACTIONS.get(answer.title, "stop") if answer is not None else "stop"
+        except Exception:
+            log.info("the client cannot ask the user; stopping the plan (answer with agentls.plan.decide)",
+                     exc_info=True)
+            decision = "stop"
+        if not future.done():
+            future.set_result(decision)
+
+    asker = loop.create_task(ask_editor())
+    try:
+        decision = await future
+    finally:
+        asker.cancel()
+        plans.questions.pop(key, None)
+    if decision == "edit":
+        await plans.show_document(plan)
+    return decision
+
+
+async def decide(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool]:
+    from agentls.lsp.params import PlanDecideParams, parse
+
+    params = parse(PlanDecideParams, "agentls.plan.decide", raw)
+    future = runner(ls).questions.get((params.plan_id, params.step_id))
+    if future is None or future.done():
+        return {"accepted": False}
+    future.set_result(params.action)
+    return {"accepted": True}
+
+
+async def rollback(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
+    from agentls.lsp.params import PlanRollbackParams, parse
+    from agentls.plans.executor import rollback as rollback_plan
+
+    params = parse(PlanRollbackParams, "agentls.plan.rollback", raw)
+    plans = runner(ls)
+    plan = plans.load(params.plan_id)
+    if plan.id in plans.tasks:
+        raise AgentlsError(f"plan {plan.id} is running; cancel it (agentls.plan.cancel) before rolling back")
+
+    async def restore(checkpoint_id: str) -> Any:
+        return await restore_checkpoint(ls, {"id": checkpoint_id})
+
+    done = await rollback_plan(plans.book(), plan, params.to_step, restore)
+    plans.updated(plan)
+    restored: dict[str, Any] = done["restore"]
+    return {"planId": plan.id, "checkpoint": done["checkpoint"], "steps": done["steps"], **restored}
+
+
+async def list_plans(ls: AgentLanguageServer, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    from agentls.lsp.params import PlanListParams, parse
+
+    params = parse(PlanListParams, "agentls.plan.list", raw)
+    plans = runner(ls)
+    book = plans.book()
+    rows = []
+    for row in book.plans.list_plans(str(ls.agent.root), params.limit):
+        plan = book.load(row.id)
+        data = book.wire(plan)
+        flat = plan.flat()
+        rows.append({"id": plan.id, "instruction": plan.instruction, "summary": plan.summary, "status": plan.status,
+                     "created": plan.created, "updated": plan.updated, "steps": len(flat),
+                     "done": sum(1 for s in flat if s.status == "done"), "costUsd": data["costUsd"],
+                     "running": plan.id in plans.tasks, "document": data["document"]})
+    return rows
+
+
+async def status(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    from agentls.lsp.params import PlanIdParams, parse
+
+    params = parse(PlanIdParams, "agentls.plan.status", raw)
+    plans = runner(ls)
+    return plans.wire(plans.load(params.plan_id), logs=params.logs)
+
+
+async def cancel(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool]:
+    from agentls.lsp.params import PlanIdParams, parse
+
+    params = parse(PlanIdParams, "agentls.plan.cancel", raw)
+    plans = runner(ls)
+    task = plans.tasks.get(plans.load(params.plan_id).id)
+    if task is None or task.done():
+        return {"cancelled": False}
+    task.cancel()
+    return {"cancelled": True}
+
+
+HANDLERS: dict[str, Handler] = {
+    "agentls.plan": plan_command,
+    "agentls.plan.update": update,
+    "agentls.plan.execute": execute,
+    "agentls.plan.rollback": rollback,
+    "agentls.plan.list": list_plans,
+    "agentls.plan.status": status,
+    "agentls.plan.cancel": cancel,
+    "agentls.plan.decide": decide,
+}
