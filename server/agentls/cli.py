@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", "-y", action="store_true", help="apply the changes without asking")
     run.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     run.add_argument("--model", help="model to use (overrides model.name)")
+    run.add_argument("--remember", action="store_true",
+                     help="save the memory notes the agent proposes to .agentls/memory.md without asking")
 
     _add_checkpoints(sub)
 
@@ -184,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if not workspace.is_dir():
         print(f"agentls: workspace {workspace} is not a directory", file=sys.stderr)
         return 2
-    return run_headless(RunOptions(workspace, args.task, args.yes, args.json, args.model))
+    return run_headless(RunOptions(workspace, args.task, args.yes, args.json, args.model, remember=args.remember))
 
 
 def usage(args: argparse.Namespace) -> int:

@@ -109,6 +109,8 @@ class RunOptions:
     yes: bool = False
     json: bool = False
     model: str | None = None
+    #: Accept the memory notes the agent proposes without asking.
+    remember: bool = False
 
 
 def _confirm(prompt: str) -> bool:
@@ -156,6 +158,25 @@ def _checkpoint_before_writing(options: RunOptions, settings: Settings, session_
         store.close()
 
 
+def _offer_notes(options: RunOptions, notes: list[str], err: TextIO) -> list[str]:
+    """Memory notes the agent proposed: saved with ``--remember`` or the user's "y", else only shown."""
+    from agentls.agent.memory import NOTES_FILE, append_note
+
+    remembered = []
+    for note in notes:
+        if options.remember or _confirm(f"agentls: remember this for the project? “{note}” [y/N] "):
+            try:
+                append_note(options.workspace, note)
+                remembered.append(note)
+            except OSError as exc:
+                _say(f"agentls: could not save the note to {NOTES_FILE}: {exc}", err)
+        else:
+            _say(f"agentls: proposed note, not saved (pass --remember to keep such notes): {note}", err)
+    if remembered:
+        _say(f"agentls: {len(remembered)} note(s) added to {NOTES_FILE}", err)
+    return remembered
+
+
 def run(options: RunOptions) -> int:
     from agentls import logs
 
@@ -196,11 +217,13 @@ def run(options: RunOptions) -> int:
                          f"undo with: agentls checkpoints restore {checkpoint}", err)
             except AgentlsError as exc:
                 error = str(exc)
+    remembered = _offer_notes(options, outcome.notes, err) if result.ok else []
     usage = result.usage
     if options.json:
         _say(json.dumps({
             "session": outcome.session_id, "status": result.status, "summary": result.summary,
             "error": error, "turns": result.turns, "changed": [c.path for c in changes], "applied": applied,
+            "notes": outcome.notes, "remembered": remembered,
             "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                       "cache_write_tokens": usage.cache_creation_input_tokens,
                       "cache_read_tokens": usage.cache_read_input_tokens},

@@ -39,6 +39,11 @@ class RecordingClient(LanguageClient):
         self.confirm_annotated_edits = True
         #: Refuse the next N applyEdit requests (to test the server's retry).
         self.refuse_edits = 0
+        #: window/showMessageRequest received, and the action title the user picks (None: dismissed).
+        self.message_requests: list[types.ShowMessageRequestParams] = []
+        self.message_answer: str | None = None
+        #: client/registerCapability requests (the server's file watcher, say).
+        self.registrations: list[types.Registration] = []
 
     def text(self, uri: str) -> str:
         return self.documents[uri][1]
@@ -140,7 +145,17 @@ def make_client() -> RecordingClient:
     def resolved(client: RecordingClient, params: Any) -> None:
         client.resolutions.append(_plain(params))
 
+    def show_message_request(client: RecordingClient,
+                             params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        client.message_requests.append(params)
+        return types.MessageActionItem(client.message_answer) if client.message_answer else None
+
+    def register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.CLIENT_REGISTER_CAPABILITY] = register_capability
+    features[types.WINDOW_SHOW_MESSAGE_REQUEST] = show_message_request
     features[types.WORKSPACE_APPLY_EDIT] = apply_edit
     features["agentls/proposal"] = proposal
     features["agentls/proposalResolved"] = resolved

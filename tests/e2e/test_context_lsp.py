@@ -112,3 +112,30 @@ async def test_unsaved_buffers_are_what_the_edit_sees(
     assert "billing.py:10 (function apply_store_credit)" in text
     assert "return max(0, total - credit)" in text
     assert not (workspace / "billing.py").read_text().count("apply_store_credit")  # never saved
+
+
+async def test_files_changed_on_disk_reach_the_index_through_the_watcher(
+        tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    """VS Code registers file watchers dynamically (the Neovim capability set here does not)."""
+    workspace = tmp_path / "workspace"
+    (workspace / "shop").mkdir(parents=True)
+    (workspace / "billing.py").write_text(BILLING)
+    client, _ = await start("visual_studio_code", workspace, tmp_path / "home",
+                            initialization_options={"inlineProposals": True}, env=fake_messages_api.env())
+    try:
+        await client.wait_until(lambda: client.registrations, timeout=30)
+        assert client.registrations[0].method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        fake_messages_api.add(Reply.text("Nothing to change."))
+        (workspace / "shipping.py").write_text("def shipping_cost(weight):\n    return 4 + weight * 0.5\n")
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=(workspace / "shipping.py").as_uri(), type=types.FileChangeType.Created)]))
+        text = CHECKOUT.replace("    return total", "    return total + shipping_cost(cart.weight)")
+        uri = open_document(client, workspace / "shop" / "checkout.py", "python", text)
+        await _edit(client, uri, "free shipping over 100", 4, 6)
+        await client.wait_until(lambda: fake_messages_api.message_requests, timeout=30)
+        first = _first_text(fake_messages_api.message_requests[0])
+        assert "shipping.py:1 (function shipping_cost)" in first
+        assert "return 4 + weight * 0.5" in first
+    finally:
+        await client.shutdown_session()
+        await client.stop()

@@ -1,4 +1,4 @@
-"""Project memory files: instructions the user keeps for agents in the repository.
+"""Project memory files: instructions the user keeps for agents in the repository, and accepted notes.
 
 ``AGENTS.md``, ``CLAUDE.md`` and ``.agentls/memory.md``, at the workspace root and in every
 directory between the root and the files in play (outermost first), like Claude Code and Codex.
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NAMES = ("AGENTS.md", "CLAUDE.md", ".agentls/memory.md")
+#: Where accepted notes go (relative to the workspace root).
+NOTES_FILE = ".agentls/memory.md"
+NOTES_HEADER = "# Project memory\n\nNotes agentls sessions proposed and you accepted. Edit freely.\n\n"
 MAX_CHARS = 20_000
 
 
@@ -46,3 +49,27 @@ def load_memory(root: Path, files_in_play: Iterable[str] = ()) -> list[MemoryFil
                 text = text[:MAX_CHARS] + f"\n[... truncated: {len(text) - MAX_CHARS} more characters]"
             found.append(MemoryFile(path.relative_to(root).as_posix(), text))
     return found
+
+
+def append_note(root: Path, note: str) -> Path:
+    """Append an accepted note to ``.agentls/memory.md`` (created with a header), atomically."""
+    import os
+
+    from agentls.atomic import replace_atomically
+
+    path = root / NOTES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        raise OSError(f"{NOTES_FILE} is a symlink; not writing through it")
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = NOTES_HEADER
+    if current and not current.endswith("\n"):
+        current += "\n"
+    line = f"- {' '.join(note.split())}\n"
+    if line in current:
+        return path  # already remembered
+    mode = os.stat(path).st_mode & 0o777 if path.exists() else 0o644
+    replace_atomically(path, (current + line).encode("utf-8"), mode)
+    return path

@@ -197,7 +197,8 @@ class ContextService:
             log.exception("updating the index for %s failed", rel)
 
     async def flush(self) -> None:
-        """Apply the debounced buffer updates now (an edit must see what the user just typed)."""
+        """Apply the debounced buffer updates now and wait for the file updates under way (an edit must
+        see what the user just typed and the files that just changed on disk)."""
         pending, self._pending = self._pending, {}
         updates = []
         for uri, handle in pending.items():
@@ -205,7 +206,8 @@ class ContextService:
             rel, doc = self._rel(uri), self.server.state.documents.get(uri)
             if rel is not None and doc is not None:
                 updates.append(self._update(rel, doc.text))
-        await asyncio.gather(*updates)
+        in_flight = [task for task in self._background if not task.done()]
+        await asyncio.gather(*updates, *in_flight, return_exceptions=True)
 
     # -- context for the agent ---------------------------------------------------------------------
 

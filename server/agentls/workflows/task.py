@@ -20,6 +20,7 @@ from agentls.agent.prompts import system_prompt
 from agentls.agent.session import AgentSession, SessionResult
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry, default_registry
+from agentls.agent.tools.remember import RememberTool
 from agentls.agent.workspace import Workspace
 from agentls.config import ModelSettings, Settings
 from agentls.providers.base import Provider
@@ -47,6 +48,8 @@ class TaskOutcome:
     overlay: Overlay
     #: Syntax errors the change still introduces after the repair rounds, per file.
     issues: dict[str, list[SyntaxIssue]] = field(default_factory=dict)
+    #: Notes the agent proposed for the project's memory (saved only if the user accepts them).
+    notes: list[str] = field(default_factory=list)
 
 
 class _Checkpointer:
@@ -122,9 +125,13 @@ async def run_task(
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
                           session_id=session_id, audit=audit, checkpoint=checkpointer, read_only=read_only,
                           commit_before_commands=commit_before_commands)
+    remember = RememberTool() if tools is None and kind in ("task", "run") else None
+    if tools is None:
+        tools = default_registry(settings.tools)
+        if remember is not None:
+            tools = ToolRegistry([*tools, remember])
     session = AgentSession(
-        session_id=session_id, provider=provider, context=context, settings=settings,
-        tools=tools if tools is not None else default_registry(settings.tools),
+        session_id=session_id, provider=provider, context=context, settings=settings, tools=tools,
         system=system or system_prompt(workspace.root, load_memory(workspace.root, files)),
         store=store, on_event=on_event,
     )
@@ -135,7 +142,7 @@ async def run_task(
         result, issues = await run_with_repair(session, overlay, first_message or instruction,
                                                settings.agent.repair_rounds)
         status, summary = result.status, result.summary or result.error
-        return TaskOutcome(session_id, result, overlay, issues)
+        return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [])
     finally:
         if checkpointer is not None:
             checkpointer.close()
