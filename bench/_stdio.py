@@ -17,6 +17,8 @@ class StdioClient:
         self._in: IO[bytes] = self.process.stdin
         self._out: IO[bytes] = self.process.stdout
         self._next_id = 0
+        #: Notifications the server sent while we waited for responses ($/progress, say).
+        self.notifications: list[dict[str, Any]] = []
 
     def notify(self, method: str, params: Any) -> None:
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
@@ -31,6 +33,8 @@ class StdioClient:
                 return message
             if "method" in message and "id" in message:  # a request from the server: answer null
                 self._write({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            elif "method" in message:
+                self.notifications.append(message)
 
     def _write(self, message: dict[str, Any]) -> None:
         body = json.dumps(message).encode()
@@ -61,8 +65,10 @@ class StdioClient:
             self.process.wait()
 
 
-def initialize_params(root_uri: str | None = None, options: Any = None) -> dict[str, Any]:
-    return {"processId": None, "rootUri": root_uri, "capabilities": {}, "initializationOptions": options}
+def initialize_params(root_uri: str | None = None, options: Any = None,
+                      capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"processId": None, "rootUri": root_uri, "capabilities": capabilities or {},
+            "initializationOptions": options}
 
 
 def percentile(values: list[float], p: float) -> float:

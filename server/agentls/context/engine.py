@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -37,6 +38,8 @@ from agentls.errors import AgentlsError
 
 log = logging.getLogger(__name__)
 
+#: Shortest time between two reloads of the reference graph, in seconds.
+GRAPH_RELOAD_S = 5.0
 #: The stamp of rows taken from an unsaved buffer: never equal to a file's real stamp.
 BUFFER_STAMP = -1
 
@@ -58,6 +61,7 @@ class ContextEngine:
         self._graph: RepoGraph | None = None
         self._graph_lock = threading.Lock()
         self._graph_loading = False
+        self._graph_loaded_at = 0.0
         self._refresh: asyncio.Task[BuildReport] | None = None
         self.last_report: BuildReport | None = None
 
@@ -182,6 +186,11 @@ class ContextEngine:
         threading.Thread(target=self._reload_graph, name="agentls-graph", daemon=True).start()
 
     def _reload_graph(self) -> None:
+        # At most one reload per GRAPH_RELOAD_S: typing re-tags a file every half second, and a map
+        # a few seconds stale ranks the same.
+        wait = self._graph_loaded_at + GRAPH_RELOAD_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         try:
             graph = RepoGraph.load(self.db)
             with self._graph_lock:
@@ -191,6 +200,7 @@ class ContextEngine:
         finally:
             with self._graph_lock:
                 self._graph_loading = False
+                self._graph_loaded_at = time.monotonic()
             if self._graph is not None and self._graph.generation != self.db.generation():
                 self._graph_stale()
 

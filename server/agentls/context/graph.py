@@ -13,9 +13,8 @@ name, never by row id or hash order, so the same index and query give the same r
 
 from __future__ import annotations
 
-import math
 import re
-from collections import defaultdict
+import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from agentls.context.index_db import IndexDB
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
 #: A name defined in more files than this tells nothing about which one a reference means.
@@ -70,30 +68,31 @@ class DefinitionSite:
 
 
 class RepoGraph:
-    """The reference graph of one index generation (immutable once loaded)."""
+    """The reference graph of one index generation (immutable once loaded).
 
-    def __init__(self, paths: list[str], edges: dict[tuple[int, int, int], float], names: list[str],
-                 sites: dict[int, list[DefinitionSite]], generation: int) -> None:
+    Edges are flat arrays (source file, defining file, name, base weight), ordered by (name, definer,
+    referrer) with files in path order and names in sorted order; the definitions ranked are the
+    (defining file, name) pairs, in (path, name) order. Definition sites are read from the index when
+    a map is rendered (a map shows a few dozen files; keeping every site in memory would not pay).
+    """
+
+    def __init__(self, db: IndexDB | None, paths: list[str], names: list[str], src: NDArray[Any],
+                 dst: NDArray[Any], name_id: NDArray[Any], base: NDArray[Any], generation: int) -> None:
         import numpy as np
 
+        self._db = db
         self.paths = paths
         self.names = names
         self.generation = generation
-        self.sites = sites
         self._path_index = {path: i for i, path in enumerate(paths)}
         self._name_index = {name: i for i, name in enumerate(names)}
-        keys = sorted(edges)
-        self.src: NDArray[np.int64] = np.array([k[0] for k in keys], dtype=np.int64)
-        self.dst: NDArray[np.int64] = np.array([k[1] for k in keys], dtype=np.int64)
-        self.name_id: NDArray[np.int64] = np.array([k[2] for k in keys], dtype=np.int64)
-        self.base: NDArray[np.float64] = np.array([edges[k] for k in keys], dtype=np.float64)
-        # Each edge feeds one (definer, name) pair; the pairs are what the map ranks.
-        pairs = sorted({(int(d), int(n)) for d, n in zip(self.dst, self.name_id, strict=True)},
-                       key=lambda p: (paths[p[0]], names[p[1]]))
-        self.pairs = pairs
-        pair_index = {pair: i for i, pair in enumerate(pairs)}
-        self.pair_of_edge: NDArray[np.int64] = np.array(
-            [pair_index[(int(d), int(n))] for d, n in zip(self.dst, self.name_id, strict=True)], dtype=np.int64)
+        self.src, self.dst, self.name_id, self.base = src, dst, name_id, base
+        keys = dst.astype(np.int64) * max(1, len(names)) + name_id
+        unique, self.pair_of_edge = np.unique(keys, return_inverse=True)
+        self.pair_file = unique // max(1, len(names))
+        self.pair_name = unique % max(1, len(names))
+        self._sites: dict[str, list[DefinitionSite]] = {}
+        self._sites_lock = threading.Lock()
 
     @property
     def file_count(self) -> int:
@@ -103,49 +102,79 @@ class RepoGraph:
     def edge_count(self) -> int:
         return len(self.base)
 
+    @property
+    def definition_count(self) -> int:
+        return len(self.pair_file)
+
     def index_of(self, path: str) -> int | None:
         return self._path_index.get(path)
 
+    def sites_of(self, path: str) -> list[DefinitionSite]:
+        """The definitions of one file, in line order (from the index, cached per graph)."""
+        with self._sites_lock:
+            found = self._sites.get(path)
+        if found is None:
+            rows = self._db.definitions_in(path) if self._db is not None else []
+            found = sorted((DefinitionSite(d.name, d.kind, d.line, d.sig) for d in rows),
+                           key=lambda site: (site.line, site.name))
+            with self._sites_lock:
+                self._sites[path] = found
+        return found
+
     @classmethod
     def load(cls, db: IndexDB) -> RepoGraph:
+        import numpy as np
+
         generation = db.generation()
         by_id = db.paths_by_id()
         paths = sorted(by_id.values())
-        index = {path: i for i, path in enumerate(paths)}
-        file_of = {file_id: index[path] for file_id, path in by_id.items()}
-        definers: dict[str, set[int]] = defaultdict(set)
-        for file_id, name in db.definitions_by_file():
-            if file_id in file_of:
-                definers[name].add(file_of[file_id])
-        names = sorted(definers)
-        name_id = {name: i for i, name in enumerate(names)}
-        weights = {name: name_weight(name, len(files)) for name, files in definers.items()}
-        edges: dict[tuple[int, int, int], float] = {}
-        for file_id, name, count in db.reference_counts():
-            files = definers.get(name)
-            src = file_of.get(file_id)
-            if not files or src is None or len(files) > MAX_DEFINERS:
-                continue
-            weight = weights[name] * math.sqrt(count)
-            nid = name_id[name]
-            for dst in files:
-                if dst != src:
-                    edges[(src, dst, nid)] = weight
-        sites: dict[int, list[DefinitionSite]] = defaultdict(list)
-        for d in db.all_definitions():
-            sites[index[d.path]].append(DefinitionSite(d.name, d.kind, d.line, d.sig))
-        for found in sites.values():
-            found.sort(key=lambda s: (s.line, s.name))
-        return cls(paths, edges, names, dict(sites), generation)
+        empty = np.zeros(0, dtype=np.int64)
+        if not paths:
+            return cls(db, [], [], empty, empty, empty, np.zeros(0), generation)
+        position = {path: i for i, path in enumerate(paths)}
+        lookup = np.full(max(by_id) + 1, -1, dtype=np.int64)
+        for file_id, path in by_id.items():
+            lookup[file_id] = position[path]
+        def_rows = list(db.definitions_by_file())
+        names = sorted({name for _, name in def_rows})
+        name_index = {name: i for i, name in enumerate(names)}
+        d_file = lookup[np.fromiter((r[0] for r in def_rows), dtype=np.int64, count=len(def_rows))]
+        d_name = np.fromiter((name_index[r[1]] for r in def_rows), dtype=np.int64, count=len(def_rows))
+        definers = np.bincount(d_name, minlength=len(names))
+        weight = np.fromiter((name_weight(name, int(definers[i])) for i, name in enumerate(names)),
+                             dtype=np.float64, count=len(names))
+        refs = [(file_id, name_index[name], count) for file_id, name, count in db.reference_counts()
+                if name in name_index]
+        r_file = lookup[np.fromiter((r[0] for r in refs), dtype=np.int64, count=len(refs))]
+        r_name = np.fromiter((r[1] for r in refs), dtype=np.int64, count=len(refs))
+        r_count = np.fromiter((r[2] for r in refs), dtype=np.float64, count=len(refs))
+        # A name defined too widely says nothing; a row of a file gone from the index is dropped.
+        usable = (definers[r_name] <= MAX_DEFINERS) & (r_file >= 0)
+        r_file, r_name, r_count = r_file[usable], r_name[usable], r_count[usable]
+        # Join each reference with every definition of its name (defs sorted by name: a range each).
+        order = np.lexsort((d_file, d_name))
+        d_name, d_file = d_name[order], d_file[order]
+        first = np.searchsorted(d_name, r_name, side="left")
+        span = np.searchsorted(d_name, r_name, side="right") - first
+        ref_of_edge = np.repeat(np.arange(len(r_name)), span)
+        within = np.arange(len(ref_of_edge)) - np.repeat(np.cumsum(span) - span, span)
+        definer = d_file[np.repeat(first, span) + within]
+        src, name_id = r_file[ref_of_edge], r_name[ref_of_edge]
+        base = weight[name_id] * np.sqrt(r_count[ref_of_edge])
+        keep = (src != definer) & (definer >= 0)
+        src, definer, name_id, base = src[keep], definer[keep], name_id[keep], base[keep]
+        ordered = np.lexsort((src, definer, name_id))
+        return cls(db, paths, names, src[ordered], definer[ordered], name_id[ordered], base[ordered], generation)
 
     def rank(
         self,
         focus: Mapping[str, float],
         mentioned: Collection[str] = (),
         exclude: Collection[str] = (),
+        limit: int = 5_000,
     ) -> list[RankedDefinition]:
-        """Definitions, best first: PageRank personalised on ``focus`` (path -> weight; empty: uniform),
-        names in ``mentioned`` weighted up, definitions in ``exclude`` (paths) left out."""
+        """The ``limit`` best definitions: PageRank personalised on ``focus`` (path -> weight; empty:
+        uniform), names in ``mentioned`` weighted up, definitions in ``exclude`` (paths) left out."""
         import numpy as np
 
         n = len(self.paths)
@@ -168,17 +197,13 @@ class RepoGraph:
         rank = self._pagerank(weights, personal)
         out_sum = np.bincount(self.src, weights=weights, minlength=n)
         flow = rank[self.src] * weights / out_sum[self.src]
-        scores = np.bincount(self.pair_of_edge, weights=flow, minlength=len(self.pairs))
-        excluded = {self._path_index[p] for p in exclude if p in self._path_index}
+        scores = np.bincount(self.pair_of_edge, weights=flow, minlength=len(self.pair_file))
+        excluded = np.array(sorted(self._path_index[p] for p in exclude if p in self._path_index), dtype=np.int64)
+        candidates = np.flatnonzero((scores > 0) & ~np.isin(self.pair_file, excluded))
         # Best score first; equal scores in (path, name) order, which is the pairs' own order.
-        order = np.lexsort((np.arange(len(self.pairs)), -np.round(scores, 12)))
-        ranked = []
-        for i in order:
-            file, name = self.pairs[int(i)]
-            if file in excluded or scores[i] <= 0:
-                continue
-            ranked.append(RankedDefinition(self.paths[file], self.names[name], float(scores[i])))
-        return ranked
+        best = candidates[np.lexsort((candidates, -np.round(scores[candidates], 12)))][:limit]
+        return [RankedDefinition(self.paths[int(self.pair_file[i])], self.names[int(self.pair_name[i])],
+                                 float(scores[i])) for i in best]
 
     def _pagerank(self, weights: NDArray[Any], personal: NDArray[Any]) -> NDArray[Any]:
         import numpy as np

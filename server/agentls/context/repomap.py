@@ -33,9 +33,8 @@ def render(graph: RepoGraph, ranked: Sequence[RankedDefinition]) -> str:
         chosen[item.path].add(item.name)
     out: list[str] = []
     for path in order:
-        index = graph.index_of(path)
         names = chosen[path]
-        sites = [s for s in graph.sites.get(index, []) if s.name in names] if index is not None else []
+        sites = [s for s in graph.sites_of(path) if s.name in names]
         out.append(f"{path}:\n")
         seen_lines: set[int] = set()
         for site in sites:
