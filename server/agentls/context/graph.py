@@ -125,8 +125,7 @@ class RepoGraph:
     def load(cls, db: IndexDB) -> RepoGraph:
         import numpy as np
 
-        generation = db.generation()
-        by_id = db.paths_by_id()
+        generation, by_id, def_rows, ref_rows = db.graph_rows()
         paths = sorted(by_id.values())
         empty = np.zeros(0, dtype=np.int64)
         if not paths:
@@ -135,7 +134,6 @@ class RepoGraph:
         lookup = np.full(max(by_id) + 1, -1, dtype=np.int64)
         for file_id, path in by_id.items():
             lookup[file_id] = position[path]
-        def_rows = list(db.definitions_by_file())
         names = sorted({name for _, name in def_rows})
         name_index = {name: i for i, name in enumerate(names)}
         d_file = lookup[np.fromiter((r[0] for r in def_rows), dtype=np.int64, count=len(def_rows))]
@@ -143,8 +141,7 @@ class RepoGraph:
         definers = np.bincount(d_name, minlength=len(names))
         weight = np.fromiter((name_weight(name, int(definers[i])) for i, name in enumerate(names)),
                              dtype=np.float64, count=len(names))
-        refs = [(file_id, name_index[name], count) for file_id, name, count in db.reference_counts()
-                if name in name_index]
+        refs = [(file_id, name_index[name], count) for file_id, name, count in ref_rows if name in name_index]
         r_file = lookup[np.fromiter((r[0] for r in refs), dtype=np.int64, count=len(refs))]
         r_name = np.fromiter((r[1] for r in refs), dtype=np.int64, count=len(refs))
         r_count = np.fromiter((r[2] for r in refs), dtype=np.float64, count=len(refs))

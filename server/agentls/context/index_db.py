@@ -149,17 +149,19 @@ class IndexDB:
             row = self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
-    def definitions_by_file(self) -> Iterator[tuple[int, str]]:
-        """(file id, name) of every definition, each pair once."""
+    def graph_rows(self) -> tuple[int, dict[int, str], list[tuple[int, str]], list[tuple[int, str, int]]]:
+        """Generation, paths by id, (file id, name) definitions and (file id, name, count) references,
+        read in one transaction: a consistent snapshot even while files are being updated."""
         with self._lock:
-            rows = self._conn.execute("SELECT DISTINCT file_id, name FROM defs").fetchall()
-        return iter(rows)
-
-    def reference_counts(self) -> Iterator[tuple[int, str, int]]:
-        """(file id, name, number of references) for every name each file references."""
-        with self._lock:
-            rows = self._conn.execute("SELECT file_id, name, count FROM refs").fetchall()
-        return iter(rows)
+            self._conn.execute("BEGIN")
+            try:
+                row = self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+                paths = dict(self._conn.execute("SELECT id, path FROM files").fetchall())
+                defs = self._conn.execute("SELECT DISTINCT file_id, name FROM defs").fetchall()
+                refs = self._conn.execute("SELECT file_id, name, count FROM refs").fetchall()
+            finally:
+                self._conn.execute("COMMIT")
+        return (int(row[0]) if row else 0), paths, defs, refs
 
     def paths_by_id(self) -> dict[int, str]:
         with self._lock:
