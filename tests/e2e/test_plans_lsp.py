@@ -37,8 +37,6 @@ class Editor:
     fake: FakeMessagesAPI
     root: Path
     updates: list[dict[str, Any]] = field(default_factory=list)
-    asked: list[types.ShowMessageRequestParams] = field(default_factory=list)
-    answer: str | None = None
 
     async def command(self, name: str, args: dict[str, Any]) -> Any:
         result = await self.client.workspace_execute_command_async(
@@ -68,11 +66,6 @@ async def _editor(name: str, tmp_path: Path, fake: FakeMessagesAPI, settings: di
     @client.feature("agentls/planUpdated")
     def plan_updated(params: Any) -> None:
         editor.updates.append(_plain(params))
-
-    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
-        editor.asked.append(params)
-        return types.MessageActionItem(title=editor.answer) if editor.answer else None
 
     return editor
 
@@ -169,13 +162,14 @@ async def test_a_failed_step_asks_the_user_and_skip_lets_dependants_run(editor: 
     scripts = step_scripts()
     scripts["1"] = [Reply.text("no", stop_reason="refusal")]
     editor.fake.respond_with(routed(scripts))
-    editor.answer = "Skip"
+    editor.client.message_answer = "Skip"
     await editor.command("agentls.plan.execute", {"planId": plan["id"]})
     done = await editor.until(plan["id"], "done")
     assert [s["status"] for s in done["steps"]] == ["skipped", "done", "done"]
-    assert len(editor.asked) == 1
-    assert "step 1 (Add sub()) failed" in editor.asked[0].message
-    assert [a.title for a in editor.asked[0].actions or []] == ["Retry", "Skip", "Edit plan", "Roll back", "Stop"]
+    asked = editor.client.message_requests
+    assert len(asked) == 1
+    assert "step 1 (Add sub()) failed" in asked[0].message
+    assert [a.title for a in asked[0].actions or []] == ["Retry", "Skip", "Edit plan", "Roll back", "Stop"]
 
 
 async def test_auto_apply_never_overwrites_unsaved_editor_changes(editor: Editor) -> None:

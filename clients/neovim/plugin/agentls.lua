@@ -53,3 +53,13 @@ end, { nargs = "?", desc = "agentls: restore the given (or the latest) checkpoin
 command("AgentUsage", function()
   cmds().usage()
 end, { desc = "agentls: tokens and cost of recent agent sessions" })
+
+command("AgentPlan", function(opts)
+  require("agentls.plan").command(opts)
+end, {
+  nargs = "*", bang = true,
+  complete = function(arglead, cmdline)
+    return require("agentls.plan").complete(arglead, cmdline)
+  end,
+  desc = "agentls: plan a change ({task}), then run | status | rollback {step} | list | cancel | edit (! = auto-apply)",
+})

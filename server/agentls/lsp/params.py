@@ -75,7 +75,8 @@ class PlanExecuteParams(_Params):
     steps: list[str] | None = None
     auto_apply: bool | None = None
     max_parallel: int = Field(2, ge=1, le=8)
-    on_failure: Literal["ask", "stop"] = "ask"
+    #: "ask": window/showMessageRequest (or agentls.plan.decide); "decide": only agentls.plan.decide; "stop".
+    on_failure: Literal["ask", "decide", "stop"] = "ask"
 
 
 class PlanRollbackParams(_Params):

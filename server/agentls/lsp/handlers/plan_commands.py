@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN_UPDATED = "agentls/planUpdated"
+#: Auto-apply: how long (x 0.1 s) an open document that differs from the disk may take to catch up.
+RELOAD_POLLS = 30
 ACTIONS: dict[str, Decision] = {"Retry": "retry", "Skip": "skip", "Edit plan": "edit", "Roll back": "rollback",
                                 "Stop": "stop"}
 _RUNNERS: weakref.WeakKeyDictionary[AgentLanguageServer, PlanRunner] = weakref.WeakKeyDictionary()
@@ -56,6 +58,7 @@ class PlanRunner:
         self._book: PlanBook | None = None
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.questions: dict[tuple[str, str], asyncio.Future[Decision]] = {}
+        self.errors: dict[tuple[str, str], str] = {}
 
     def book(self) -> PlanBook:
         if self._book is None:
@@ -76,7 +79,8 @@ class PlanRunner:
     def wire(self, plan: Plan, logs: bool = False) -> dict[str, Any]:
         data = self.book().wire(plan, logs=logs)
         data["running"] = plan.id in self.tasks
-        data["question"] = next(({"stepId": step_id, "actions": list(ACTIONS.values())}
+        data["question"] = next(({"stepId": step_id, "error": self.errors.get((pid, step_id), ""),
+                                  "actions": list(ACTIONS.values())}
                                  for (pid, step_id), fut in self.questions.items()
                                  if pid == plan.id and not fut.done()), None)
         return data
@@ -199,6 +203,12 @@ class _AutoApplier:
             return found
 
         dirty = await asyncio.to_thread(unsaved)
+        for _ in range(RELOAD_POLLS):  # an editor reloading a file an earlier step wrote: give it a moment
+            if not dirty:
+                break
+            await asyncio.sleep(0.1)
+            open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
+            dirty = await asyncio.to_thread(unsaved)
         if dirty:
             raise AgentlsError(f"not applied: {', '.join(dirty)} has unsaved changes in the editor; save or revert "
                                "it, then retry the step")
@@ -357,7 +367,7 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
     async def ask(plan: Plan, step: Step, error: str) -> Decision:
         if on_failure == "stop":
             return "stop"
-        return await _ask(ls, plans, plan, step, error)
+        return await _ask(ls, plans, plan, step, error, dialog=on_failure == "ask")
 
     async def restore(checkpoint_id: str) -> Any:
         from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
@@ -401,11 +411,13 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
         ls.notify_user(f"plan {plan.id}: {summary}", types.MessageType.Warning)
 
 
-async def _ask(ls: AgentLanguageServer, plans: PlanRunner, plan: Plan, step: Step, error: str) -> Decision:
+async def _ask(ls: AgentLanguageServer, plans: PlanRunner, plan: Plan, step: Step, error: str, *,
+               dialog: bool) -> Decision:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Decision] = loop.create_future()
     key = (plan.id, step.id)
     plans.questions[key] = future
+    plans.errors[key] = error
     plans.updated(plan)
 
     async def ask_editor() -> None:
@@ -422,12 +434,14 @@ async def _ask(ls: AgentLanguageServer, plans: PlanRunner, plan: Plan, step: Ste
         if not future.done():
             future.set_result(decision)
 
-    asker = loop.create_task(ask_editor())
+    asker = loop.create_task(ask_editor()) if dialog else None
     try:
         decision = await future
     finally:
-        asker.cancel()
+        if asker is not None:
+            asker.cancel()
         plans.questions.pop(key, None)
+        plans.errors.pop(key, None)
     if decision == "edit":
         await plans.show_document(plan)
     return decision
