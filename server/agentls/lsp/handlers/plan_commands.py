@@ -4,9 +4,10 @@
 markdown document (``window/showDocument``) and returns the plan. ``agentls.plan.execute`` returns
 at once; the steps run in the background with ``$/progress`` per plan and per step, and every
 change of state is sent as ``agentls/planUpdated`` (the same JSON as ``agentls.plan.status``).
-Step edits are proposed for review in the editor (``agentls/proposal``) and the step waits for
-them, unless the plan is auto-apply: then files open in the editor change through
-``workspace/applyEdit`` and closed files on disk. A failed step asks the user
+Step edits are proposed for review in the editor (``agentls/proposal``) and the step waits until
+they are resolved and the accepted files saved, unless the plan is auto-apply: then they are
+written to disk after the step's checkpoint, as the CLI does (editors reload what they show; a file
+with unsaved editor changes is never overwritten). A failed step asks the user
 (``window/showMessageRequest``: Retry, Skip, Edit plan, Roll back, Stop), or any client answers
 with ``agentls.plan.decide``.
 """
