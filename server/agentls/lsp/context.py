@@ -60,6 +60,8 @@ class ContextService:
             from agentls.context.engine import ContextEngine
 
             self._engine = ContextEngine(state.root, settings.context, settings.tools.deny)
+        elif self._engine.settings != settings.context:
+            self._engine.settings = settings.context  # budgets changed in the editor: used from now on
         return self._engine
 
     def _rel(self, uri: str) -> str | None:
@@ -109,6 +111,8 @@ class ContextService:
             if rel is not None and doc is not None:
                 await self._update(rel, doc.text)
         progress.end(f"{report.files:,} files indexed")
+        # Load the ranked graph now, so the first edit does not wait for it.
+        self._spawn(asyncio.to_thread(engine.graph))
 
     async def _register_watcher(self) -> None:
         workspace = self.server.client_capabilities.workspace
