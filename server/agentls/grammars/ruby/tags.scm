@@ -13,7 +13,7 @@
   (singleton_method
     name: (_) @name)
   (alias
-    name: (_) @name)
+    name: [(identifier) (constant) (operator) (setter)] @name)
 ] @definition.method
 
 (class
