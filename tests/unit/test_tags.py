@@ -414,3 +414,14 @@ def test_each_pattern_needs_one_role() -> None:
     query = tags_module.tree_sitter.Query(grammar, text)
     with pytest.raises(tags_module.QueryFileError):
         tags_module._roles(query, text, tags_module._TAG_CAPTURE, "test.scm")
+
+
+def test_names_that_are_not_symbols_are_left_out() -> None:
+    # #not-eq? / #not-match? predicates: a JS constructor is not a method, "_" is not a Go variable, PHP's
+    # static/self/parent name no class (#not-any-of? is broken in py-tree-sitter 0.26.1 for several values).
+    js = extract_tags("javascript", b"class A { constructor() {} run() {} }\n")
+    assert [(t.name, t.kind) for t in js if t.is_definition] == [("A", "class"), ("run", "method")]
+    go = extract_tags("go", b"package p\nvar _ I = nil\nvar x = 1\n")
+    assert [t.name for t in go if t.kind == "constant"] == ["x"]
+    php = extract_tags("php", _sample("php"))
+    assert not [t for t in php if t.name in ("static", "self", "parent")]
