@@ -13,6 +13,7 @@ import {
 
 import { registerCommands, Sessions } from "./commands";
 import { InlineDiff } from "./inline";
+import { registerPlans } from "./plans";
 import { ProposalStore, ResolvedParams, ReviewResult, serverSettings, WireProposal } from "./proposals";
 
 export const INSTALL_HINT = "Install it with `python3 -m pip install agentls` (see the agentls README), or set `agentls.serverCommand`.";
@@ -129,6 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       },
     };
     const created = new LanguageClient("agentls", "agentls", serverOptions, clientOptions);
+    plans.attach(created);
     created.onNotification("agentls/proposal", (sent: WireProposal) => {
       // The same spelling as TextDocument.uri.toString(), which keys the model.
       const wire = { ...sent, uri: vscode.Uri.parse(sent.uri).toString() };
@@ -185,6 +187,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
   );
 
   registerCommands(context, agent);
+  const plans = registerPlans(context, agent);
   sessions.attach(agent);
   await startClient();
   return agent;
