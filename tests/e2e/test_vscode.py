@@ -99,6 +99,21 @@ def _stop(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
     proc.wait(10)
 
 
+def _kill_leftovers(marker: Path) -> list[int]:
+    """SIGKILL whatever still runs with ``marker`` (a unique temporary directory) on its command line."""
+    killed = []
+    for proc_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc_dir / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(marker).encode() in cmdline and int(proc_dir.name) != os.getpid():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc_dir.name), signal.SIGKILL)
+                killed.append(int(proc_dir.name))
+    return killed
+
+
 def _ensure_vsix() -> None:
     """Repackage the extension when its sources are newer than the .vsix (a developer's edit)."""
     sources = [CLIENT / "package.json", CLIENT / "esbuild.mjs", *(CLIENT / "src").glob("*.ts")]
@@ -173,9 +188,14 @@ class CodeServer:
 
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
-    """A short temporary directory: code-server and VS Code put Unix sockets (108-byte paths) in it."""
+    """A short temporary directory: code-server and VS Code put Unix sockets (108-byte paths) in it.
+
+    Every process the test starts has it on its command line (Chromium's profile is in it too), so
+    anything that outlived its process group is found and killed at the end.
+    """
     path = Path(tempfile.mkdtemp(prefix="agentls-vscode-"))
     yield path
+    _kill_leftovers(path)
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -184,8 +204,8 @@ def run_driver(url: str, workspace: Path, file: Path, out: Path) -> dict[str, An
     proc = subprocess.Popen(
         [NODE, str(DRIVER), "--url", url, "--workspace", str(workspace), "--file", str(file),
          "--out", str(out), "--instruction", "add type hints", "--lines", "6", "--chromium", str(CHROMIUM)],
-        cwd=DRIVER.parent, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)
+        cwd=DRIVER.parent, env={**os.environ, "TMPDIR": str(out.parent)}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output, _ = proc.communicate(timeout=900)
     except subprocess.TimeoutExpired:
