@@ -200,14 +200,16 @@ class PlanBook:
                 "substeps": [step_wire(sub) for sub in step.substeps],
             }
 
+        planning_tokens, planning_cost = self.plans.session_cost(plan.session_id)
         data: dict[str, Any] = {
             "id": plan.id, "workspace": plan.workspace, "instruction": plan.instruction, "summary": plan.summary,
             "status": plan.status, "autoApply": plan.auto_apply, "created": plan.created, "updated": plan.updated,
             "sessionId": plan.session_id, "document": str(self.document_path(plan.id)),
             "steps": [step_wire(step) for step in plan.steps], "order": plan.order(),
-            "costUsd": round(sum(r.cost_usd for r in executions), 6),
-            "tokens": sum(r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens
-                          for r in executions),
+            "planningCostUsd": round(planning_cost, 6),
+            "costUsd": round(planning_cost + sum(r.cost_usd for r in executions), 6),
+            "tokens": planning_tokens + sum(r.input_tokens + r.output_tokens + r.cache_write_tokens
+                                            + r.cache_read_tokens for r in executions),
         }
         if logs:
             data["logs"] = [{"time": log.time, "stepId": log.step_id, "level": log.level, "message": log.message}

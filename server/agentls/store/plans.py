@@ -271,6 +271,15 @@ class PlanStore:
                             "it was not re-run"))
         return [(plan_id, step_id) for _, plan_id, step_id in dead]
 
+    def session_cost(self, session_id: str | None) -> tuple[int, float]:
+        """Tokens and dollars a session (the architect's) used, from the usage table."""
+        if not session_id:
+            return 0, 0.0
+        rows = self.store.fetch("SELECT COALESCE(SUM(input_tokens + output_tokens + cache_write_tokens + "
+                                "cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0) FROM usage WHERE session_id = ?",
+                                (session_id,))
+        return int(rows[0][0]), float(rows[0][1])
+
     # -- logs ----------------------------------------------------------------------------------
     def log(self, plan_id: str, step_id: str | None, level: str, message: str) -> None:
         with self.store.transaction() as db:

@@ -120,6 +120,7 @@ class _Events:
 
         self.ls, self.plans, self.plan_progress = ls, plans, plan_progress
         self.steps: dict[str, SessionProgress] = {}
+        self._pending: set[asyncio.Task[None]] = set()
         outer = self
 
         class Events(PlanEvents):
@@ -153,7 +154,8 @@ class _Events:
         progress = SessionProgress(self.ls, f"agentls plan step {step.id}: {step.title[:60]}")
         self.steps[step.id] = progress
         task = asyncio.get_running_loop().create_task(progress.begin("starting…"))
-        task.add_done_callback(lambda _: None)
+        self._pending.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._pending.discard)
 
     def finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
         progress = self.steps.pop(step.id, None)
@@ -299,9 +301,7 @@ async def plan_command(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str
     plans.updated(plan)
     if params.show:
         await plans.show_document(plan)
-    data = plans.wire(plan)
-    data["planningCostUsd"] = round(drafted.result.cost_usd, 6)
-    return data
+    return plans.wire(plan)
 
 
 async def update(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
