@@ -127,7 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", default=None)
     parser.add_argument("--settings", default="{}", help="ContextSettings as JSON")
     parser.add_argument("--deny", default=None, help="deny-list as a JSON array")
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's (and its workers') priority")
     args = parser.parse_args(argv)
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)  # a background build yields the CPU to the editor and the language server
     root = Path(os.path.realpath(args.root))
     settings = ContextSettings.model_validate(json.loads(args.settings))
     deny = json.loads(args.deny) if args.deny else list(DEFAULT_DENY)

@@ -38,6 +38,8 @@ from agentls.errors import AgentlsError
 
 log = logging.getLogger(__name__)
 
+#: Scheduling priority offset of the background builder (it must never slow the editor down).
+BUILDER_NICE = 10
 #: Shortest time between two reloads of the reference graph, in seconds.
 GRAPH_RELOAD_S = 5.0
 #: The stamp of rows taken from an unsaved buffer: never equal to a file's real stamp.
@@ -96,6 +98,7 @@ class ContextEngine:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "agentls.context.build", "--root", str(self.root), "--db", str(self.db_path),
             "--settings", self.settings.model_dump_json(), "--deny", json.dumps(self.deny),
+            "--nice", str(BUILDER_NICE),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         report: BuildReport | None = None
         try:
