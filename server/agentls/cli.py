@@ -149,6 +149,9 @@ def serve(args: argparse.Namespace) -> int:
     from agentls.lsp.server import create_server
 
     logs.setup(args.log_level, args.log_file)
+    # Background threads (the SDK's import, index updates, graph loads) hold the GIL in slices of the
+    # switch interval; 1 ms instead of 5 ms keeps the event loop's answers prompt meanwhile.
+    sys.setswitchinterval(0.001)
     server = create_server()
     logging.getLogger(logs.ROOT).addHandler(LogMessageHandler(server))
     if args.tcp:
