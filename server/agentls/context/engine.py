@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -95,10 +96,13 @@ class ContextEngine:
         return await asyncio.shield(self._refresh)
 
     async def _run_builder(self, on_progress: Callable[[int, int], None] | None) -> BuildReport:
+        # Through nice(1) where there is one, so even the child's start-up runs at the lower priority.
+        nice = shutil.which("nice")
+        prefix = [nice, "-n", str(BUILDER_NICE)] if nice else []
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "agentls.context.build", "--root", str(self.root), "--db", str(self.db_path),
-            "--settings", self.settings.model_dump_json(), "--deny", json.dumps(self.deny),
-            "--nice", str(BUILDER_NICE),
+            *prefix, sys.executable, "-m", "agentls.context.build", "--root", str(self.root),
+            "--db", str(self.db_path), "--settings", self.settings.model_dump_json(), "--deny", json.dumps(self.deny),
+            *([] if nice else ["--nice", str(BUILDER_NICE)]),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         report: BuildReport | None = None
         try:

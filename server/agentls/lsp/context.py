@@ -111,8 +111,6 @@ class ContextService:
             if rel is not None and doc is not None:
                 await self._update(rel, doc.text)
         progress.end(f"{report.files:,} files indexed")
-        # Load the ranked graph now, so the first edit does not wait for it.
-        self._spawn(asyncio.to_thread(engine.graph))
 
     async def _register_watcher(self) -> None:
         workspace = self.server.client_capabilities.workspace
