@@ -358,3 +358,28 @@ def test_coverage_totals_are_read_from_test_output() -> None:
     assert coverage_of("ok  \texample.com/x\t0.01s\tcoverage: 81.2% of statements\n") == 81.2
     assert coverage_of("All files |   92.5 |   80 |\n") == 92.5
     assert coverage_of("3 passed in 0.1s") is None
+
+
+async def _restore_with(env: Env) -> Any:
+    async def restore(checkpoint_id: str) -> Any:
+        return await asyncio.to_thread(env.checkpoints.restore, checkpoint_id)
+
+    return restore
+
+
+async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_undoes(env: Env) -> None:
+    from agentls.plans.executor import rollback
+
+    plan = env.plan([{"id": "a", "title": "A", "files": ["a.py"]}, {"id": "b", "title": "B", "files": ["b.py"]}])
+    before = tree(env.root)
+    # a starts first but writes a.py only after b's checkpoint was taken; b finishes first.
+    result = await env.run(plan, {"a": [slow_create("a.py", "A = 1\n")], "b": [create("b.py", "B = 1\n")]})
+    assert result.done == ["b", "a"]
+    done = await rollback(env.book, env.book.load(plan.id), "b", await _restore_with(env))
+    loaded = env.book.load(plan.id)
+    on_disk = tree(env.root)
+    assert on_disk == before  # b's checkpoint predates a's edit
+    # Every step's state agrees with the files: a step whose edit is gone is not "done".
+    assert {s.id: s.status for s in loaded.flat()} == {"a": "pending", "b": "pending"}
+    assert done["steps"] == ["a", "b"]
+    assert all(r.rolled_back for r in env.book.plans.executions(plan.id))

@@ -479,8 +479,8 @@ class PlanExecutor:
 
 
 async def rollback(book: PlanBook, plan: Plan, step_id: str, restore: Restore) -> dict[str, Any]:
-    """Restore the checkpoint taken before ``step_id`` last ran; that step and every step that ran
-    after it (or depends on it) go back to pending. ``restore`` does the restore (itself undoable)."""
+    """Restore the checkpoint taken before ``step_id`` last ran; that step, every step that ran
+    after it or alongside it (or depends on it) go back to pending. ``restore`` does the restore (itself undoable)."""
     step = plan.step(step_id)
     if any(s.status in ("running", "review") for s in plan.flat()):
         raise PlanError(f"plan {plan.id} is running; cancel it before rolling back")
@@ -496,7 +496,10 @@ async def rollback(book: PlanBook, plan: Plan, step_id: str, restore: Restore) -
     target = min(latest_by_step.values(), key=lambda row: row.started)
     assert target.checkpoint_before is not None
     restored = await restore(target.checkpoint_before)
-    later = [row for row in book.plans.executions(plan.id) if row.started >= target.started and not row.rolled_back]
+    # Every run that had not finished when the target started: the whole-tree checkpoint predates
+    # (some of) its edits, so the restore undoes them too (steps that ran alongside the target).
+    later = [row for row in book.plans.executions(plan.id) if not row.rolled_back
+             and (row.started >= target.started or row.ended is None or row.ended >= target.started)]
     book.plans.mark_rolled_back([row.id for row in later])
     reset = {row.step_id for row in later} | {s.id for s, _ in step.walk()} | plan.dependants(step_id)
     by_id = {s.id: s for s in plan.flat()}
