@@ -383,3 +383,24 @@ async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_
     assert {s.id: s.status for s in loaded.flat()} == {"a": "pending", "b": "pending"}
     assert done["steps"] == ["a", "b"]
     assert all(r.rolled_back for r in env.book.plans.executions(plan.id))
+
+
+async def test_rollback_restores_the_checkpoint_from_before_the_steps_first_attempt(env: Env) -> None:
+    from agentls.plans.executor import rollback
+
+    plan = env.plan([{"id": "1", "title": "Write the flag", "files": ["flag.txt"], "verify": f"{PYTHON} check.py"}])
+    (env.root / "check.py").write_text("import sys\nsys.exit(0 if open('flag.txt').read() == 'yes' else 3)\n")
+    before = tree(env.root)
+    allow = [f"{PYTHON} check.py"]
+    first = await env.run(plan, {"1": [create("flag.txt", "no")]}, allow=allow)  # fails; stops (no retry)
+    assert first.failed == ["1"]
+    assert tree(env.root)["flag.txt"] == "no"  # the failed attempt's partial write stays
+    fix = [Reply([edit("str_replace", path="flag.txt", old_str="no", new_str="yes")]), Reply.text("fixed")]
+    second = await env.run(env.book.load(plan.id), {"1": [fix]}, allow=allow, steps=["1"])
+    assert second.done == ["1"]
+    done = await rollback(env.book, env.book.load(plan.id), "1", await _restore_with(env))
+    assert tree(env.root) == before  # not the re-run's checkpoint, which holds the first attempt's "no"
+    assert [s.status for s in env.book.load(plan.id).flat()] == ["pending"]
+    runs = env.book.plans.executions(plan.id, "1")
+    assert done["checkpoint"] == runs[0].checkpoint_before
+    assert all(r.rolled_back for r in runs)

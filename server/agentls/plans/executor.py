@@ -479,8 +479,9 @@ class PlanExecutor:
 
 
 async def rollback(book: PlanBook, plan: Plan, step_id: str, restore: Restore) -> dict[str, Any]:
-    """Restore the checkpoint taken before ``step_id`` last ran; that step, every step that ran
-    after it or alongside it (or depends on it) go back to pending. ``restore`` does the restore (itself undoable)."""
+    """Restore the checkpoint taken before ``step_id`` first ran (since any earlier rollback); that step,
+    every step that ran after it or alongside it (or depends on it) go back to pending. ``restore``
+    does the restore (itself undoable)."""
     step = plan.step(step_id)
     if any(s.status in ("running", "review") for s in plan.flat()):
         raise PlanError(f"plan {plan.id} is running; cancel it before rolling back")
@@ -490,10 +491,9 @@ async def rollback(book: PlanBook, plan: Plan, step_id: str, restore: Restore) -
     if not runs:
         raise PlanError(f"step {step_id} has not run (or was rolled back already): there is no checkpoint "
                         "from before it")
-    latest_by_step: dict[str, ExecutionRow] = {}
-    for row in runs:
-        latest_by_step[row.step_id] = row
-    target = min(latest_by_step.values(), key=lambda row: row.started)
+    # The earliest attempt not rolled back: a later attempt's checkpoint may hold an earlier
+    # (failed or interrupted) attempt's partial writes.
+    target = min(runs, key=lambda row: row.started)
     assert target.checkpoint_before is not None
     restored = await restore(target.checkpoint_before)
     # Every run that had not finished when the target started: the whole-tree checkpoint predates
