@@ -70,13 +70,15 @@ class Env:
         return self.book.create(str(self.root), "the task", "", parse_steps(steps))
 
     async def run(self, plan: Plan, scripts: dict[str, list[list[Reply | Fault]]], *, allow: Sequence[str] = (),
-                  ask: Any = None, max_parallel: int = 2, steps: list[str] | None = None) -> RunResult:
+                  ask: Any = None, max_parallel: int = 2, steps: list[str] | None = None,
+                  checkpoints: bool = True) -> RunResult:
         self.fake.respond_with(Scripts(scripts))
         settings = settings_for(self.fake, allow)
         provider = AnthropicProvider(settings.model)
         kwargs = {"ask": ask} if ask is not None else {}
         executor = PlanExecutor(book=self.book, root=self.root, settings=settings, provider=provider,
-                                applier=DiskApplier(), store=self.store, checkpoints=self.checkpoints,
+                                applier=DiskApplier(), store=self.store,
+                                checkpoints=self.checkpoints if checkpoints else None,
                                 max_parallel=max_parallel, **kwargs)
         try:
             return await executor.run(plan, steps)
@@ -404,3 +406,21 @@ async def test_rollback_restores_the_checkpoint_from_before_the_steps_first_atte
     runs = env.book.plans.executions(plan.id, "1")
     assert done["checkpoint"] == runs[0].checkpoint_before
     assert all(r.rolled_back for r in runs)
+
+
+async def test_an_error_in_the_run_leaves_no_step_running_and_the_plan_not_running(env: Env) -> None:
+    plan = env.plan([{"id": "1", "title": "Fails", "files": ["one.txt"]},
+                     {"id": "2", "title": "Slow, independent", "files": ["two.txt"]}])
+
+    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+        return "rollback"  # with checkpoints off there is nothing to roll back to: PlanError
+
+    refusal = [Reply.text("no", stop_reason="refusal")]
+    with pytest.raises(Exception, match="no checkpoint"):
+        await env.run(plan, {"1": [refusal], "2": [slow_create("two.txt", "2")]}, ask=ask, checkpoints=False)
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+            and "_run_step" in repr(t.get_coro())] == []
+    loaded = env.book.load(plan.id)
+    assert loaded.status not in ("running", "draft")
+    assert "running" not in {s.status for s in loaded.flat()}
+    assert any("no checkpoint" in row.message for row in env.book.plans.logs(plan.id))

@@ -263,17 +263,25 @@ class PlanExecutor:
                         result.failed.append(step.id)
                     if decision == "rollback" and rollback_to is None:
                         rollback_to = step.id
-        except asyncio.CancelledError:
+            if rollback_to is not None:
+                result.rolled_back = await self.rollback(plan, rollback_to)
+        except BaseException as exc:
+            # Cancelled, or an error (a failed restore, a bug): no step task may outlive the run,
+            # and the plan must not stay "running".
             self.cancel.set()
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            self.book.set_status(plan, "cancelled")
-            self.book.plans.log(plan.id, None, "warning", "cancelled by the user")
+            if isinstance(exc, asyncio.CancelledError):
+                self.book.set_status(plan, "cancelled")
+                self.book.plans.log(plan.id, None, "warning", "cancelled by the user")
+            else:
+                if not isinstance(exc, AgentlsError):
+                    log.exception("plan %s: the run failed", plan.id)
+                self.book.set_status(plan, self.book.overall(plan))
+                self.book.plans.log(plan.id, None, "error", f"run ended: {plan.status}: {exc}")
             self.events.plan_changed(plan)
             raise
-        if rollback_to is not None:
-            result.rolled_back = await self.rollback(plan, rollback_to)
         self.book.set_status(plan, self.book.overall(plan))
         self.book.plans.log(plan.id, None, "info", f"run ended: {plan.status}")
         self.book.write_document(plan)
