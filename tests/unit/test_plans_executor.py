@@ -222,8 +222,9 @@ async def test_a_failing_verification_stops_its_dependants(env: Env) -> None:
         {"id": "3", "title": "Independent", "files": ["three.txt"]},
     ])
     (env.root / "check.py").write_text("import sys\nsys.exit(0 if open('flag.txt').read() == 'yes' else 3)\n")
+    # 3 starts beside 1 (disjoint files) and finishes even though 1's failure stops the plan.
     result = await env.run(plan, {"1": [create("flag.txt", "no")], "3": [create("three.txt", "3")]},
-                           allow=[f"{PYTHON} check.py"], max_parallel=1)
+                           allow=[f"{PYTHON} check.py"], max_parallel=2)
     assert result.failed == ["1"]
     assert result.blocked == ["2"]
     assert result.done == ["3"]
@@ -424,3 +425,23 @@ async def test_an_error_in_the_run_leaves_no_step_running_and_the_plan_not_runni
     assert loaded.status not in ("running", "draft")
     assert "running" not in {s.status for s in loaded.flat()}
     assert any("no checkpoint" in row.message for row in env.book.plans.logs(plan.id))
+
+
+@pytest.mark.parametrize("decision", ["stop", "edit"])
+async def test_stop_or_edit_after_a_failure_starts_no_other_step(env: Env, decision: Decision) -> None:
+    plan = env.plan([{"id": "1", "title": "Fails", "files": ["one.txt"]},
+                     {"id": "2", "title": "After 1", "files": ["two.txt"], "depends_on": ["1"]},
+                     {"id": "3", "title": "Independent, waiting", "files": ["three.txt"]}])
+
+    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+        return decision
+
+    refusal = [Reply.text("no", stop_reason="refusal")]
+    result = await env.run(plan, {"1": [refusal], "3": [create("three.txt", "3")]}, ask=ask, max_parallel=1)
+    assert env.requests_of("3") == []
+    assert result.failed == ["1"]
+    assert result.done == []
+    loaded = env.book.load(plan.id)
+    assert [s.status for s in loaded.flat()] == ["failed", "blocked", "pending"]
+    assert loaded.status == "failed"
+    assert "three.txt" not in tree(env.root)

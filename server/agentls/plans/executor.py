@@ -225,9 +225,10 @@ class PlanExecutor:
         waiting = list(selected)
         running: dict[asyncio.Task[Decision | None], Step] = {}
         rollback_to: str | None = None
+        halted = False  # after "rollback", "stop" or "edit": start nothing more, let the running steps end
         try:
             while waiting or running:
-                if rollback_to is None:
+                if not halted:
                     self._block_dependants(plan, waiting, needs, by_id, result)
                     for step_id in list(waiting):
                         step = by_id[step_id]
@@ -248,7 +249,8 @@ class PlanExecutor:
                         waiting.clear()
                         break
                 else:
-                    waiting.clear()
+                    self._block_dependants(plan, waiting, needs, by_id, result)
+                    waiting.clear()  # the steps not started stay pending
                     if not running:
                         break
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -261,8 +263,13 @@ class PlanExecutor:
                         result.skipped.append(step.id)
                     elif step.status == "failed":
                         result.failed.append(step.id)
-                    if decision == "rollback" and rollback_to is None:
-                        rollback_to = step.id
+                    if decision in ("rollback", "stop", "edit") and not halted:
+                        halted = True
+                        if decision == "rollback":
+                            rollback_to = step.id
+                        if waiting:
+                            self.book.plans.log(plan.id, step.id, "info", f"{decision}: step(s) "
+                                                f"{', '.join(waiting)} not started")
             if rollback_to is not None:
                 result.rolled_back = await self.rollback(plan, rollback_to)
         except BaseException as exc:
