@@ -445,3 +445,23 @@ async def test_stop_or_edit_after_a_failure_starts_no_other_step(env: Env, decis
     assert [s.status for s in loaded.flat()] == ["failed", "blocked", "pending"]
     assert loaded.status == "failed"
     assert "three.txt" not in tree(env.root)
+
+
+async def test_a_retry_unblocks_dependants_even_if_another_step_finished_while_asking(env: Env) -> None:
+    plan = env.plan([{"id": "1", "title": "Fails once", "files": ["one.txt"]},
+                     {"id": "2", "title": "Independent", "files": ["two.txt"]},
+                     {"id": "3", "title": "After 1", "files": ["three.txt"], "depends_on": ["1"]}])
+
+    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+        while plan.step("2").status != "done":  # noqa: ASYNC110 - the question is open while step 2 finishes
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        return "retry"
+
+    refusal = [Reply.text("no", stop_reason="refusal")]
+    result = await env.run(plan, {"1": [refusal, create("one.txt", "1")], "2": [create("two.txt", "2")],
+                                  "3": [create("three.txt", "3")]}, ask=ask)
+    assert result.blocked == []
+    assert result.done == ["2", "1", "3"]
+    assert [s.status for s in env.book.load(plan.id).flat()] == ["done", "done", "done"]
+    assert tree(env.root)["three.txt"] == "3"

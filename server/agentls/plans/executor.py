@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -229,7 +229,7 @@ class PlanExecutor:
         try:
             while waiting or running:
                 if not halted:
-                    self._block_dependants(plan, waiting, needs, by_id, result)
+                    self._block_dependants(plan, waiting, needs, by_id, result, running.values())
                     for step_id in list(waiting):
                         step = by_id[step_id]
                         if len(running) >= self.max_parallel:
@@ -249,7 +249,7 @@ class PlanExecutor:
                         waiting.clear()
                         break
                 else:
-                    self._block_dependants(plan, waiting, needs, by_id, result)
+                    self._block_dependants(plan, waiting, needs, by_id, result, running.values())
                     waiting.clear()  # the steps not started stay pending
                     if not running:
                         break
@@ -296,13 +296,15 @@ class PlanExecutor:
         return result
 
     def _block_dependants(self, plan: Plan, waiting: list[str], needs: dict[str, set[str]],
-                          by_id: dict[str, Step], result: RunResult) -> None:
+                          by_id: dict[str, Step], result: RunResult, running: Iterable[Step]) -> None:
+        # A failed step whose task still runs is waiting for the user's answer: a retry may yet finish it.
+        undecided = {step.id for step in running}
         changed = True
         while changed:
             changed = False
             for step_id in list(waiting):
                 bad = [n for n in needs[step_id] if by_id[n].status in ("failed", "blocked", "interrupted", "cancelled")
-                       and n not in waiting]
+                       and n not in waiting and n not in undecided]
                 if bad:
                     waiting.remove(step_id)
                     self.book.set_step(plan, by_id[step_id], "blocked")
