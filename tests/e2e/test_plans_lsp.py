@@ -237,3 +237,34 @@ async def test_a_restart_mid_plan_reports_the_interrupted_step(client_name: str,
     finally:
         await second.client.shutdown_session()
         await second.client.stop()
+
+
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])
+async def test_a_graceful_shutdown_mid_plan_records_the_step_as_interrupted(
+        client_name: str, tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    first = await _editor(client_name, tmp_path, fake_messages_api)
+    fake_messages_api.add(*architect_script(three_steps()))
+    plan = await first.command("agentls.plan", {"instruction": "x", "autoApply": True, "show": False})
+    scripts = step_scripts()
+    scripts["1"] = [Fault.delay(60, then=Reply.text("too late"))]
+    fake_messages_api.respond_with(routed(scripts))
+    await first.command("agentls.plan.execute", {"planId": plan["id"]})
+    await first.client.wait_until(lambda: any(session_key(r) == "1" for r in fake_messages_api.message_requests),
+                                  timeout=30)
+    await first.client.shutdown_session()  # the editor quits normally while step 1 runs
+    await first.client.stop()
+
+    second = await _editor(client_name, tmp_path, fake_messages_api)
+    try:
+        status = await second.command("agentls.plan.status", {"planId": plan["id"], "logs": True})
+        assert status["status"] == "interrupted"
+        assert [s["status"] for s in status["steps"]] == ["interrupted", "pending", "pending"]
+        assert status["steps"][0]["execution"]["status"] == "interrupted"
+        assert "the server shut down" in status["steps"][0]["execution"]["error"]
+        # An interruption, not a user's cancel: running the plan without naming the step is refused.
+        with pytest.raises(JsonRpcException, match="step 2 needs step 1, which is interrupted"):
+            await second.command("agentls.plan.execute", {"planId": plan["id"]})
+        assert sum(1 for r in fake_messages_api.message_requests if session_key(r) == "1") == 1
+    finally:
+        await second.client.shutdown_session()
+        await second.client.stop()

@@ -209,6 +209,9 @@ class PlanExecutor:
         self.restore = restore
         self.max_parallel = max(1, max_parallel)
         self.cancel = threading.Event()
+        #: Set before cancelling the run when the server shuts down: the steps cut short are recorded
+        #: as interrupted (never re-run unless named), not cancelled by the user.
+        self.interrupting = False
 
     # -- the schedule -----------------------------------------------------------------------------
     async def run(self, plan: Plan, step_ids: Sequence[str] | None = None) -> RunResult:
@@ -280,8 +283,9 @@ class PlanExecutor:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             if isinstance(exc, asyncio.CancelledError):
-                self.book.set_status(plan, "cancelled")
-                self.book.plans.log(plan.id, None, "warning", "cancelled by the user")
+                self.book.set_status(plan, "interrupted" if self.interrupting else "cancelled")
+                why = "interrupted: the server shut down" if self.interrupting else "cancelled by the user"
+                self.book.plans.log(plan.id, None, "warning", why)
             else:
                 if not isinstance(exc, AgentlsError):
                     log.exception("plan %s: the run failed", plan.id)
@@ -383,7 +387,10 @@ class PlanExecutor:
         except AgentlsError as exc:
             execution.status, execution.error = "failed", str(exc)
         except asyncio.CancelledError:
-            execution.status, execution.error = "cancelled", "cancelled by the user"
+            if self.interrupting:
+                execution.status, execution.error = "interrupted", "interrupted: the server shut down"
+            else:
+                execution.status, execution.error = "cancelled", "cancelled by the user"
             self._end(plan, step, execution)
             raise
         except Exception as exc:  # a bug: record it rather than leave the step "running"

@@ -86,5 +86,8 @@ def register(server: AgentLanguageServer) -> None:
     async def shutdown(params: None) -> None:
         if server.state.diagnostics is not None:
             server.state.diagnostics.close()
+        from agentls.lsp.handlers.plan_commands import shutdown_plans
+
+        await shutdown_plans(server)  # before the agent closes the store the plans record into
         await server.agent.shutdown()
         server.context.close()

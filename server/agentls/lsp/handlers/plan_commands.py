@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from agentls.lsp.handlers.commands import Handler
     from agentls.lsp.progress import SessionProgress
     from agentls.plans.book import PlanBook
-    from agentls.plans.executor import Decision
+    from agentls.plans.executor import Decision, PlanExecutor
     from agentls.plans.models import Plan, Step
     from agentls.store.plans import ExecutionRow
     from agentls.workflows.task import TaskOutcome
@@ -51,6 +51,20 @@ def runner(ls: AgentLanguageServer) -> PlanRunner:
     return found
 
 
+async def shutdown_plans(ls: AgentLanguageServer) -> None:
+    """On LSP shutdown: stop the running plans and wait, so their running steps are recorded as
+    interrupted (never re-run unless named), as after a crash, not as cancelled by the user."""
+    plans = _RUNNERS.get(ls)
+    if plans is None:
+        return
+    for executor in plans.executors.values():
+        executor.interrupting = True
+    tasks = [task for task in plans.tasks.values() if not task.done()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class PlanRunner:
     """The server's plans: the book, the running executions, the open questions."""
 
@@ -58,6 +72,7 @@ class PlanRunner:
         self.ls = ls
         self._book: PlanBook | None = None
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.executors: dict[str, PlanExecutor] = {}
         self.questions: dict[tuple[str, str], asyncio.Future[Decision]] = {}
         self.errors: dict[tuple[str, str], str] = {}
 
@@ -378,13 +393,14 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
     executor = PlanExecutor(book=plans.book(), root=ls.agent.root, settings=settings, provider=ls.agent.provider(),
                             applier=applier, store=ls.agent.store(), audit=ls.agent.audit(), checkpoints=checkpoints,
                             events=events.events, ask=ask, restore=restore, max_parallel=max_parallel)
+    plans.executors[plan.id] = executor
     try:
         result = await executor.run(plan, steps)
     except asyncio.CancelledError:
         plans.tasks.pop(plan.id, None)
         plans.updated(plan)
         events.close()
-        progress.end("cancelled")
+        progress.end("interrupted" if executor.interrupting else "cancelled")
         raise
     except AgentlsError as exc:
         events.close()
@@ -398,6 +414,8 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
         ls.notify_user(f"the plan failed: {exc} (details in the log)")
         return
     finally:
+        if plans.executors.get(plan.id) is executor:
+            plans.executors.pop(plan.id, None)
         if plans.tasks.get(plan.id) is asyncio.current_task():
             plans.tasks.pop(plan.id, None)
             plans.updated(plan)  # the last word: not running any more
