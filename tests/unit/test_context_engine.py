@@ -284,3 +284,19 @@ def test_builder_process_reports_json_lines(workspace: Path, tmp_path: Path) -> 
     assert '"report"' in last
     assert '"files": 4' in last
     assert list((tmp_path / "data" / "index").glob("ws-*.sqlite"))
+
+
+def test_a_method_in_the_map_comes_under_its_class_header(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    write(root, {
+        "cart.py": "class ShoppingCart:\n    items = []\n\n    def total_price(self):\n        return 1\n\n"
+                   "    def other(self):\n        return 2\n",
+        "view.py": "def show(cart):\n    return cart.total_price()\n",
+    })
+    engine = ContextEngine(root, ContextSettings(), db_path=tmp_path / "i.sqlite")
+    try:
+        engine.refresh_sync()
+        text = engine.repo_map({"view.py": 1.0}, exclude={"view.py"}, budget=500).text
+    finally:
+        engine.close()
+    assert text == "cart.py:\n     1│ class ShoppingCart:\n      ⋮\n     4│     def total_price(self):\n"

@@ -65,6 +65,8 @@ class DefinitionSite:
     kind: str
     line: int
     sig: str
+    start: int = 0  # byte span of the whole definition
+    end: int = 0
 
 
 class RepoGraph:
@@ -115,7 +117,7 @@ class RepoGraph:
             found = self._sites.get(path)
         if found is None:
             rows = self._db.definitions_in(path) if self._db is not None else []
-            found = sorted((DefinitionSite(d.name, d.kind, d.line, d.sig) for d in rows),
+            found = sorted((DefinitionSite(d.name, d.kind, d.line, d.sig, d.start, d.end) for d in rows),
                            key=lambda site: (site.line, site.name))
             with self._sites_lock:
                 self._sites[path] = found

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from agentls.paths import data_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = [
     """CREATE TABLE files (
         id INTEGER PRIMARY KEY,

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from agentls.context.graph import RankedDefinition, RepoGraph
 from agentls.context.tokens import TokenCounter
 
+#: Definitions whose header is shown above the chosen definitions they contain.
+CONTAINER_KINDS = frozenset({"class", "interface", "module", "implementation"})
+
 
 @dataclass(frozen=True)
 class RepoMap:
@@ -34,14 +37,19 @@ def render(graph: RepoGraph, ranked: Sequence[RankedDefinition]) -> str:
     out: list[str] = []
     for path in order:
         names = chosen[path]
-        sites = [s for s in graph.sites_of(path) if s.name in names]
+        every = graph.sites_of(path)
+        sites = [s for s in every if s.name in names]
+        # A method reads better under its class: show the headers of the containers too.
+        containers = [c for c in every if c.kind in CONTAINER_KINDS and c.name not in names
+                      and any(c.start <= s.start and s.end <= c.end and c is not s for s in sites)]
         out.append(f"{path}:\n")
-        seen_lines: set[int] = set()
-        for site in sites:
-            if site.line in seen_lines:
-                continue
-            seen_lines.add(site.line)
-            out.append(f"{site.line + 1:>6}│ {site.sig}\n")
+        shown = sorted({(s.line, s.sig) for s in [*sites, *containers]})
+        previous = -2
+        for line, sig in shown:
+            if line > previous + 1 and previous >= 0:
+                out.append(f"{'':>6}⋮\n")
+            out.append(f"{line + 1:>6}│ {sig}\n")
+            previous = line
     return "".join(out)
 
 
