@@ -4,6 +4,8 @@ a real git workspace. The test client presents itself as Neovim or VS Code."""
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +24,14 @@ from tests.e2e.plan_scripts import (
     TEST,
     UTIL,
     architect_script,
+    edit,
     make_project,
     routed,
     session_key,
     step_scripts,
     three_steps,
 )
-from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
+from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply, ToolUse
 
 
 @dataclass
@@ -268,3 +271,37 @@ async def test_a_graceful_shutdown_mid_plan_records_the_step_as_interrupted(
     finally:
         await second.client.shutdown_session()
         await second.client.stop()
+
+
+@pytest.mark.parametrize("client_name", ["neovim"])
+async def test_auto_apply_commands_never_write_over_unsaved_editor_changes(
+        client_name: str, tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    from agentls.agent.tools.run_command import sandbox_problem
+
+    problem = await sandbox_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    command = f"{shlex.quote(sys.executable)} -c pass"
+    editor = await _editor(client_name, tmp_path, fake_messages_api,
+                           settings={"tools": {"run_command": {"enabled": True, "allow": [command]}}})
+    try:
+        steps = [{"id": "1", "title": "Add sub()", "description": "", "files": ["calc.py"]}]
+        editor.fake.add(*architect_script(steps))
+        plan = await editor.command("agentls.plan", {"instruction": "x", "autoApply": True, "show": False})
+        open_document(editor.client, editor.root / "calc.py", "python", CALC + "# typing...\n")
+        script = [Reply([edit("str_replace", path="calc.py", old_str="    return a + b\n",
+                              new_str="    return a + b\n\n\ndef sub(a, b):\n    return a - b\n")]),
+                  Reply([ToolUse("run_command", {"command": command})]),  # writes pending edits to disk first
+                  Reply.text("Added sub().")]
+        editor.fake.respond_with(routed({"1": script}))
+        await editor.command("agentls.plan.execute", {"planId": plan["id"], "onFailure": "stop"})
+        failed = await editor.until(plan["id"], "failed")
+        assert files(editor.root)["calc.py"] == CALC  # neither the command nor the apply wrote over it
+        assert "calc.py has unsaved changes in the editor" in failed["steps"][0]["execution"]["error"]
+        ran = [r for r in editor.fake.message_requests if session_key(r) == "1"][2]
+        result = next(b for b in ran.body["messages"][-1]["content"] if b["type"] == "tool_result")
+        assert result["is_error"]
+        assert "changed on disk" in json.dumps(result["content"])
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()

@@ -202,7 +202,10 @@ class _AutoApplier:
         self.ls = ls
 
     def buffers(self) -> dict[str, str]:
-        return {}  # the session works on the files on disk, which the step's checkpoint holds
+        # The session starts from what the editor shows: a write to disk (``run_command`` commits
+        # pending edits first) over a file whose unsaved buffer differs from the disk is an overlay
+        # conflict, and nothing is written.
+        return {rel: snap.text for rel, snap in self.ls.agent.snapshots().items()}
 
     async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
         changed = {c.path for c in outcome.overlay.changes()}
