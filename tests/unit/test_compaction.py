@@ -49,6 +49,11 @@ def test_split_point_never_separates_a_tool_call_from_its_result() -> None:
     assert "<summary>\ndid things\n</summary>" in first.text
     assert kept[1:] == messages[5:]
     assert compaction.split_point(messages[:3]) is None  # one exchange: nothing to summarise
+    # A paused turn leaves two assistant messages in a row: the cut goes before the pair.
+    paused = [*messages[:5], Message("assistant", [TextBlock("more")]), *messages[5:]]
+    cut = compaction.split_point(paused)
+    assert cut == 5  # before the paused pair (indices 5 and 6), after a user turn
+    assert paused[cut - 1].role == "user"
 
 
 async def test_a_long_session_is_compacted_keeping_the_prefix_and_the_newest_turns(

@@ -67,10 +67,12 @@ def split_point(messages: Sequence[Message], keep_turns: int = KEEP_TURNS) -> in
     None when there is nothing before it to summarise beyond the first message."""
     seen = 0
     for index in range(len(messages) - 1, 0, -1):
-        if messages[index].role == "assistant":
-            seen += 1
-            if seen == keep_turns:
-                return index if index >= 2 else None
+        if messages[index].role != "assistant":
+            continue
+        seen += 1
+        # The cut must follow a user turn (a paused turn leaves two assistant messages in a row).
+        if seen >= keep_turns and messages[index - 1].role == "user":
+            return index if index >= 2 else None
     return None
 
 
