@@ -5,7 +5,9 @@ installed, runs the real ``agentls serve``; Chromium (Debian's, headless) shows 
 drives it as a person would (``clients/vscode/e2e/run.mjs``). Only the model is a stand-in: the fake
 Messages API. The scenario: open a file, select its lines, "Agent: Edit Selection…", type the
 instruction, see the inline diff (decorations and CodeLens), accept one hunk, reject the other, save.
-A screenshot of the inline diff goes to ``tests/artifacts/vscode/``.
+The plans scenario (``clients/vscode/e2e/plans.mjs``): "New Plan…" in the Agent Plans view, type the
+task, run the plan with auto-apply, see each step done with its cost, roll back to before step 2, and
+find the files on disk as they were before it. Screenshots go to ``tests/artifacts/vscode/``.
 
 Needs ``bash scripts/vscode-e2e-setup`` (code-server in a cache, chromium, playwright-core). Without
 it the test is skipped, except in CI (``CI`` set), where it must run.
@@ -32,13 +34,16 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import server_env
+from tests.e2e.plan_scripts import CALC_1, architect_script, make_project, routed, step_scripts, three_steps
 from tests.e2e.test_inline_edits import SOURCE, type_hints_script
+from tests.e2e.test_neovim_plan import files
 from tests.fakes.messages_api import FakeMessagesAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "vscode"
 VSIX = CLIENT / "agentls.vsix"
 DRIVER = CLIENT / "e2e" / "run.mjs"
+PLANS_DRIVER = CLIENT / "e2e" / "plans.mjs"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "vscode"
 CACHE = Path(os.environ.get("AGENTLS_E2E_CACHE") or Path.home() / ".cache" / "agentls" / "vscode-e2e")
 CODE_SERVER = CACHE / "current" / "node_modules" / "code-server" / "out" / "node" / "entry.js"
@@ -199,12 +204,13 @@ def short_tmp() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run_driver(url: str, workspace: Path, file: Path, out: Path) -> dict[str, Any]:
+def run_driver(driver: Path, url: str, workspace: Path, out: Path, *args: str) -> dict[str, Any]:
+    """Runs a Playwright driver (``clients/vscode/e2e/*.mjs``) against code-server; its result.json."""
     assert NODE is not None
     proc = subprocess.Popen(
-        [NODE, str(DRIVER), "--url", url, "--workspace", str(workspace), "--file", str(file),
-         "--out", str(out), "--instruction", "add type hints", "--lines", "6", "--chromium", str(CHROMIUM)],
-        cwd=DRIVER.parent, env={**os.environ, "TMPDIR": str(out.parent)}, stdin=subprocess.DEVNULL,
+        [NODE, str(driver), "--url", url, "--workspace", str(workspace), "--out", str(out),
+         "--chromium", str(CHROMIUM), *args],
+        cwd=driver.parent, env={**os.environ, "TMPDIR": str(out.parent)}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output, _ = proc.communicate(timeout=900)
@@ -218,6 +224,38 @@ def run_driver(url: str, workspace: Path, file: Path, out: Path) -> dict[str, An
     return result
 
 
+@contextlib.contextmanager
+def code_server(tmp: Path, workspace: Path, fake: FakeMessagesAPI, *, out: Path, artifacts: dict[str, str],
+                log_name: str) -> Iterator[CodeServer]:
+    """code-server on ``workspace`` with the packaged extension, whose server talks to ``fake``.
+
+    On the way out it stops code-server (and with it the agentls server) and copies the driver's
+    ``artifacts`` (name in ``out``: name in the artifacts) and code-server's log (as ``log_name``) to
+    tests/artifacts/vscode/.
+    """
+    assert not MISSING, f"VS Code end-to-end setup not done (missing {', '.join(MISSING)}): run `{SETUP}`"
+    _ensure_vsix()
+    home = tmp / "home"
+    env = server_env(home, **fake.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
+                     AGENTLS_DATA_DIR=str(home / "agentls"))
+    agentls = Path(sys.executable).with_name("agentls")
+    server_command = [str(agentls), "serve"] if agentls.exists() else [sys.executable, "-m", "agentls", "serve"]
+    server = CodeServer(tmp, workspace, env)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name in (*artifacts.values(), log_name):
+        (ARTIFACTS / name).unlink(missing_ok=True)
+    try:
+        server.start(server_command)
+        yield server
+    finally:
+        server.stop()
+        for name, saved_as in artifacts.items():
+            if (out / name).exists():
+                shutil.copy(out / name, ARTIFACTS / saved_as)
+        if server.log.exists():
+            shutil.copy(server.log, ARTIFACTS / log_name)
+
+
 def png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
@@ -227,36 +265,19 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
                                                           fake_messages_api: FakeMessagesAPI) -> None:
-    assert not MISSING, f"VS Code end-to-end setup not done (missing {', '.join(MISSING)}): run `{SETUP}`"
-    _ensure_vsix()
     fake_messages_api.add(*type_hints_script())
     workspace = short_tmp / "ws"
     workspace.mkdir()
     source = workspace / "calc.py"
     source.write_text(SOURCE)
-    home = short_tmp / "home"
-    env = server_env(home, **fake_messages_api.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
-                     AGENTLS_DATA_DIR=str(home / "agentls"))
-    agentls = Path(sys.executable).with_name("agentls")
-    server_command = [str(agentls), "serve"] if agentls.exists() else [sys.executable, "-m", "agentls", "serve"]
-
-    code_server = CodeServer(short_tmp, workspace, env)
     out = short_tmp / "out"
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
-    try:
-        code_server.start(server_command)
-        result = run_driver(code_server.url, workspace, source, out)
-    finally:
-        code_server.stop()
-        for name in ("result.json", "inline-diff.png", "failure.png"):
-            if (out / name).exists():
-                shutil.copy(out / name, ARTIFACTS / name)
-        if code_server.log.exists():
-            shutil.copy(code_server.log, ARTIFACTS / "code-server.log")
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={name: name for name in ("result.json", "inline-diff.png", "failure.png")},
+                     log_name="code-server.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--file", str(source),
+                            "--instruction", "add type hints", "--lines", "6")
     assert result["ok"], (f"{result.get('error')}\nnotifications: {result.get('notifications')}\n"
-                          f"steps: {result['steps']}\n{result['output']}\n{code_server.diagnostics()}")
+                          f"steps: {result['steps']}\n{result['output']}\n{server.diagnostics()}")
     data = result["data"]
     hinted_add = "def add(a: int, b: int) -> int:"
     hinted_sub = "def sub(a: int, b: int) -> int:"
@@ -305,3 +326,60 @@ def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
     assert shot.exists()
     assert shot.stat().st_size > 20_000
     assert png_size(shot) == (1280, 800)
+
+
+def test_plan_tree_new_plan_run_and_roll_back_to_step_2(short_tmp: Path,
+                                                        fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*architect_script(three_steps()))
+    fake_messages_api.respond_with(routed(step_scripts()))
+    workspace = make_project(short_tmp / "ws")
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={"result.json": "plans-result.json", "plans.png": "plans.png",
+                                "plans-rolled-back.png": "plans-rolled-back.png",
+                                "failure.png": "plans-failure.png"},
+                     log_name="code-server-plans.log") as server:
+        result = run_driver(PLANS_DRIVER, server.url, workspace, out,
+                            "--instruction", "add sub, a bounded add and tests")
+        on_disk = files(workspace)  # as the rollback left them, before anything shuts down
+    assert result["ok"], (f"{result.get('error')}\nnotifications: {result.get('notifications')}\n"
+                          f"steps: {result['steps']}\n{result['output']}\n{server.diagnostics()}")
+    data = result["data"]
+    labels = ["1. Add sub()", "2. Add bounded_add() with a clamp helper", "3. Test the calculator"]
+
+    # The task typed into VS Code's input box reached the architect.
+    first = fake_messages_api.message_requests[0].body["messages"][0]["content"]
+    assert "add sub, a bounded add and tests" in json.dumps(first)
+    assert data["prompt"].startswith("What change should the agent plan?")
+
+    # Drafted: the plan (its document open for review) and its three steps, pending.
+    plan, *steps = data["drafted"]
+    assert (plan["level"], plan["label"], plan["icon"]) == (1, "add sub, a bounded add and tests", "note")
+    assert re.fullmatch(r"draft · \$\d+\.\d{4}", plan["description"]), plan
+    assert [(s["level"], s["label"], s["description"], s["icon"]) for s in steps] == [
+        (2, label, "pending", "circle-large-outline") for label in labels]
+    assert data["plan_tab"].endswith(".md")
+
+    # Run with auto-apply: every step done, with its cost and tokens; the plan's total cost.
+    plan, *steps = data["done"]
+    match = re.fullmatch(r"done · \$(\d+\.\d{4}) · auto-apply", plan["description"])
+    assert match, plan
+    assert float(match[1]) > 0
+    assert plan["icon"] == "pass"
+    assert [s["label"] for s in steps] == labels
+    for s in steps:
+        assert re.fullmatch(r"done · \$\d+\.\d{4} · [\d,]+ tokens", s["description"]), s
+        assert s["icon"] == "pass"
+
+    # Rolled back to before step 2: step 1 done, 2 and 3 pending, the files exactly as before step 2.
+    assert "before step 2 (Add bounded_add() with a clamp helper)" in data["confirm"]
+    assert "steps 2, 3 are pending" in data["rollback_message"]
+    _, *steps = data["rolled_back"]
+    assert [s["description"].split(" · ")[0] for s in steps] == ["done", "pending", "pending"]
+    assert on_disk == {"README.md": "calc\n", "calc.py": CALC_1}
+    assert files(workspace) == on_disk
+
+    # The picture of the tree view after the run, for people (and CI artifacts).
+    shot = ARTIFACTS / "plans.png"
+    assert shot.exists()
+    assert shot.stat().st_size > 5_000

@@ -8,44 +8,21 @@
 // (decorations and the "Accept | Reject" CodeLens), accept the first hunk, reject the other, save.
 // Every step waits for what the user would see (selectors, text), never for a fixed time.
 //
+// Common code (arguments, browser, Command Palette, result.json) is in lib.mjs.
 // It writes DIR/result.json (what it saw at each stage: rendered lines, lenses, editor text, the
 // file on disk) and DIR/inline-diff.png; on failure DIR/failure.png and a non-zero exit. The caller
 // (tests/e2e/test_vscode.py) starts code-server, the server's fake model, and asserts on the result.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 
-import { chromium } from "playwright-core";
+import { drive, parseOptions, runCommand } from "./lib.mjs";
 
-const { values: opts } = parseArgs({
-  options: {
-    url: { type: "string" },
-    workspace: { type: "string" },
-    file: { type: "string" },
-    out: { type: "string" },
-    instruction: { type: "string", default: "add type hints" },
-    lines: { type: "string", default: "6" },
-    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
-    timeout: { type: "string", default: process.env.AGENTLS_E2E_TIMEOUT_MS ?? "120000" },
-  },
-});
-for (const required of ["url", "workspace", "file", "out"]) {
-  if (!opts[required]) {
-    console.error(`run.mjs: --${required} is required`);
-    process.exit(2);
-  }
-}
-const TIMEOUT = Number(opts.timeout);
+const opts = parseOptions("run.mjs", {
+  file: { type: "string" },
+  instruction: { type: "string", default: "add type hints" },
+  lines: { type: "string", default: "6" },
+}, ["file"]);
 const fileName = path.basename(opts.file);
-fs.mkdirSync(opts.out, { recursive: true });
-
-const started = Date.now();
-const result = { ok: false, steps: [], data: {} };
-const step = (name) => {
-  result.steps.push({ name, seconds: (Date.now() - started) / 1000 });
-  console.error(`[vscode-e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${name}`);
-};
 const disk = () => fs.readFileSync(opts.file, "utf8");
 
 /** The editor's visible lines in document order: number, text, struck-through text, injected text. */
@@ -92,22 +69,6 @@ async function lensTexts(page) {
   );
 }
 
-const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Runs a command from the Command Palette (F1), as a user would. */
-async function runCommand(page, title) {
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
-  await input.fill(`>${title}`);
-  // Pick the row whose label is exactly the title: fuzzy matching also lists other commands, and
-  // which one comes first depends on what was used recently.
-  const row = page.locator(".quick-input-list .monaco-list-row").filter({
-    has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
-  });
-  await row.first().click();
-}
-
 async function waitForLenses(page, expected) {
   await page.waitForFunction(
     (want) => {
@@ -120,32 +81,7 @@ async function waitForLenses(page, expected) {
   );
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "agentls-e2e-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: opts.chromium,
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-  ],
-  viewport: { width: 1280, height: 800 },
-});
-context.setDefaultTimeout(TIMEOUT);
-const page = context.pages()[0] ?? (await context.newPage());
-const consoleErrors = [];
-page.on("console", (m) => {
-  if (m.type() === "error") consoleErrors.push(m.text());
-});
-
-try {
-  const url = new URL(opts.url);
-  url.searchParams.set("folder", opts.workspace);
-  await page.goto(url.toString());
-  await page.locator(".monaco-workbench").waitFor();
-  // The extension is active once its status bar item is there.
-  await page.locator('.statusbar-item[id$="agentls.status"]').waitFor();
-  step("workbench loaded, extension active");
-
+await drive(opts, async ({ page, result, step }) => {
   await page.keyboard.press("Control+P");
   await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
   await page.keyboard.type(fileName);
@@ -196,19 +132,4 @@ try {
   await page.locator(".tabs-container .tab.active:not(.dirty)").waitFor();
   result.data.saved = { lines: await renderedLines(page), disk: disk() };
   step("saved");
-  result.ok = true;
-} catch (error) {
-  result.error = String(error?.stack ?? error);
-  result.notifications = await page
-    .locator(".notifications-toasts .notification-list-item-message")
-    .allTextContents()
-    .catch(() => []);
-  await page.screenshot({ path: path.join(opts.out, "failure.png") }).catch(() => {});
-  console.error(`[vscode-e2e] failed: ${result.error}`);
-} finally {
-  result.consoleErrors = consoleErrors;
-  fs.writeFileSync(path.join(opts.out, "result.json"), JSON.stringify(result, null, 2));
-  await context.close().catch(() => {});
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-process.exit(result.ok ? 0 : 1);
+});
