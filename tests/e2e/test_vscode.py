@@ -376,6 +376,12 @@ def test_plan_tree_new_plan_run_and_roll_back_to_step_2(short_tmp: Path,
     assert "steps 2, 3 are pending" in data["rollback_message"]
     _, *steps = data["rolled_back"]
     assert [s["description"].split(" · ")[0] for s in steps] == ["done", "pending", "pending"]
+    # Steps 2 and 3 say their runs were rolled back, and no longer offer a rollback (nothing to go
+    # back to: the server would refuse); step 1 still does.
+    assert [s["description"].endswith(" · rolled back") for s in steps] == [False, True, True]
+    rollback = "Roll Back to Before This Step"
+    assert [rollback in s["actions"] for s in steps] == [True, False, False]
+    assert all(rollback in s["actions"] for s in data["done"][1:])
     assert on_disk == {"README.md": "calc\n", "calc.py": CALC_1}
     assert files(workspace) == on_disk
 

@@ -36,6 +36,8 @@ async function treeRows(pane) {
           label: row.querySelector(".label-name")?.textContent ?? "",
           description: row.querySelector(".label-description")?.textContent ?? "",
           icon: codicon?.replace(/^codicon-/, "") ?? null,
+          // The inline actions the row offers (shown when the pointer is over it).
+          actions: [...row.querySelectorAll(".actions .action-label")].map((a) => a.getAttribute("aria-label")),
         };
       }),
   );

@@ -15,6 +15,7 @@ export interface WireExecution {
   files: string[];
   verify: { command: string | null; status: string | null; output: string };
   coverage: number | null;
+  rolledBack?: boolean;
 }
 
 export interface WireStep {
@@ -66,6 +67,7 @@ export function describeStep(step: WireStep): string {
     parts.push(`${money(step.costUsd)} · ${(t.input + t.output + t.cacheWrite + t.cacheRead).toLocaleString()} tokens`);
     if (run.verify?.status) parts.push(`verify ${run.verify.status}`);
     if (run.coverage !== null && run.coverage !== undefined) parts.push(`coverage ${run.coverage}%`);
+    if (run.rolledBack) parts.push("rolled back");
   }
   return parts.join(" · ");
 }
@@ -118,7 +120,8 @@ export class PlanTree implements vscode.TreeDataProvider<PlanNode> {
     if (step.execution?.error) lines.push("", `Error: ${step.execution.error}`);
     item.tooltip = new vscode.MarkdownString(lines.join("\n"));
     item.iconPath = new vscode.ThemeIcon(ICONS[step.status] ?? "circle-large-outline");
-    item.contextValue = step.execution ? "agentlsStepRan" : "agentlsStep";
+    // A run that was rolled back left no checkpoint to roll back to (the server would refuse).
+    item.contextValue = step.execution && !step.execution.rolledBack ? "agentlsStepRan" : "agentlsStep";
     return item;
   }
 
