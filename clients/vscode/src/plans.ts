@@ -3,7 +3,7 @@
 // A failed step's question (Retry, Skip, Edit plan, Roll back, Stop) arrives as the server's
 // window/showMessageRequest, which VS Code shows by itself.
 import * as vscode from "vscode";
-import type { LanguageClient } from "vscode-languageclient/node";
+import { State, type LanguageClient } from "vscode-languageclient/node";
 
 import type { Agent } from "./extension";
 
@@ -214,6 +214,10 @@ export function registerPlans(context: vscode.ExtensionContext, agent: Agent): {
     attach(client: LanguageClient): void {
       tree.clear();
       client.onNotification("agentls/planUpdated", (plan: WirePlan) => tree.update(plan));
+      // Plans outlive the server (they are stored): show the recent ones as soon as it runs.
+      client.onDidChangeState((event) => {
+        if (event.newState === State.Running) void refresh().catch(() => undefined);
+      });
     },
   };
 }
