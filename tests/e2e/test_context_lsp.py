@@ -139,3 +139,18 @@ async def test_files_changed_on_disk_reach_the_index_through_the_watcher(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_a_document_opened_already_modified_is_indexed_from_its_buffer(
+        session: tuple[RecordingClient, Path], fake_messages_api: FakeMessagesAPI) -> None:
+    """Editors restore unsaved buffers at start-up (VS Code's hot exit): didOpen carries the modified text."""
+    client, workspace = session
+    fake_messages_api.add(Reply.text("Nothing to change."))
+    restored = BILLING + "\n\ndef loyalty_discount(total):\n    return total * 0.05\n"
+    open_document(client, workspace / "billing.py", "python", restored)
+    text = CHECKOUT.replace("    return total", "    return total - loyalty_discount(total)")
+    uri = open_document(client, workspace / "shop" / "checkout.py", "python", text)
+    await _edit(client, uri, "cap the discount", 4, 6)
+    await client.wait_until(lambda: fake_messages_api.message_requests, timeout=30)
+    first = _first_text(fake_messages_api.message_requests[0])
+    assert "billing.py:10 (function loyalty_discount)" in first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,6 +37,10 @@ def test_append_note_creates_the_file_once_and_never_duplicates(tmp_path: Path) 
     append_note(tmp_path, "Use tabs.")
     append_note(tmp_path, "Tests live in tests/.")
     assert path.read_text() == NOTES_HEADER + "- Use tabs.\n- Tests live in tests/.\n"
+    # A file in another encoding is kept byte for byte, and the note still goes in.
+    path.write_bytes(b"- caf\xe9 notes\n")
+    append_note(tmp_path, "Use spaces.")
+    assert path.read_bytes() == b"- caf\xe9 notes\n- Use spaces.\n"
 
 
 def test_headless_shows_a_note_but_saves_it_only_with_remember(
@@ -88,7 +93,10 @@ async def test_the_editor_asks_and_only_an_accepted_note_is_saved(
         await client.wait_until(lambda: (project / NOTES_FILE).exists(), timeout=10)
         assert (project / NOTES_FILE).read_text().endswith(f"- {NOTE}\n")
     else:
-        # The server answers the next request only after handling the reply: then nothing may exist.
+        # The server answers the next request only after handling the reply; a write that would come
+        # later still would have come within a second.
         await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="agentls.usage", arguments=[{}]))
-        assert not (project / NOTES_FILE).exists()
+        for _ in range(20):
+            assert not (project / NOTES_FILE).exists()
+            await asyncio.sleep(0.05)

@@ -48,6 +48,14 @@ def test_split_point_never_separates_a_tool_call_from_its_result() -> None:
     assert first.text.startswith("task\n")
     assert "<summary>\ndid things\n</summary>" in first.text
     assert kept[1:] == messages[5:]
+    # A second compaction replaces the first summary instead of nesting it.
+    again = compaction.compacted([*kept, *turn(5), *turn(6)], 5, "did more things")
+    text = again[0].content[0]
+    assert isinstance(text, TextBlock)
+    assert text.text.count(compaction.SUMMARY_HEADER) == 1
+    assert "did more things" in text.text
+    assert "did things\n" not in text.text
+    assert text.text.startswith("task\n")
     assert compaction.split_point(messages[:3]) is None  # one exchange: nothing to summarise
     # A paused turn leaves two assistant messages in a row: the cut goes before the pair.
     paused = [*messages[:5], Message("assistant", [TextBlock("more")]), *messages[5:]]

@@ -300,3 +300,50 @@ def test_a_method_in_the_map_comes_under_its_class_header(tmp_path: Path) -> Non
     finally:
         engine.close()
     assert text == "cart.py:\n     1│ class ShoppingCart:\n      ⋮\n     4│     def total_price(self):\n"
+
+
+def test_single_file_updates_respect_gitignore_and_the_deny_list(workspace: Path, tmp_path: Path) -> None:
+    write(workspace, {".gitignore": "local_settings.py\n",
+                      "local_settings.py": "def secret_token():\n    return 'sk-live-123'\n",
+                      "prod_secrets.py": "def db_password():\n    return 'hunter2'\n"})
+    engine = ContextEngine(workspace, ContextSettings(), deny=["prod_secrets.py"], db_path=tmp_path / "s.sqlite")
+    try:
+        engine.refresh_sync()
+        # A save, a close, a watcher event or typing in the buffer: still never indexed.
+        assert not engine.update_file("local_settings.py")
+        assert not engine.update_file("prod_secrets.py", "def db_password():\n    return 'hunter2'\n")
+        assert engine.db.definitions_of(["secret_token", "db_password"]) == []
+        text = "from local_settings import secret_token\n\n\ndef app():\n    return secret_token()\n"
+        context = engine.edit_context(EditRequest("app.py", text, text.index("def app"), len(text)))
+        assert "sk-live-123" not in context.for_prompt()
+    finally:
+        engine.close()
+
+
+def test_a_deleted_folder_leaves_the_index(engine: ContextEngine, workspace: Path) -> None:
+    engine.refresh_sync()
+    assert engine.remove_tree("shop") == 1
+    assert engine.db.definitions_in("shop/checkout.py") == []
+    assert engine.remove_tree("nothing-here") == 0
+    assert engine.db.definitions_of(["compute_invoice_total"])  # other files stay
+
+
+def test_the_cached_graph_catches_up_after_updates(engine: ContextEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from agentls.context import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "GRAPH_RELOAD_S", 0.0)
+    engine.refresh_sync()
+    first = engine.graph()
+    assert first is not None
+    engine.update_file("ui.py", USES_BANNER + "\nfrom billing import compute_invoice_total\n")
+    deadline = time.monotonic() + 10
+    while True:
+        current = engine.graph()
+        assert current is not None
+        if current.generation == engine.db.generation():
+            break
+        assert time.monotonic() < deadline, "the graph never reloaded"
+        time.sleep(0.02)
+    assert current.edge_count > first.edge_count

@@ -88,6 +88,8 @@ def compacted(messages: Sequence[Message], cut: int, summary: str) -> list[Messa
     """The task's first message and the summary as one user turn, then the newest turns verbatim."""
     first = messages[0]
     task = "".join(b.text for b in first.content if isinstance(b, TextBlock))
+    # A second compaction replaces the first summary (the new one covers it) instead of nesting it.
+    task = task.split(f"\n\n{SUMMARY_HEADER}", 1)[0]
     text = f"{task}\n\n{SUMMARY_HEADER}\n<summary>\n{summary.strip()}\n</summary>"
     return [Message("user", [TextBlock(text)]), *messages[cut:]]
 

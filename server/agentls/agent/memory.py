@@ -6,6 +6,7 @@ directory between the root and the files in play (outermost first), like Claude 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,9 @@ def load_memory(root: Path, files_in_play: Iterable[str] = ()) -> list[MemoryFil
     return found
 
 
+_NOTES_LOCK = threading.Lock()
+
+
 def append_note(root: Path, note: str) -> Path:
     """Append an accepted note to ``.agentls/memory.md`` (created with a header), atomically."""
     import os
@@ -58,18 +62,19 @@ def append_note(root: Path, note: str) -> Path:
     from agentls.atomic import replace_atomically
 
     path = root / NOTES_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():
-        raise OSError(f"{NOTES_FILE} is a symlink; not writing through it")
-    try:
-        current = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = NOTES_HEADER
-    if current and not current.endswith("\n"):
-        current += "\n"
-    line = f"- {' '.join(note.split())}\n"
-    if line in current:
-        return path  # already remembered
-    mode = os.stat(path).st_mode & 0o777 if path.exists() else 0o644
-    replace_atomically(path, (current + line).encode("utf-8"), mode)
+    with _NOTES_LOCK:  # two sessions' notes accepted at once: neither may be lost
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            raise OSError(f"{NOTES_FILE} is a symlink; not writing through it")
+        try:
+            current = path.read_bytes()  # bytes: a file in another encoding is kept as it is
+        except FileNotFoundError:
+            current = NOTES_HEADER.encode("utf-8")
+        if current and not current.endswith(b"\n"):
+            current += b"\n"
+        line = f"- {' '.join(note.split())}\n".encode()
+        if line in current:
+            return path  # already remembered
+        mode = os.stat(path).st_mode & 0o777 if path.exists() else 0o644
+        replace_atomically(path, current + line, mode)
     return path

@@ -201,9 +201,16 @@ class AgentSession:
             model=request.model, system=request.system, tools=request.tools, temperature=request.temperature,
             messages=compaction.summary_messages(self.messages, cut),
             max_tokens=min(self.settings.model.max_tokens, 4_096))
-        result = await self.provider.stream_turn(summary_request, lambda event: None)
-        self._account(self.turns, result)
-        summary = "".join(b.text for b in result.content if isinstance(b, TextBlock)).strip()
+        try:
+            result = await self.provider.stream_turn(summary_request, lambda event: None)
+        except BudgetExceeded:
+            raise
+        except AgentlsError as exc:  # the summary is an optimisation: a failed one must not end the session
+            log.warning("session %s: the summary turn failed (%s); summarising mechanically", self.session_id, exc)
+            summary = ""
+        else:
+            self._account(self.turns, result)
+            summary = "".join(b.text for b in result.content if isinstance(b, TextBlock)).strip()
         if not summary:
             summary = compaction.fallback_summary(self.messages[:cut])
         before = len(self.messages)

@@ -84,6 +84,7 @@ def build_index(root: Path, db: IndexDB, settings: ContextSettings, deny: Sequen
         # Same size, new mtime: compare content hashes before re-tagging ("hash on doubt").
         todo.append((candidate, row.hash if row is not None and row.size == candidate.size else None))
     removed = [path for path in known if path not in seen]
+    removed_count = len(removed)
     if on_progress is not None:
         on_progress(0, len(todo))
     indexed = unchanged = 0
@@ -112,7 +113,6 @@ def build_index(root: Path, db: IndexDB, settings: ContextSettings, deny: Sequen
             flush()
             if on_progress is not None:
                 on_progress(done, len(todo))
-    removed_count = len(removed)
     flush()
     if on_progress is not None:
         on_progress(len(todo), len(todo))

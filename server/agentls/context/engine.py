@@ -27,6 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from agentls.agent.memory import MemoryFile
+from agentls.agent.workspace import Workspace
 from agentls.config import DEFAULT_DENY, ContextSettings
 from agentls.context.assemble import EditContext, EditRequest, assemble
 from agentls.context.build import BuildReport, build_index
@@ -36,9 +37,13 @@ from agentls.context.repomap import RepoMap, repo_map
 from agentls.context.scan import NO_TAGS, file_tags, is_vendored, language_of, looks_generated
 from agentls.context.tokens import COUNTER, TokenCounter
 from agentls.errors import AgentlsError
+from agentls.syntax.languages import detect_language
 
 log = logging.getLogger(__name__)
 
+#: Languages with tag queries (``grammars/<lang>/tags.scm``); ``covers`` checks names against it.
+TAGGED_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp",
+                              "csharp", "ruby", "php", "lua"})
 #: Scheduling priority offset of the background builder (it must never slow the editor down).
 BUILDER_NICE = 10
 #: Shortest time between two reloads of the reference graph, in seconds.
@@ -59,13 +64,15 @@ class ContextEngine:
         self.deny = list(deny)
         self.counter = counter
         self.db_path = db_path or index_path(self.root)
+        self.workspace = Workspace(self.root, self.deny, self.settings.max_file_bytes)
         self._db: IndexDB | None = None
         self._db_lock = threading.Lock()
         self._graph: RepoGraph | None = None
         self._graph_lock = threading.Lock()
         self._graph_loading = False
         self._graph_loaded_at = 0.0
-        self._refresh: asyncio.Task[BuildReport] | None = None
+        self._refresh: asyncio.Future[BuildReport] | None = None
+        self._refresh_waiters = 0
         self.last_report: BuildReport | None = None
 
     @property
@@ -93,7 +100,21 @@ class ContextEngine:
         """Build in a child process; concurrent callers share one build. Cancelling kills the child."""
         if self._refresh is None or self._refresh.done():
             self._refresh = asyncio.ensure_future(self._run_builder(on_progress))
-        return await asyncio.shield(self._refresh)
+            self._refresh_waiters = 0
+        build = self._refresh
+        self._refresh_waiters += 1
+        try:
+            return await asyncio.shield(build)
+        except asyncio.CancelledError:
+            if self._refresh_waiters == 1:
+                build.cancel()  # nobody else waits for it: stop the child process
+            raise
+        finally:
+            self._refresh_waiters -= 1
+
+    def cancel_refresh(self) -> None:
+        if self._refresh is not None and not self._refresh.done():
+            self._refresh.cancel()
 
     async def _run_builder(self, on_progress: Callable[[int, int], None] | None) -> BuildReport:
         # Through nice(1) where there is one, so even the child's start-up runs at the lower priority.
@@ -136,13 +157,21 @@ class ContextEngine:
     # -- one file ----------------------------------------------------------------------------------
 
     def covers(self, path: str) -> bool:
-        """Whether ``path`` (workspace-relative) is a kind of file the index keeps."""
-        return language_of(path) is not None and not is_vendored(path)
+        """Whether ``path`` (workspace-relative) is a kind of file the index keeps, by its name alone:
+        cheap enough for the event loop (``language_of`` would compile the language's tag query)."""
+        return detect_language(path) in TAGGED_LANGUAGES and not is_vendored(path)
+
+    def _excluded(self, path: str) -> bool:
+        """Ignored by git or deny-listed: never indexed, whatever event names it."""
+        return self.workspace.is_denied(path) or self.workspace.is_ignored(path, is_dir=False)
 
     def update_file(self, path: str, text: str | None = None) -> bool:
         """Re-tag one file: from ``text`` (an open buffer) or from disk. False when it is not covered."""
         language = language_of(path)
         if language is None or is_vendored(path):
+            return False
+        if self._excluded(path):
+            self.remove_file(path)  # it may have been indexed before a .gitignore or deny rule covered it
             return False
         if text is not None:
             data = text.encode("utf-8", "surrogatepass")
@@ -168,6 +197,15 @@ class ContextEngine:
     def remove_file(self, path: str) -> None:
         if self.db.replace_files([], [path]):
             self._graph_stale()
+
+    def remove_tree(self, directory: str) -> int:
+        """Drop every file under ``directory`` (a deleted or renamed folder); how many were dropped."""
+        prefix = directory.rstrip("/") + "/"
+        gone = [path for path in self.db.files() if path.startswith(prefix)]
+        if gone:
+            self.db.replace_files([], gone)
+            self._graph_stale()
+        return len(gone)
 
     # -- ranking -------------------------------------------------------------------------------------
 
@@ -217,11 +255,15 @@ class ContextEngine:
         if graph is None:
             return RepoMap("", 0, 0, 0)
         return repo_map(graph, focus=focus, mentioned=set(mentioned), exclude=set(exclude),
-                        budget=self.settings.repo_map_tokens if budget is None else budget, counter=self.counter)
+                        budget=self.settings.repo_map_tokens if budget is None else budget, counter=self._counter())
+
+    def _counter(self) -> TokenCounter:
+        """A fixed copy of the counter: sessions calibrate the shared one while a map is being fitted."""
+        return TokenCounter(self.counter.bytes_per_token)
 
     def edit_context(self, request: EditRequest, memory: Iterable[MemoryFile] = (),
                      read: Callable[[str], bytes | None] | None = None) -> EditContext:
         has_index = self.db.file_count() > 0
-        return assemble(request, root=str(self.root), settings=self.settings, counter=self.counter,
+        return assemble(request, root=str(self.root), settings=self.settings, counter=self._counter(),
                         db=self.db if has_index else None, graph=self.graph() if has_index else None,
                         memory=memory, read=read)

@@ -114,6 +114,8 @@ class IndexDB:
             if version == SCHEMA_VERSION:
                 return
             with self.transaction() as conn:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                    return  # another process (the builder, the server) migrated it meanwhile
                 # An index is a cache: an unknown version is dropped and rebuilt, never migrated.
                 for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
                     conn.execute(f'DROP TABLE IF EXISTS "{name}"')

@@ -43,11 +43,16 @@ class ContextService:
         self._engine: ContextEngine | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._refresh_task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         #: Workspace-relative paths of recently edited files, most recent first.
         self.recent: list[str] = []
         #: Open documents edited since they were opened or saved: their buffer, not the disk, is the truth.
         self._dirty: set[str] = set()
+        #: Files changed while a refresh ran: one more (stamp-checking) refresh when it ends.
+        self._rescan = False
+        #: One update at a time per file, in the order they were asked for.
+        self._file_locks: dict[str, asyncio.Lock] = {}
         self.ready = asyncio.Event()
 
     @property
@@ -56,6 +61,10 @@ class ContextService:
         settings = state.settings
         if state.root is None or not settings.context.enabled:
             return None
+        if self._engine is not None and self._engine.deny != list(settings.tools.deny):
+            self._engine.cancel_refresh()  # a new deny-list: start over with it (the next refresh drops rows)
+            self._engine.close()
+            self._engine = None
         if self._engine is None:
             from agentls.context.engine import ContextEngine
 
@@ -84,7 +93,7 @@ class ContextService:
         if (self._refresh_task is not None and not self._refresh_task.done()):
             return
         self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("indexing the workspace…"))
-        self._spawn(self._register_watcher())
+        self._watcher = asyncio.get_running_loop().create_task(self._register_watcher())
 
     async def _refresh(self, message: str) -> None:
         engine = self.engine
@@ -105,12 +114,19 @@ class ContextService:
             return
         finally:
             self.ready.set()
-        # The build read the disk: put back what the user has typed and not saved.
+            # The build read the disk (even a failed one wrote some batches): put back what the user
+            # has typed and not saved.
+            self._spawn(self._reapply_buffers())
+        progress.end(f"{report.files:,} files indexed")
+        if self._rescan:
+            self._rescan = False
+            self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("files changed…"))
+
+    async def _reapply_buffers(self) -> None:
         for uri in list(self._dirty):
             rel, doc = self._rel(uri), self.server.state.documents.get(uri)
             if rel is not None and doc is not None:
                 await self._update(rel, doc.text)
-        progress.end(f"{report.files:,} files indexed")
 
     async def _register_watcher(self) -> None:
         workspace = self.server.client_capabilities.workspace
@@ -134,6 +150,10 @@ class ContextService:
             self.recent.remove(rel)
         self.recent.insert(0, rel)
         del self.recent[20:]
+
+    def opened(self, uri: str) -> None:
+        """A document opened (perhaps already modified: restored editor state): index its buffer."""
+        self.changed(uri)
 
     def changed(self, uri: str) -> None:
         engine = self.engine
@@ -177,26 +197,40 @@ class ContextService:
         if engine is None:
             return
         if len(changes) > WATCHED_BURST:
-            if self._refresh_task is None or self._refresh_task.done():
-                self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("files changed…"))
+            self._rescan_soon()
             return
         for change in changes:
             rel = self._rel(change.uri)
-            if rel is None or not engine.covers(rel) or change.uri in self.server.state.documents:
+            if rel is None or change.uri in self.server.state.documents:
                 continue  # an open document's buffer is the truth, not the disk
+            if not engine.covers(rel):
+                # A folder: one event stands for everything below it (deleted, renamed, created).
+                if change.type == types.FileChangeType.Deleted:
+                    self._spawn(asyncio.to_thread(engine.remove_tree, rel))
+                elif change.type == types.FileChangeType.Created and (engine.root / rel).is_dir():
+                    self._rescan_soon()
+                continue
             if change.type == types.FileChangeType.Deleted:
                 self._spawn(asyncio.to_thread(engine.remove_file, rel))
             else:
                 self._spawn(self._update(rel, None))
 
+    def _rescan_soon(self) -> None:
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("files changed…"))
+        else:
+            self._rescan = True  # the running one may have walked past the changed files already
+
     async def _update(self, rel: str, text: str | None) -> None:
         engine = self.engine
         if engine is None:
             return
-        try:
-            await asyncio.to_thread(engine.update_file, rel, text)
-        except Exception:
-            log.exception("updating the index for %s failed", rel)
+        lock = self._file_locks.setdefault(rel, asyncio.Lock())
+        async with lock:  # a save, a close and a keystroke for one file land in the order they came
+            try:
+                await asyncio.to_thread(engine.update_file, rel, text)
+            except Exception:
+                log.exception("updating the index for %s failed", rel)
 
     async def flush(self) -> None:
         """Apply the debounced buffer updates now and wait for the file updates under way (an edit must
@@ -208,7 +242,7 @@ class ContextService:
             rel, doc = self._rel(uri), self.server.state.documents.get(uri)
             if rel is not None and doc is not None:
                 updates.append(self._update(rel, doc.text))
-        in_flight = [task for task in self._background if not task.done()]
+        in_flight = [task for task in self._background if not task.done() and task is not self._watcher]
         await asyncio.gather(*updates, *in_flight, return_exceptions=True)
 
     # -- context for the agent ---------------------------------------------------------------------
@@ -236,6 +270,7 @@ class ContextService:
             except TimeoutError:
                 log.info("the index is still building; this edit gets the context found so far")
         await self.flush()
+        await self._reapply_buffers()  # a refresh under way may have read their files from disk
         request = replace(request, recent=[p for p in self.recent if p != request.path][:5])
         try:
             return await asyncio.to_thread(engine.edit_context, request, (), read)
@@ -265,4 +300,5 @@ class ContextService:
         if self._refresh_task is not None:
             self._refresh_task.cancel()
         if self._engine is not None:
+            self._engine.cancel_refresh()  # kills the builder child process
             self._engine.close()

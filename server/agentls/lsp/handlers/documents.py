@@ -66,6 +66,7 @@ def register(server: AgentLanguageServer) -> None:
                            LineIndex(item.text))
         state.documents[item.uri] = doc
         publisher.opened(doc)
+        server.context.opened(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
