@@ -91,12 +91,21 @@ await drive(opts, async ({ page, result, step }) => {
   await editor.locator(".view-lines .view-line").first().waitFor();
   step(`opened ${fileName}`);
 
-  await editor.locator(".view-lines").click();
-  await page.keyboard.press("Control+Home");
-  for (let i = 0; i < Number(opts.lines); i++) await page.keyboard.press("Shift+ArrowDown");
   // The light bulb is the server's answer to textDocument/codeAction ("Edit with agent…") for the
-  // selection: the language server is up and has the document.
-  await editor.locator(".lightBulbWidget").waitFor({ state: "visible" });
+  // selection: the language server is up and has the document. VS Code asks when the selection
+  // changes; a selection made while the server is still starting gets no answer, so select again
+  // (as a user would) until the light bulb shows.
+  for (let attempt = 1; ; attempt++) {
+    await editor.locator(".view-lines").click();
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < Number(opts.lines); i++) await page.keyboard.press("Shift+ArrowDown");
+    try {
+      await editor.locator(".lightBulbWidget").waitFor({ state: "visible", timeout: 10_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+    }
+  }
   result.data.selection_status = await page.locator("#status\\.editor\\.selection").textContent();
   step(`selected ${opts.lines} lines; the server offers code actions`);
 
