@@ -44,7 +44,7 @@ async function treeRows(pane) {
 }
 
 /** Waits until the rows satisfy `predicate` (run in the page on the same shape as treeRows). */
-async function waitForRows(page, predicateSource) {
+async function waitForRows(page, predicateSource, timeout = undefined) {
   await page.waitForFunction(
     ([view, source]) => {
       const header = [...document.querySelectorAll(".pane-header")].find(
@@ -63,6 +63,7 @@ async function waitForRows(page, predicateSource) {
       return new Function("rows", `return (${source})(rows);`)(rows);
     },
     [VIEW, predicateSource],
+    timeout === undefined ? undefined : { timeout },
   );
 }
 
@@ -109,8 +110,18 @@ await drive(opts, async ({ page, result, step }) => {
   step("plan drafted");
 
   const planRow = pane.locator(".monaco-list-row[aria-level='1']").first();
-  await planRow.click({ button: "right" });
-  await page.getByRole("menuitem", { name: "Run Plan (Apply Without Review)" }).click();
+  // A context menu opened while the tree re-renders (a planUpdated arriving) can lose the click:
+  // open it again until the plan leaves "draft" (as a user would).
+  for (let attempt = 1; ; attempt++) {
+    await planRow.click({ button: "right" });
+    await page.getByRole("menuitem", { name: "Run Plan (Apply Without Review)" }).click();
+    try {
+      await waitForRows(page, "(rows) => rows.length === 4 && !rows[0].description.startsWith('draft')", 20_000);
+      break;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
   step("plan started with auto-apply");
 
   await waitForRows(
