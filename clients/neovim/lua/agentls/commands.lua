@@ -326,4 +326,6 @@ function M.set_keymaps(bufnr)
   map("x", keys.edit, ":AgentEdit<cr>", "agentls: edit the selection with the agent")
 end
 
+M.write_buffers = write_buffers
+
 return M

@@ -156,23 +156,8 @@ end
 vim.lsp.handlers["agentls/planUpdated"] = M.on_updated
 
 ---Write modified buffers of the workspace (the plan document, or files about to be restored).
----@param paths? string[] only these workspace-relative paths
-local function write_buffers(paths)
-  local client = lsp.client()
-  local root = client and client.config.root_dir or vim.fn.getcwd()
-  local wanted = paths and {} or nil
-  for _, p in ipairs(paths or {}) do
-    wanted[vim.fs.normalize(vim.fs.joinpath(root, p))] = true
-  end
-  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-    local name = vim.api.nvim_buf_get_name(bufnr)
-    if name ~= "" and vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified and vim.bo[bufnr].buftype == ""
-      and vim.startswith(vim.fs.normalize(name), root) and (not wanted or wanted[vim.fs.normalize(name)]) then
-      vim.api.nvim_buf_call(bufnr, function()
-        vim.cmd("silent! noautocmd update")
-      end)
-    end
-  end
+local write_buffers = function(paths)
+  require("agentls.commands").write_buffers(paths)
 end
 
 ---Save the plan's document if it is open and modified (the server reads the edits from the file).
