@@ -113,8 +113,13 @@ await drive(opts, async ({ page, result, step }) => {
   // A context menu opened while the tree re-renders (a planUpdated arriving) can lose the click:
   // open it again until the plan leaves "draft" (as a user would).
   for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press("Escape"); // a menu left open by an earlier attempt would swallow the click
+    await page.locator(".context-view.monaco-menu-container").waitFor({ state: "hidden" }).catch(() => undefined);
     await planRow.click({ button: "right" });
-    await page.getByRole("menuitem", { name: "Run Plan (Apply Without Review)" }).click();
+    const item = page.getByRole("menuitem", { name: "Run Plan (Apply Without Review)" });
+    await item.waitFor({ state: "visible" });
+    await item.hover();
+    await item.click();
     try {
       await waitForRows(page, "(rows) => rows.length === 4 && !rows[0].description.startsWith('draft')", 20_000);
       break;
