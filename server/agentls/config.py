@@ -54,8 +54,16 @@ class RetrySettings(_Section):
 class ModelSettings(_Section):
     provider: Literal["anthropic"] = "anthropic"
     name: str = Field(DEFAULT_MODEL, min_length=1)
-    max_tokens: int = Field(8192, ge=1, le=200_000)
-    temperature: float | None = Field(None, ge=0.0, le=1.0)
+    #: Output tokens per turn, thinking included; checked against the model's limit before a request.
+    max_tokens: int = Field(32_000, ge=1, le=1_000_000)
+    #: ``output_config.effort``; unset: the model's default (``high`` on most, ``medium`` on Opus 5.5).
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    #: ``adaptive``: the model decides when and how much to think (on by default on current models);
+    #: ``between_tools``: no up-front thinking, only short updates between tool calls (Sonnet 5.5);
+    #: ``disabled``: no thinking, on the models that allow it.
+    thinking: Literal["adaptive", "between_tools", "disabled"] = "adaptive"
+    #: ``summarized``: thinking text comes back and shows as progress; ``omitted``: only signatures.
+    thinking_display: Literal["summarized", "omitted"] = "summarized"
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(600.0, gt=0)
@@ -71,14 +79,11 @@ class Price(_Section):
     cache_read: float = Field(ge=0)
 
 
-#: Keyed by fnmatch pattern over the model name; the first match wins (most specific first).
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    "claude-opus-4-1*": {"input": 15.0, "output": 75.0, "cache_write": 18.75, "cache_read": 1.5},
-    "claude-opus-4-0*": {"input": 15.0, "output": 75.0, "cache_write": 18.75, "cache_read": 1.5},
-    "claude-opus*": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.5},
-    "claude-sonnet*": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
-    "claude-haiku*": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.1},
-    "*": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
+#: Settings that no longer exist, with what to say once when a configuration still sets them.
+REMOVED: dict[tuple[str, ...], str] = {
+    ("model", "temperature"): "current Claude models reject sampling parameters (temperature, top_p, top_k); "
+                              "the setting is ignored and requests are sent without it. Remove it; "
+                              "model.effort and model.thinking control how the model works",
 }
 
 
@@ -118,6 +123,10 @@ class ToolsSettings(_Section):
     deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY))
     max_file_bytes: int = Field(1_000_000, ge=1_000)
     run_command: CommandSettings = Field(default_factory=CommandSettings)
+    #: The API's own tools, run by Anthropic (off unless listed): ``web_search`` ($10 per 1,000 searches),
+    #: ``web_fetch``, ``code_execution`` (a sandboxed container; its files reach the workspace only as
+    #: proposals).
+    server: list[Literal["web_search", "web_fetch", "code_execution"]] = Field(default_factory=list)
 
 
 class CheckpointSettings(_Section):
@@ -134,8 +143,8 @@ class AgentSettings(_Section):
     #: Rounds of "your change introduced these syntax errors" feedback before offering it anyway.
     repair_rounds: int = Field(2, ge=0, le=10)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
-    #: The model's context window in tokens; a session nearing it is compacted.
-    context_window: int = Field(200_000, ge=4_096)
+    #: The context window in tokens a session is compacted near; unset: the model's (1M on current models).
+    context_window: int | None = Field(None, ge=4_096)
     #: Share of the context window at which older turns are summarised.
     compact_at: float = Field(0.8, gt=0.1, le=0.98)
     #: Tool results longer than this are cut in the middle, with a note saying so.
@@ -162,8 +171,9 @@ class ContextSettings(_Section):
 class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
-    prices: dict[str, Price] = Field(
-        default_factory=lambda: {k: Price.model_validate(v) for k, v in DEFAULT_PRICES.items()})
+    #: Price overrides by fnmatch pattern over the model name (first match wins); the built-in model
+    #: table (providers/models.py) prices every known model.
+    prices: dict[str, Price] = Field(default_factory=dict)
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
@@ -271,13 +281,25 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"'{key}' = {shown} is invalid ({error['msg']}) and is ignored"
 
 
+def _drop_removed(values: dict[str, Any], layer: str, warnings: list[str]) -> dict[str, Any]:
+    """``values`` without the settings that no longer exist, each named in one warning."""
+    for path, reason in REMOVED.items():
+        node: Any = values
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node:
+            warnings.append(f"{layer}: '{'.'.join(path)}' is no longer supported: {reason}")
+            values = _without(values, path)
+    return values
+
+
 def resolve(layers: list[Layer]) -> LoadedSettings:
     """Merge layers lowest first, dropping each invalid key from the layer that set it."""
     warnings: list[str] = []
     accepted: dict[str, Any] = {}
     kept: list[Layer] = []
     for layer in layers:
-        values = _alias_free(layer.values)
+        values = _drop_removed(_alias_free(layer.values), layer.name, warnings)
         for _ in range(50):  # each round drops at least one bad key
             try:
                 Settings.model_validate(_merge(accepted, values))

@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from agentls.agent.events import AgentEvent, ToolCalled, ToolFinished, TurnStarted, UsageUpdated
+from agentls.agent.events import (
+    AgentEvent,
+    ServerToolFinished,
+    ThinkingLine,
+    ToolCalled,
+    ToolFinished,
+    TurnStarted,
+    UsageUpdated,
+)
 from agentls.agent.overlay import FileChange
 from agentls.config import Settings, load_settings
 from agentls.errors import AgentlsError
-from agentls.providers.base import Retrying, TextDelta
+from agentls.providers.base import Retrying, TextDelta, ThinkingDelta
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_APPLIED, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -35,16 +43,22 @@ class PlainProgress:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self._text_open = False
+        self._thinking = ThinkingLine(width=200)
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, TextDelta):
             return  # the final summary is printed once, at the end
         if isinstance(event, TurnStarted):
+            self._thinking.reset()
             line = f"turn {event.turn}"
+        elif isinstance(event, ThinkingDelta):
+            thought = self._thinking.feed(event.text)
+            if thought is None:
+                return
+            line = f"  thinking: {thought}"
         elif isinstance(event, ToolCalled):
             line = f"  -> {event.summary}"
-        elif isinstance(event, ToolFinished):
+        elif isinstance(event, ToolFinished | ServerToolFinished):
             line = f"  {'x' if event.is_error else 'ok'} {event.summary}"
         elif isinstance(event, Retrying):
             line = f"  retrying in {event.delay_s:.1f}s (attempt {event.attempt}): {event.reason}"
@@ -63,22 +77,31 @@ class RichProgress:
 
     def __init__(self, out: TextIO) -> None:
         from rich.console import Console
+        from rich.markup import escape
         from rich.status import Status
 
+        self._escape = escape
         self.console = Console(file=out, highlight=False)
         self.status: Status = self.console.status("starting…")
         self.status.start()
         self.cost = 0.0
         self.tokens = "0"
+        self.turn = 0
+        self._thinking = ThinkingLine()
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, TurnStarted):
+            self.turn = event.turn
+            self._thinking.reset()
             self.status.update(f"turn {event.turn} · thinking… · {self.tokens} tokens · ${self.cost:.4f}")
+        elif isinstance(event, ThinkingDelta):
+            if (thought := self._thinking.feed(event.text)) is not None:
+                self.status.update(f"turn {self.turn} · [italic]{self._escape(thought)}[/italic]")
         elif isinstance(event, ToolCalled):
             self.status.update(f"{event.summary}…")
-        elif isinstance(event, ToolFinished):
+        elif isinstance(event, ToolFinished | ServerToolFinished):
             mark = "[red]✗[/red]" if event.is_error else "[green]✓[/green]"
-            self.console.print(f"{mark} {event.summary}")
+            self.console.print(f"{mark} {self._escape(event.summary)}")
         elif isinstance(event, Retrying):
             self.console.print(f"[yellow]retrying in {event.delay_s:.1f}s:[/yellow] {event.reason}")
         elif isinstance(event, UsageUpdated):

@@ -1,5 +1,6 @@
-"""Compaction: long sessions are summarised near the context window, with the cache prefix and the
-newest turns kept verbatim; oversized tool results are cut in the middle."""
+"""Compaction: long sessions start a new transcript from a summary near the context window (the cache
+prefix kept, the newest turns written out, no thinking block replayed after its prefix changed);
+oversized tool results are cut in the middle."""
 
 from __future__ import annotations
 
@@ -42,14 +43,19 @@ def test_split_point_never_separates_a_tool_call_from_its_result() -> None:
     assert cut == 5
     assert messages[cut].role == "assistant"
     kept = compaction.compacted(messages, cut, "did things")
-    assert [m.role for m in kept] == ["user", "assistant", "user", "assistant", "user"]
+    assert [m.role for m in kept] == ["user"]  # a new transcript: nothing replayed after a changed prefix
     first = kept[0].content[0]
     assert isinstance(first, TextBlock)
     assert first.text.startswith("task\n")
     assert "<summary>\ndid things\n</summary>" in first.text
-    assert kept[1:] == messages[5:]
+    # the newest turns written out, call by call, result by result
+    recent = first.text.split(compaction.RECENT_HEADER, 1)[1]
+    assert 'assistant called search with {"pattern": "3"}' in recent
+    assert "tool result:\nresult 4" in recent
+    assert "result 2" not in recent
+    assert first.text.endswith(compaction.CONTINUE_AFTER_SUMMARY)
     # A second compaction replaces the first summary instead of nesting it.
-    again = compaction.compacted([*kept, *turn(5), *turn(6)], 5, "did more things")
+    again = compaction.compacted([*kept, *turn(5), *turn(6), *turn(7)], 3, "did more things")
     text = again[0].content[0]
     assert isinstance(text, TextBlock)
     assert text.text.count(compaction.SUMMARY_HEADER) == 1
@@ -108,22 +114,21 @@ async def test_a_long_session_is_compacted_keeping_the_prefix_and_the_newest_tur
     # The cached prefix: system prompt and tools are byte-identical before, during and after.
     assert asked.body["system"] == after.body["system"] == first.body["system"]
     assert asked.body["tools"] == after.body["tools"] == first.body["tools"]
-    # The compacted request: the task and the summary first, then the newest turns verbatim.
+    # The summary turn is the conversation so far, verbatim (thinking included), plus the request.
+    before_summary = requests[summary_at[0] - 1].body["messages"]
+    assert [m["role"] for m in asked.body["messages"]] == [m["role"] for m in before_summary][
+        : len(asked.body["messages"])]
+    assert any(b["type"] == "thinking" for m in asked.body["messages"] for b in m["content"])
+    # The compacted request: one user message (task, summary, the newest turns written out), then this
+    # turn's call and result; no thinking block from before the summary is sent again.
     opening = after.body["messages"][0]["content"][0]["text"]
     assert opening.startswith("read every part")
     assert "Viewed part0.py to part3.py; nothing changed yet." in opening
-    assert len(after.body["messages"]) < len(asked.body["messages"])
-    before_summary = requests[summary_at[0] - 1].body["messages"]
-    kept = after.body["messages"][1:-2]  # the newest turns from before, then this turn's call and result
-    assert kept
-    assert [_without_cache(m) for m in kept] == [_without_cache(m) for m in before_summary[-len(kept):]]
+    assert compaction.RECENT_HEADER in opening
+    assert [m["role"] for m in after.body["messages"]] == ["user"]
+    assert not fake_messages_api.errors
+    assert all(r.served.startswith(("Reply", "callable")) for r in requests)  # no 400 anywhere
     assert any(isinstance(e, Compacted) and e.after_tokens < e.before_tokens for e in events)
-
-
-def _without_cache(message: dict[str, Any]) -> dict[str, Any]:
-    """A message without cache_control markers (the newest turn carries the breakpoint)."""
-    content = [{k: v for k, v in block.items() if k != "cache_control"} for block in message["content"]]
-    return {**message, "content": content}
 
 
 async def test_oversized_tool_results_reach_the_model_cut_in_the_middle(

@@ -34,18 +34,43 @@ def test_each_layer_overrides_the_one_below(workspace: Path, user_config: Path) 
                            '[diagnostics]\ndebounce_ms = 10\n')
     (workspace / "agentls.toml").write_text(
         '[model]\nname = "workspace-model"\n[diagnostics]\ndebounce_ms = 20\n')
-    environ = {"AGENTLS_DIAGNOSTICS__DEBOUNCE_MS": "30", "AGENTLS_MODEL__TEMPERATURE": "0.5"}
+    environ = {"AGENTLS_DIAGNOSTICS__DEBOUNCE_MS": "30", "AGENTLS_MODEL__EFFORT": "low"}
     editor = {"diagnostics": {"debounceMs": 40}}
 
     settings = load_settings(workspace, editor, environ, user_config).settings
     assert settings.review == "confirm"  # user only
     assert settings.model.max_tokens == 100  # user only
     assert settings.model.name == "workspace-model"  # workspace over user
-    assert settings.model.temperature == 0.5  # environment
+    assert settings.model.effort == "low"  # environment
     assert settings.diagnostics.debounce_ms == 40  # editor over everything
 
     without_editor = load_settings(workspace, None, environ, user_config).settings
     assert without_editor.diagnostics.debounce_ms == 30
+
+
+def test_a_removed_setting_gets_one_warning_naming_it_and_is_not_sent(workspace: Path, user_config: Path) -> None:
+    (workspace / "agentls.toml").write_text("[model]\ntemperature = 0.2\nmax_tokens = 4000\n")
+    loaded = load_settings(workspace, {"model": {"temperature": 0.7}}, {}, user_config)
+    assert len(loaded.warnings) == 2  # one per layer that sets it
+    workspace_warning = loaded.warnings[0]
+    assert workspace_warning.startswith("workspace config (")
+    assert "'model.temperature' is no longer supported: current Claude models reject sampling parameters" in \
+        workspace_warning
+    assert loaded.settings.model.max_tokens == 4000  # the rest of the layer still counts
+    assert not hasattr(loaded.settings.model, "temperature")
+    assert "temperature" not in loaded.settings.model.model_dump()
+
+
+def test_thinking_and_effort_settings(workspace: Path, user_config: Path) -> None:
+    defaults = load_settings(workspace, environ={}, user_config=user_config).settings.model
+    assert (defaults.thinking, defaults.thinking_display, defaults.effort) == ("adaptive", "summarized", None)
+    assert defaults.max_tokens == 32_000
+    loaded = load_settings(workspace, {"model": {"thinking": "between_tools", "effort": "extreme",
+                                                  "thinkingDisplay": "omitted"}}, {}, user_config)
+    assert loaded.settings.model.thinking == "between_tools"
+    assert loaded.settings.model.thinking_display == "omitted"
+    assert loaded.settings.model.effort is None  # the bad value is dropped, with a warning
+    assert any("'model.effort' = 'extreme' is invalid" in w for w in loaded.warnings)
 
 
 def test_standard_anthropic_variables_are_honoured(workspace: Path, user_config: Path) -> None:

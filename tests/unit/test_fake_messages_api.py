@@ -33,7 +33,7 @@ from tests.fakes.messages_api import (
 from tests.fakes.messages_api.fixture import fake_messages_api  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = "claude-test-model"
+MODEL = "claude-sonnet-4-6"  # a pre-5.x model: the wire format without thinking (see the 5.x tests)
 HELLO: list[Any] = [{"role": "user", "content": "hello"}]
 TOOL_INPUT: dict[str, Any] = {
     "command": "str_replace",
@@ -141,7 +141,8 @@ def test_sse_frames_on_the_wire(fake: FakeMessagesAPI, client: anthropic.Anthrop
     assert starts[1]["content_block"]["input"] == {}
     assert [f.json()["index"] for f in frames if f.event == "content_block_stop"] == [0, 1]
     delta = next(f.json() for f in frames if f.event == "message_delta")
-    assert delta["delta"] == {"stop_reason": "tool_use", "stop_sequence": None}
+    assert delta["delta"] == {"stop_reason": "tool_use", "stop_sequence": None, "stop_details": None,
+                              "container": None}
     assert delta["usage"]["output_tokens"] > 1
 
 

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from agentls.config import ModelSettings
-from agentls.providers.anthropic import AnthropicProvider, request_body, retry_after
+from agentls.providers.anthropic import AnthropicProvider, retry_after
+from agentls.providers.models import SPECS
+from agentls.providers.wire import request_body
 from agentls.providers.base import (
     Message,
     ProviderFailure,
@@ -22,6 +24,8 @@ from agentls.providers.base import (
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolResultBlock,
     ToolUseBlock,
     ToolUseStarted,
@@ -31,7 +35,8 @@ from agentls.providers.base import (
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, RecordedRequest, Reply, Text, ToolUse
 from tests.fakes.messages_api import Usage as FakeUsage
 
-MODEL = "claude-test-model"
+MODEL = "claude-sonnet-5-5"
+SONNET = SPECS[MODEL]
 SYSTEM = "You are a careful coding agent.\nEdit only what you are asked to."
 EDITOR_TOOL: dict[str, Any] = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
 SEARCH_TOOL: dict[str, Any] = {
@@ -100,9 +105,15 @@ def request(*messages: Message, cache: bool = True, tools: list[dict[str, Any]] 
 
 
 async def turn(provider: AnthropicProvider, req: TurnRequest | None = None) -> tuple[Any, list[StreamEvent]]:
+    """One turn; the events without the thinking summary's (``test_thinking_*`` look at those)."""
     events: list[StreamEvent] = []
     result = await provider.stream_turn(req or request(), events.append)
-    return result, events
+    return result, [e for e in events if not isinstance(e, ThinkingDelta)]
+
+
+def visible(content: list[Any]) -> list[Any]:
+    """A turn's content without its thinking blocks (the fake adds one to every reply, as the model does)."""
+    return [block for block in content if not isinstance(block, ThinkingBlock)]
 
 
 def without_cache_control(value: Any) -> Any:
@@ -139,7 +150,7 @@ async def test_text_streams_in_order_and_the_final_content_is_whole(
     assert all(isinstance(e, TextDelta) for e in events)
     assert len(events) > 2
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == text
-    assert result.content == [TextBlock(text)]
+    assert visible(result.content) == [TextBlock(text)]
     assert (result.stop_reason, result.model, result.attempts) == ("end_turn", MODEL, 1)
     assert result.tool_calls == []
     sent = messages_sent(fake)
@@ -155,7 +166,7 @@ async def test_tool_use_arrives_with_its_input_json(
     result, events = await turn(provider)
 
     assert events == [ToolUseStarted("toolu_01abc", "str_replace_based_edit_tool")]
-    assert result.content == [ToolUseBlock("toolu_01abc", "str_replace_based_edit_tool", EDIT_INPUT)]
+    assert visible(result.content) == [ToolUseBlock("toolu_01abc", "str_replace_based_edit_tool", EDIT_INPUT)]
     assert result.stop_reason == "tool_use"
 
 
@@ -167,7 +178,7 @@ async def test_text_then_tool_use(fake: FakeMessagesAPI, provider: AnthropicProv
     assert kinds[-1] == "ToolUseStarted"
     assert set(kinds[:-1]) == {"TextDelta"}
     call = ToolUseBlock("toolu_1", "search", {"pattern": "x"})
-    assert result.content == [TextBlock("Let me search."), call]
+    assert visible(result.content) == [TextBlock("Let me search."), call]
     assert result.tool_calls == [call]
 
 
@@ -177,12 +188,12 @@ async def test_usage_is_mapped(fake: FakeMessagesAPI, provider: AnthropicProvide
                                                 cache_read_input_tokens=7800)))
     result, _ = await turn(provider)
     assert result.usage == Usage(input_tokens=12, output_tokens=34, cache_creation_input_tokens=560,
-                                 cache_read_input_tokens=7800)
+                                 cache_read_input_tokens=7800, thinking_tokens=14)  # 56 characters of thinking
 
 
 async def test_on_event_is_optional(fake: FakeMessagesAPI, provider: AnthropicProvider) -> None:
     fake.add(Reply.text("quiet"))
-    assert (await provider.stream_turn(request())).content == [TextBlock("quiet")]
+    assert visible((await provider.stream_turn(request())).content) == [TextBlock("quiet")]
 
 
 # -- the request body and prompt caching ----------------------------------------------------------
@@ -223,7 +234,8 @@ async def test_a_conversation_is_sent_so_each_request_extends_the_previous_one(
         # the breakpoint where the previous request ended stays, so the next read is exact
         assert current["messages"][len(old) - 1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert cache_control_paths(bodies[2]["messages"]) == ["[2].content[0]", "[4].content[0]"]
-    assert bodies[2]["messages"][3]["content"][0] == {
+    assert bodies[2]["messages"][3]["content"][0]["type"] == "thinking"  # sent back as received
+    assert bodies[2]["messages"][3]["content"][1] == {
         "type": "tool_use", "id": "toolu_2", "name": "str_replace_based_edit_tool", "input": EDIT_INPUT}
     assert bodies[2]["messages"][4]["content"][0] == {
         "type": "tool_result", "tool_use_id": "toolu_2", "content": "edited",
@@ -248,13 +260,14 @@ async def test_cache_false_sends_no_breakpoints(fake: FakeMessagesAPI, provider:
 
 
 def test_request_body_is_deterministic_and_skips_what_the_api_rejects() -> None:
-    req = TurnRequest(model=MODEL, system="", tools=[], max_tokens=10, temperature=0.2,
+    req = TurnRequest(model=MODEL, system="", tools=[], max_tokens=10,
                       messages=[Message("user", [TextBlock(""), TextBlock("hi")])])
-    body = request_body(req)
-    assert list(body) == ["model", "max_tokens", "messages", "temperature"]  # no empty system/tools
+    body = request_body(req, SONNET)
+    assert list(body) == ["model", "max_tokens", "thinking", "messages"]  # no empty system/tools
+    assert body["thinking"] == {"type": "adaptive", "display": "summarized"}
     assert body["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]
-    assert request_body(req) == body
+    assert request_body(req, SONNET) == body
 
 
 # -- faults and retries ---------------------------------------------------------------------------
@@ -266,7 +279,7 @@ async def test_rate_limit_honours_retry_after(
     fake.add(Fault.error(429, retry_after=0.04), Reply.text("after the wait"))
     result, events = await turn(provider)
 
-    assert result.content == [TextBlock("after the wait")]
+    assert visible(result.content) == [TextBlock("after the wait")]
     assert result.attempts == 2
     assert len(messages_sent(fake)) == 2
     assert sleeps.sleeps == [0.04]
@@ -290,7 +303,7 @@ async def test_overloaded_twice_then_success(
     fake.add(Fault.error(529), Fault.error(529), Reply.text("finally"))
     result, events = await turn(provider)
 
-    assert result.content == [TextBlock("finally")]
+    assert visible(result.content) == [TextBlock("finally")]
     assert result.attempts == 3
     assert len(messages_sent(fake)) == 3
     retrying = [e for e in events if isinstance(e, Retrying)]
@@ -303,7 +316,7 @@ async def test_overloaded_twice_then_success(
 async def test_server_error_then_success(fake: FakeMessagesAPI, provider: AnthropicProvider) -> None:
     fake.add(Fault.error(500), Reply.text("ok"))
     result, _ = await turn(provider)
-    assert (result.content, result.attempts) == ([TextBlock("ok")], 2)
+    assert (visible(result.content), result.attempts) == ([TextBlock("ok")], 2)
 
 
 async def test_bad_request_fails_at_once_with_a_clear_message(
@@ -336,12 +349,13 @@ async def test_authentication_failure_says_where_the_key_comes_from(
 async def test_a_stream_dropped_mid_tool_use_is_retried_whole(
     fake: FakeMessagesAPI, provider: AnthropicProvider
 ) -> None:
-    cut = Reply([Text("First try."), ToolUse("search", {"pattern": "a" * 80}, id="toolu_cut")], chunk_size=4)
+    cut = Reply([Text("First try."), ToolUse("search", {"pattern": "a" * 80}, id="toolu_cut")], chunk_size=4,
+                thinking=None)
     fake.add(Fault.drop(after_events=12, reply=cut))
     fake.add(Reply([ToolUse("search", {"pattern": "b"}, id="toolu_whole")]))
     result, events = await turn(provider)
 
-    assert result.content == [ToolUseBlock("toolu_whole", "search", {"pattern": "b"})]
+    assert visible(result.content) == [ToolUseBlock("toolu_whole", "search", {"pattern": "b"})]
     assert result.attempts == 2
     started = [e.id for e in events if isinstance(e, ToolUseStarted)]
     assert started == ["toolu_cut", "toolu_whole"]  # the cut call started, and was discarded
@@ -354,7 +368,7 @@ async def test_a_stream_dropped_mid_tool_use_is_retried_whole(
 async def test_a_reset_connection_is_retried(fake: FakeMessagesAPI, provider: AnthropicProvider) -> None:
     fake.add(Fault.drop(after_events=4, reset=True), Reply.text("ok"))
     result, _ = await turn(provider)
-    assert (result.content, result.attempts) == ([TextBlock("ok")], 2)
+    assert (visible(result.content), result.attempts) == ([TextBlock("ok")], 2)
 
 
 async def test_a_drop_before_any_response_is_a_connection_failure_and_retried(
@@ -370,10 +384,11 @@ async def test_a_drop_before_any_response_is_a_connection_failure_and_retried(
 async def test_a_mid_stream_error_event_is_retried(
     fake: FakeMessagesAPI, provider: AnthropicProvider
 ) -> None:
-    fake.add(Fault.error(529, after_events=5), Reply.text("second"))
+    fake.add(Fault.error(529, after_events=5, reply=Reply.text("This reply is cut short.", thinking=None)),
+             Reply.text("second"))
     result, events = await turn(provider)
 
-    assert result.content == [TextBlock("second")]
+    assert visible(result.content) == [TextBlock("second")]
     retrying = [e for e in events if isinstance(e, Retrying)]
     assert [e.reason for e in retrying] == [
         "Anthropic API overloaded (overloaded_error mid-stream): Overloaded"]
@@ -419,7 +434,7 @@ async def test_a_stream_whose_body_just_ends_is_a_broken_turn(fake: FakeMessages
     finally:
         await provider.aclose()
     assert served == ["cut", "fake"]
-    assert result.content == [TextBlock("whole")]
+    assert visible(result.content) == [TextBlock("whole")]
     assert result.attempts == 2
     retrying = [e for e in events_seen if isinstance(e, Retrying)]
     assert [e.reason for e in retrying] == ["Anthropic API stream ended before the turn was complete"]
@@ -462,7 +477,7 @@ async def test_the_circuit_breaker_opens_fails_fast_and_half_opens(fake: FakeMes
         now[0] += 18
         fake.add(Reply.text("back"))
         result, _ = await turn(provider)
-        assert result.content == [TextBlock("back")]
+        assert visible(result.content) == [TextBlock("back")]
         assert provider.resilience.breaker.state == "closed"
     finally:
         await provider.aclose()
@@ -561,14 +576,15 @@ async def test_cancelling_before_the_response_arrives(
 
 
 async def test_a_timeout_is_retried(fake: FakeMessagesAPI, sleeps: Recorder) -> None:
-    fast = settings(fake).model_copy(update={"timeout_s": 0.2})
+    # 0.5 s: room for the second answer on a loaded 2-core machine, well under the 3 s delay
+    fast = settings(fake).model_copy(update={"timeout_s": 0.5})
     provider = AnthropicProvider(fast, sleep=sleeps)
-    fake.add(Fault.delay(2.0), Reply.text("in time"))
+    fake.add(Fault.delay(3.0), Reply.text("in time"))
     try:
         result, events = await turn(provider)
     finally:
         await provider.aclose()
-    assert (result.content, result.attempts) == ([TextBlock("in time")], 2)
+    assert (visible(result.content), result.attempts) == ([TextBlock("in time")], 2)
     assert next(e for e in events if isinstance(e, Retrying)).reason.startswith("Anthropic API timed out")
 
 

@@ -3,10 +3,18 @@
 Two measures, both keeping the prompt's cached prefix intact:
 - a tool result longer than a limit is cut in the middle (its start and end are what matter: a
   file's header and the end of a log), with a note saying how much was left out;
-- when a request nears the context window, the older turns are replaced by a summary the model writes
-  (a turn of its own, sent with the same system prompt and tools, so even that turn reads the cache).
-  The system prompt, the tool definitions, the task's first message and the newest turns stay
-  verbatim; the cut falls before an assistant turn, so no tool call is separated from its result.
+- when a request nears the context window, the session starts a new transcript from a summary the
+  model writes (a turn of its own: the conversation so far with the request for a summary appended,
+  sent with the same system prompt and tools, so it reads the cache and leaves every thinking block's
+  prefix untouched).
+
+The new transcript is one user message: the task, the summary, and the newest turns written out as
+text (their tool calls and results; no thinking). That is the platform's recommended "simple
+compaction" for models whose thinking blocks are bound to the transcript: replaying kept turns after a
+summary would change the prefix their thinking was produced after (a 400, or thinking silently
+dropped), and a kept tool-use turn must carry its thinking back. The system prompt and the tool
+definitions stay byte-identical, so the cached prefix still hits. The cut falls before an assistant
+turn, so no tool call is separated from its result.
 """
 
 from __future__ import annotations
@@ -14,7 +22,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from agentls.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock, TurnRequest
+from agentls.providers.base import (
+    Message,
+    OpaqueBlock,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    TurnRequest,
+    text_of,
+)
 
 #: Assistant turns kept verbatim at the end of the conversation (each with the results it got).
 KEEP_TURNS = 2
@@ -27,6 +45,10 @@ SUMMARY_REQUEST = (
     "Reply with the summary only, as plain text; do not call any tool."
 )
 SUMMARY_HEADER = "[Earlier turns of this session were summarised to fit the context window.]"
+RECENT_HEADER = "[The newest turns, as they happened:]"
+CONTINUE_AFTER_SUMMARY = "Continue the task from where these turns left off."
+#: A tool result written out in the compacted transcript is cut to this many characters.
+RECENT_RESULT_CHARS = 8_000
 
 
 def truncate_middle(text: str, limit: int) -> str:
@@ -59,6 +81,12 @@ def message_bytes(message: Message) -> int:
             size += len(block.content.encode("utf-8", "surrogatepass")) + 40
         elif isinstance(block, ToolUseBlock):
             size += len(json.dumps(block.input).encode()) + len(block.name) + 40
+        elif isinstance(block, ThinkingBlock):  # the signature carries the full thinking, encrypted
+            size += len(block.thinking.encode("utf-8", "surrogatepass")) + len(block.signature) // 2
+        elif isinstance(block, RedactedThinkingBlock):
+            size += len(block.data) // 2
+        elif isinstance(block, OpaqueBlock):
+            size += len(json.dumps(block.data).encode())
     return size
 
 
@@ -85,13 +113,31 @@ def summary_messages(messages: Sequence[Message], cut: int) -> list[Message]:
 
 
 def compacted(messages: Sequence[Message], cut: int, summary: str) -> list[Message]:
-    """The task's first message and the summary as one user turn, then the newest turns verbatim."""
-    first = messages[0]
-    task = "".join(b.text for b in first.content if isinstance(b, TextBlock))
+    """A new transcript of one user message: the task, the summary, the turns from ``cut`` as text."""
+    task = text_of(messages[0].content)
     # A second compaction replaces the first summary (the new one covers it) instead of nesting it.
     task = task.split(f"\n\n{SUMMARY_HEADER}", 1)[0]
     text = f"{task}\n\n{SUMMARY_HEADER}\n<summary>\n{summary.strip()}\n</summary>"
-    return [Message("user", [TextBlock(text)]), *messages[cut:]]
+    if recent := written_out(messages[cut:]):
+        text += f"\n\n{RECENT_HEADER}\n{recent}"
+    return [Message("user", [TextBlock(f"{text}\n\n{CONTINUE_AFTER_SUMMARY}")])]
+
+
+def written_out(messages: Sequence[Message]) -> str:
+    """Turns as text: what the assistant said and called, and what came back (thinking left out)."""
+    lines: list[str] = []
+    for message in messages:
+        for block in message.content:
+            if isinstance(block, TextBlock) and block.text.strip():
+                lines.append(f"{message.role}: {block.text.strip()}")
+            elif isinstance(block, ToolUseBlock):
+                lines.append(f"assistant called {block.name} with {json.dumps(block.input, ensure_ascii=False)}")
+            elif isinstance(block, ToolResultBlock):
+                status = "error" if block.is_error else "result"
+                lines.append(f"tool {status}:\n{truncate_middle(block.content, RECENT_RESULT_CHARS)}")
+            elif isinstance(block, OpaqueBlock):
+                lines.append(f"server tool {block.type}: {truncate_middle(json.dumps(block.data), 2_000)}")
+    return "\n".join(lines)
 
 
 def fallback_summary(messages: Sequence[Message]) -> str:

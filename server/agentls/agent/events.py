@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from agentls.providers.base import Retrying, TextDelta, ToolUseStarted, Usage
+from agentls.providers.base import Retrying, TextDelta, ThinkingDelta, ToolUseStarted, Usage
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,16 @@ class ToolFinished:
 
 
 @dataclass(frozen=True)
+class ServerToolFinished:
+    """A tool the API ran inside the turn (web search, web fetch, code execution) returned."""
+
+    id: str
+    name: str
+    summary: str
+    is_error: bool
+
+
+@dataclass(frozen=True)
 class UsageUpdated:
     turn: Usage
     total: Usage
@@ -42,8 +53,8 @@ class Compacted:
     after_tokens: int
 
 
-AgentEvent = (TurnStarted | TextDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished | UsageUpdated
-              | Compacted)
+AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
+              | ServerToolFinished | UsageUpdated | Compacted)
 
 
 def describe_call(name: str, params: dict[str, object]) -> str:
@@ -57,3 +68,41 @@ def describe_call(name: str, params: dict[str, object]) -> str:
     if name == "run_command":
         return f"run `{params.get('command')}`"
     return f"{name} {target}".strip()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
+
+
+class ThinkingLine:
+    """The model's thinking summary as one short line for a status display.
+
+    Fed the ``ThinkingDelta`` pieces, it answers a new line only when a sentence or line is complete
+    (so a front end updates a few times per turn, not on every piece): the latest complete sentence,
+    cut at a word to ``width`` characters. ``reset`` at each turn.
+    """
+
+    def __init__(self, width: int = 96) -> None:
+        self.width = width
+        self._pending = ""
+
+    def reset(self) -> None:
+        self._pending = ""
+
+    def feed(self, text: str) -> str | None:
+        self._pending += text
+        parts = _SENTENCE_END.split(self._pending)
+        if len(parts) < 2:
+            return None
+        complete = [part.strip() for part in parts[:-1] if part.strip()]
+        self._pending = parts[-1]
+        return shorten(complete[-1], self.width) if complete else None
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``width`` characters (with "…")."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut).rstrip(" ,;:") + "…"

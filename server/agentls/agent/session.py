@@ -3,6 +3,13 @@
 The loop knows nothing about editors or terminals: it streams events to a callback, keeps edits in
 the overlay the caller gave it (the caller decides whether they reach the disk or become
 proposals), records usage, and stops on end_turn, the turn limit, the budget or cancellation.
+
+The transcript is append-only, as the current models require (their thinking blocks are bound to
+everything before them): each assistant turn is kept exactly as the API sent it, a paused turn
+(``pause_turn``) is sent back as the last message and the continuation joins it, and the only
+rewrite, compaction, starts a new transcript from a summary (``compaction``). A turn that cannot be
+kept (a refusal, one cut by the context window, one that is nothing but thinking) is dropped, never
+sent back half or empty.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agentls.agent import compaction
-from agentls.agent.cost import cost_usd, price_for
+from agentls.agent import compaction, server_tools
+from agentls.agent.cost import cost_usd
 from agentls.agent.events import (
     AgentEvent,
     Compacted,
@@ -30,13 +37,16 @@ from agentls.context.tokens import COUNTER, TokenCounter
 from agentls.errors import AgentlsError, BudgetExceeded
 from agentls.providers.base import (
     Message,
+    ModelLimits,
     Provider,
+    ProviderFailure,
     TextBlock,
     ToolResultBlock,
     ToolUseBlock,
     TurnRequest,
     TurnResult,
     Usage,
+    text_of,
 )
 from agentls.store.db import Store
 
@@ -46,6 +56,8 @@ Status = Literal["completed", "failed", "cancelled", "budget", "max_turns"]
 CONTINUE = "Your previous reply was cut off by the output token limit. Continue where you stopped."
 TRUNCATED_CALL = ("This tool call was cut off by the output token limit and was not run. "
                   "Send it again, splitting large edits into several smaller calls.")
+#: The summary turn's output limit (thinking included).
+SUMMARY_MAX_TOKENS = 16_000
 
 
 @dataclass
@@ -85,24 +97,33 @@ class AgentSession:
         self.system = system
         self.store = store
         self._emit = on_event or (lambda event: None)
-        self._price = price_for(settings.model.name, settings.prices)
         self.usage = Usage()
         self.cost = 0.0
         self.turns = 0
         self.messages: list[Message] = []
         self.counter = counter or COUNTER
         self.compactions = 0
+        self.max_tokens = settings.model.max_tokens
+        #: The code execution container the session's turns share (its files persist between them).
+        self.container: str | None = None
+        self.limits: ModelLimits | None = None
+        self.tool_definitions = [*self.tools.definitions(), *server_tools.definitions(settings.tools.server)]
 
-    def _request(self, messages: list[Message]) -> TurnRequest:
+    def _request(self, messages: list[Message], *, max_tokens: int | None = None) -> TurnRequest:
         model = self.settings.model
         return TurnRequest(model=model.name, system=self.system, messages=list(messages),
-                           tools=self.tools.definitions(), max_tokens=model.max_tokens,
-                           temperature=model.temperature)
+                           tools=self.tool_definitions, max_tokens=max_tokens or self.max_tokens,
+                           thinking=model.thinking, thinking_display=model.thinking_display, effort=model.effort,
+                           container=self.container)
+
+    @property
+    def context_window(self) -> int:
+        configured = self.settings.agent.context_window
+        return configured or (self.limits.context_window if self.limits else 200_000)
 
     def _account(self, turn: int, result: TurnResult) -> None:
         used = result.usage
-        cost = cost_usd(self._price, used.input_tokens, used.output_tokens,
-                        used.cache_creation_input_tokens, used.cache_read_input_tokens)
+        cost = cost_usd(self.settings.model.name, self.settings.prices, used) + server_tools.cost_usd(used)
         self.usage = self.usage + used
         self.cost += cost
         if self.store is not None:
@@ -143,40 +164,30 @@ class AgentSession:
     async def follow_up(self, text: str) -> SessionResult:
         """Continue a finished session with another user message (repair feedback, say).
 
-        The conversation so far is kept verbatim, so the request's prefix is still cached.
+        The conversation so far is kept verbatim, so the request's prefix is still cached and the
+        thinking blocks stay valid; a session that stopped after a user turn gets the text appended
+        to that turn (two user messages in a row would be merged by the API anyway).
         """
-        self.messages.append(Message("user", [TextBlock(text)]))
+        if self.messages and self.messages[-1].role == "user":
+            self.messages[-1].content.append(TextBlock(text))
+        else:
+            self.messages.append(Message("user", [TextBlock(text)]))
         return await self._loop()
 
     async def _loop(self) -> SessionResult:
-        messages = self.messages
         try:
+            if self.limits is None:
+                self.limits = await self.provider.limits(self.settings.model.name)
             while self.turns < self.settings.agent.max_turns:
                 self._check_budget()
                 self.turns += 1
-                turn = self.turns
-                self._emit(TurnStarted(turn))
-                await self._compact_if_needed()
-                messages = self.messages
-                request = self._request(messages)
-                result = await self.provider.stream_turn(request, self._emit)
-                self._account(turn, result)
-                used = result.usage
-                self.counter.observe(compaction.request_bytes(request), used.input_tokens
-                                     + used.cache_creation_input_tokens + used.cache_read_input_tokens)
-                messages.append(Message("assistant", list(result.content)))
-                calls = result.tool_calls
-                if result.stop_reason == "refusal":
-                    return self._finish("failed", error="the model declined this request")
-                if calls:
-                    truncated = result.stop_reason == "max_tokens"
-                    messages.append(Message("user", list(await self._run_tools(calls, truncated))))
-                elif result.stop_reason == "max_tokens":
-                    messages.append(Message("user", [TextBlock(CONTINUE)]))
-                elif result.stop_reason == "pause_turn":
-                    continue
-                else:
-                    return self._finish("completed")
+                self._emit(TurnStarted(self.turns))
+                if self.messages[-1].role == "user":  # never between a paused turn and its continuation
+                    await self._compact_if_needed()
+                result = await self._turn()
+                ended = await self._after(result)
+                if ended is not None:
+                    return ended
             return self._finish("max_turns", error=f"stopped after {self.turns} turns (agent.max_turns) "
                                 "before the model finished")
         except BudgetExceeded as exc:
@@ -185,47 +196,115 @@ class AgentSession:
             log.info("session %s failed: %s", self.session_id, exc)
             return self._finish("failed", error=str(exc))
 
-    async def _compact_if_needed(self) -> None:
-        """Summarise the older turns when the next request would come near the context window."""
-        agent = self.settings.agent
-        limit = int(agent.context_window * agent.compact_at)
+    async def _turn(self) -> TurnResult:
+        """One model turn; a prompt the context window cannot hold is compacted once and asked again."""
         request = self._request(self.messages)
-        estimate = compaction.request_bytes(request) / self.counter.bytes_per_token + self.settings.model.max_tokens
-        if estimate < limit:
+        try:
+            result = await self.provider.stream_turn(request, self._emit)
+        except ProviderFailure as exc:
+            if exc.kind != "context_window" or not await self._compact():
+                raise
+            request = self._request(self.messages)
+            result = await self.provider.stream_turn(request, self._emit)
+        self._account(self.turns, result)
+        used = result.usage
+        self.counter.observe(compaction.request_bytes(request), used.total_input)
+        return result
+
+    async def _after(self, result: TurnResult) -> SessionResult | None:
+        """Keep the turn and act on its stop reason; a result ends the session, None goes on."""
+        stop = result.stop_reason
+        if stop == "refusal":
+            # Not kept: a conversation that goes on from a refused turn is refused again.
+            details = result.stop_details
+            return self._finish("failed", error=details.describe() if details else "the model declined this request")
+        if stop == "model_context_window_exceeded":
+            # The cut-off turn is dropped and asked again from a summary of the session.
+            if await self._compact():
+                return None
+            return self._finish("failed", error=f"the session filled {self.settings.model.name}'s context window "
+                                f"({self.context_window:,} tokens) and nothing is left to summarise; start a new "
+                                "session with a smaller task")
+        if stop == "max_tokens" and result.only_thinking:
+            return self._thought_too_long(result)
+        self._keep(result)
+        calls = result.tool_calls
+        if stop == "pause_turn":
+            return None  # the paused turn goes back as the last message; the API continues it
+        if calls:
+            truncated = stop in ("max_tokens", "model_context_window_exceeded")
+            self.messages.append(Message("user", list(await self._run_tools(calls, truncated))))
+        elif stop == "max_tokens":
+            self.messages.append(Message("user", [TextBlock(CONTINUE)]))
+        else:
+            return self._finish("completed")
+        return None
+
+    def _keep(self, result: TurnResult) -> None:
+        """Append the turn verbatim; the continuation of a paused turn joins that turn."""
+        self.container = result.container or self.container
+        for event in server_tools.finished(result.content):
+            self._emit(event)
+        if not result.content:
             return
+        if self.messages[-1].role == "assistant":
+            self.messages[-1].content.extend(result.content)
+        else:
+            self.messages.append(Message("assistant", list(result.content)))
+
+    def _thought_too_long(self, result: TurnResult) -> SessionResult | None:
+        """The output limit ran out while the model thought: nothing to keep (a turn of only thinking is a
+        400), so the turn is asked again with the model's full output limit, once."""
+        ceiling = self.limits.max_output if self.limits else self.max_tokens
+        if self.max_tokens < ceiling:
+            log.info("session %s: the model thought through all %d output tokens; asking again with %d",
+                     self.session_id, self.max_tokens, ceiling)
+            self.max_tokens = ceiling
+            return None
+        return self._finish("failed", error=f"the model spent all {self.max_tokens:,} output tokens of a turn "
+                            "thinking and wrote no answer; lower model.effort (or raise model.max_tokens)")
+
+    async def _compact_if_needed(self) -> None:
+        """Summarise the session when the next request would come near the context window."""
+        limit = int(self.context_window * self.settings.agent.compact_at)
+        estimate = compaction.request_bytes(self._request(self.messages)) / self.counter.bytes_per_token
+        if estimate + self.max_tokens >= limit:
+            await self._compact()
+
+    async def _compact(self) -> bool:
+        """Start the transcript anew from a summary (``compaction``); False when there is nothing to summarise."""
         cut = compaction.split_point(self.messages)
         if cut is None:
             log.info("session %s is near the context window but has nothing left to summarise", self.session_id)
-            return
-        summary_request = TurnRequest(
-            model=request.model, system=request.system, tools=request.tools, temperature=request.temperature,
-            messages=compaction.summary_messages(self.messages, cut),
-            max_tokens=min(self.settings.model.max_tokens, 4_096))
+            return False
+        before = compaction.request_bytes(self._request(self.messages)) / self.counter.bytes_per_token
+        head = compaction.summary_messages(self.messages, cut)
+        summary = ""
         try:
-            result = await self.provider.stream_turn(summary_request, lambda event: None)
+            result = await self.provider.stream_turn(
+                self._request(head, max_tokens=min(self.max_tokens, SUMMARY_MAX_TOKENS)), lambda event: None)
         except BudgetExceeded:
             raise
         except AgentlsError as exc:  # the summary is an optimisation: a failed one must not end the session
             log.warning("session %s: the summary turn failed (%s); summarising mechanically", self.session_id, exc)
-            summary = ""
         else:
             self._account(self.turns, result)
-            summary = "".join(b.text for b in result.content if isinstance(b, TextBlock)).strip()
+            if result.stop_reason != "refusal":
+                summary = text_of(result.content).strip()
         if not summary:
             summary = compaction.fallback_summary(self.messages[:cut])
-        before = len(self.messages)
         self.messages = compaction.compacted(self.messages, cut, summary)
         self.compactions += 1
         after = compaction.request_bytes(self._request(self.messages)) / self.counter.bytes_per_token
-        log.info("session %s: compacted %d messages into a summary (~%d -> ~%d tokens)",
-                 self.session_id, before - len(self.messages) + 1, int(estimate), int(after))
-        self._emit(Compacted(int(estimate), int(after)))
+        log.info("session %s: compacted into a summary (~%d -> ~%d tokens)", self.session_id, int(before), int(after))
+        self._emit(Compacted(int(before), int(after)))
+        return True
 
     def _finish(self, status: Status, error: str = "") -> SessionResult:
         summary = ""
         for message in reversed(self.messages):
             if message.role == "assistant":
-                summary = "".join(b.text for b in message.content if isinstance(b, TextBlock)).strip()
+                summary = text_of(message.content).strip()
                 if summary:
                     break
         return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages)

@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from agentls.agent.events import AgentEvent, ToolCalled, TurnStarted, UsageUpdated
-from agentls.providers.base import Retrying
+from agentls.agent.events import (
+    AgentEvent,
+    ServerToolFinished,
+    ThinkingLine,
+    ToolCalled,
+    TurnStarted,
+    UsageUpdated,
+)
+from agentls.providers.base import Retrying, ThinkingDelta
 
 if TYPE_CHECKING:
     from agentls.lsp.server import AgentLanguageServer
@@ -27,6 +34,7 @@ class SessionProgress:
         self.token: str | None = None
         self.task: asyncio.Task[object] | None = None
         self._cost = ""
+        self._thinking = ThinkingLine()
 
     def _supported(self) -> bool:
         window = self.server.client_capabilities.window
@@ -63,8 +71,12 @@ class SessionProgress:
         if isinstance(event, UsageUpdated):
             self._cost = f" · ${event.cost_usd:.4f}"
         elif isinstance(event, TurnStarted):
+            self._thinking.reset()
             self.report(f"turn {event.turn}: thinking…{self._cost}")
-        elif isinstance(event, ToolCalled):
+        elif isinstance(event, ThinkingDelta):
+            if (line := self._thinking.feed(event.text)) is not None:
+                self.report(f"{line}{self._cost}")
+        elif isinstance(event, ToolCalled | ServerToolFinished):
             self.report(f"{event.summary}{self._cost}")
         elif isinstance(event, Retrying):
             self.report(f"model busy, retrying in {event.delay_s:.1f}s")

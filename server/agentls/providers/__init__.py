@@ -11,14 +11,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agentls.providers.base import (
+    AssistantBlock,
     Block,
     Message,
+    ModelLimits,
+    OpaqueBlock,
     Provider,
     ProviderFailure,
+    RedactedThinkingBlock,
     Retrying,
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolResultBlock,
     ToolUseBlock,
     ToolUseStarted,
@@ -39,14 +45,20 @@ def make_provider(settings: ModelSettings) -> Provider:
 
 
 __all__ = [
+    "AssistantBlock",
     "Block",
     "Message",
+    "ModelLimits",
+    "OpaqueBlock",
     "Provider",
     "ProviderFailure",
+    "RedactedThinkingBlock",
     "Retrying",
     "StreamEvent",
     "TextBlock",
     "TextDelta",
+    "ThinkingBlock",
+    "ThinkingDelta",
     "ToolResultBlock",
     "ToolUseBlock",
     "ToolUseStarted",

@@ -8,24 +8,21 @@ The SDK's own retries are off (``max_retries=0``); ``resilience.Resilience`` ret
 that a stream that breaks after its headers (which the SDK never retries) is retried as a whole
 turn like any other transient failure, and ``retry-after`` is honoured by one policy.
 
-Prompt caching: ``request_body`` renders tools and system identically on every turn and puts
-``cache_control`` breakpoints on the last tool, on the system block, on the last block of the newest
-message and on the last block of the message three back (the previous turn's newest message in a
-user/assistant/user loop). Each request is then the previous request plus the new turn, its prefix
-is read from the cache, and only the new turn is written; the explicit breakpoint where the
-previous request ended makes that read independent of the API's 20-block look-back (a turn with many
-parallel tool calls adds more than 20 blocks). That is 4 breakpoints at most, the API's limit.
+The request body is built in ``wire`` (the rules of the current models, prompt caching); here every
+block of the reply is kept, in order, for the transcript: text (with citations), thinking with its
+signature, redacted thinking, tool calls, and as ``OpaqueBlock`` whatever else the API sends (server
+tool calls and results). Thinking summaries stream as ``ThinkingDelta`` events.
 """
 
 from __future__ import annotations
 
-import copy
 import email.utils
 import logging
 import math
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -35,12 +32,18 @@ from anthropic.types import Message as WireMessage
 
 from agentls.config import ModelSettings
 from agentls.providers.base import (
-    Block,
+    AssistantBlock,
     EventCallback,
     FailureKind,
+    ModelLimits,
+    OpaqueBlock,
     ProviderFailure,
+    RedactedThinkingBlock,
+    StopDetails,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolUseBlock,
     ToolUseStarted,
     TurnRequest,
@@ -48,7 +51,9 @@ from agentls.providers.base import (
     Usage,
     one_line,
 )
+from agentls.providers.models import ModelSpec, fallback_spec, spec_for
 from agentls.providers.resilience import Clock, Resilience, Sleep
+from agentls.providers.wire import count_tokens_body, request_body
 
 log = logging.getLogger(__name__)
 
@@ -61,110 +66,47 @@ KEY_ADVICE = "check ANTHROPIC_API_KEY or model.api_key in agentls.toml"
 ClientFactory = Callable[..., anthropic.AsyncAnthropic]
 
 
-# -- our types -> the wire format -----------------------------------------------------------------
-
-
-def _wire_block(block: Block) -> dict[str, Any]:
-    if isinstance(block, TextBlock):
-        return {"type": "text", "text": block.text}
-    if isinstance(block, ToolUseBlock):
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-    result: dict[str, Any] = {
-        "type": "tool_result", "tool_use_id": block.tool_use_id, "content": block.content
-    }
-    if block.is_error:
-        result["is_error"] = True
-    return result
-
-
-def wire_messages(request: TurnRequest, *, cache: bool) -> list[dict[str, Any]]:
-    """Messages as the API takes them; empty text blocks (which it rejects) are left out."""
-    messages: list[dict[str, Any]] = [
-        {
-            "role": message.role,
-            "content": [
-                _wire_block(b) for b in message.content if not (isinstance(b, TextBlock) and not b.text)
-            ],
-        }
-        for message in request.messages
-    ]
-    if cache:
-        # the newest message, and where the previous request ended (see the module docstring)
-        for index in {len(messages) - 1, len(messages) - 3}:
-            blocks: list[dict[str, Any]] = messages[index]["content"] if index >= 0 else []
-            if blocks:
-                blocks[-1] = {**blocks[-1], "cache_control": dict(EPHEMERAL)}
-    return messages
-
-
-def wire_tools(request: TurnRequest, *, cache: bool) -> list[dict[str, Any]]:
-    """Tool definitions as given (deep copies: the caller's dicts are never touched)."""
-    tools = [copy.deepcopy(dict(tool)) for tool in request.tools]
-    if cache and tools:
-        tools[-1]["cache_control"] = dict(EPHEMERAL)
-    return tools
-
-
-def wire_system(request: TurnRequest, *, cache: bool) -> list[dict[str, Any]]:
-    """The system prompt as a list of one text block (the form that takes ``cache_control``)."""
-    if not request.system:
-        return []
-    block: dict[str, Any] = {"type": "text", "text": request.system}
-    if cache:
-        block["cache_control"] = dict(EPHEMERAL)
-    return [block]
-
-
-def request_body(request: TurnRequest) -> dict[str, Any]:
-    """The keyword arguments of ``messages.stream`` for ``request``: model, max_tokens, system,
-    tools, messages (then temperature, if set), each key always in this order."""
-    body: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens}
-    if system := wire_system(request, cache=request.cache):
-        body["system"] = system
-    if tools := wire_tools(request, cache=request.cache):
-        body["tools"] = tools
-    body["messages"] = wire_messages(request, cache=request.cache)
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    return body
-
-
-def count_tokens_body(request: TurnRequest) -> dict[str, Any]:
-    """The keyword arguments of ``messages.count_tokens`` (no breakpoints: they count nothing)."""
-    body: dict[str, Any] = {"model": request.model}
-    if system := wire_system(request, cache=False):
-        body["system"] = system
-    if tools := wire_tools(request, cache=False):
-        body["tools"] = tools
-    body["messages"] = wire_messages(request, cache=False)
-    return body
-
-
 # -- the wire format -> our types -----------------------------------------------------------------
 
 
+def _block(block: Any) -> AssistantBlock:
+    if block.type == "text":
+        citations = block.citations and tuple(c.to_dict(mode="json") for c in block.citations)
+        return TextBlock(block.text, citations or None)
+    if block.type == "thinking":
+        return ThinkingBlock(block.thinking, block.signature)
+    if block.type == "redacted_thinking":
+        return RedactedThinkingBlock(block.data)
+    if block.type == "tool_use":
+        return ToolUseBlock(block.id, block.name, dict(block.input))
+    return OpaqueBlock(block.type, block.to_dict(mode="json"))
+
+
+def _usage(usage: Any) -> Usage:
+    details = usage.output_tokens_details
+    server = usage.server_tool_use
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+        thinking_tokens=details.thinking_tokens if details is not None else 0,
+        web_search_requests=server.web_search_requests if server is not None else 0,
+        web_fetch_requests=server.web_fetch_requests if server is not None else 0,
+    )
+
+
 def _turn_result(message: WireMessage, attempts: int) -> TurnResult:
-    content: list[TextBlock | ToolUseBlock] = []
-    for block in message.content:
-        if block.type == "text":
-            content.append(TextBlock(block.text))
-        elif block.type == "tool_use":
-            content.append(ToolUseBlock(block.id, block.name, dict(block.input)))
-        else:  # thinking, server tools: we ask for none of them
-            log.debug("ignoring a %s content block", block.type)
-    usage = message.usage
     assert message.stop_reason is not None  # checked by the caller
+    details = message.stop_details
     return TurnResult(
-        content=content,
+        content=[_block(block) for block in message.content],
         stop_reason=message.stop_reason,
-        usage=Usage(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-        ),
+        usage=_usage(message.usage),
         model=message.model,
         attempts=attempts,
+        stop_details=StopDetails(details.category, details.explanation) if details is not None else None,
+        container=message.container.id if message.container is not None else None,
     )
 
 
@@ -246,6 +188,8 @@ def status_failure(exc: anthropic.APIStatusError) -> ProviderFailure:
         kind = "broken_stream"  # whatever it says, a stream that errors mid-way is worth one more try
     code = f"{error_type or 'error'} mid-stream" if mid_stream else f"{exc.status_code} {error_type}".strip()
     detail = one_line(exc.api_message or exc.message, 200)
+    if status == 400 and detail.startswith("prompt is too long"):
+        kind, summary = "context_window", f"{NAME}: the conversation is longer than the model's context window"
     message = f"{summary} ({code}): {detail}" + (f"; {advice}" if advice else "")
     headers = exc.response.headers
     return ProviderFailure(
@@ -301,6 +245,7 @@ class AnthropicProvider:
         if clock is not None:
             extra["clock"] = clock
         self.resilience = Resilience(settings.retry, name=NAME, rng=rng, **extra)
+        self._specs: dict[str, ModelSpec] = {}
 
     @property
     def base_url(self) -> str:
@@ -319,10 +264,37 @@ class AnthropicProvider:
             )
         return self._client
 
+    async def limits(self, model: str) -> ModelLimits:
+        spec = await self._spec(model)
+        return ModelLimits(spec.context_window, spec.max_output, spec.known)
+
+    async def _spec(self, model: str) -> ModelSpec:
+        """The model table's row, else the Models API's limits (asked once per id), else safe defaults."""
+        if (known := spec_for(model)) is not None:
+            return known
+        if model not in self._specs:
+            spec = fallback_spec(model)
+            try:
+                info = await self._client_or_fail().models.retrieve(model)
+            except anthropic.NotFoundError as exc:
+                raise ProviderFailure(f"{NAME} does not know the model '{model}'; check model.name",
+                                      kind="settings", retryable=False, status=404) from exc
+            except (anthropic.APIError, httpx2.RequestError) as exc:
+                log.warning("model %s is not in agentls's table and the Models API did not answer (%s); assuming "
+                            "a %d-token context window and %d output tokens", model, exc, spec.context_window,
+                            spec.max_output)
+            else:
+                spec = fallback_spec(model, context_window=info.max_input_tokens, max_output=info.max_tokens)
+                spec = replace(spec, known=info.max_input_tokens is not None)
+                log.info("model %s: %s-token context window, %s output tokens (Models API)", model,
+                         info.max_input_tokens, info.max_tokens)
+            self._specs[model] = spec
+        return self._specs[model]
+
     async def stream_turn(self, request: TurnRequest, on_event: EventCallback | None = None) -> TurnResult:
         """One turn, streamed; a turn that breaks off is retried whole (partial content is dropped)."""
         client = self._client_or_fail()
-        body = request_body(request)
+        body = request_body(request, await self._spec(request.model))
 
         async def attempt(number: int) -> TurnResult:
             return await self._stream_once(client, body, on_event, number)
@@ -340,12 +312,8 @@ class AnthropicProvider:
             # Leaving the block closes the response, also when the task is cancelled mid-stream.
             async with client.messages.stream(**body) as stream:
                 async for event in stream:
-                    if on_event is None:
-                        continue
-                    if event.type == "text":
-                        on_event(TextDelta(event.text))
-                    elif event.type == "content_block_start" and event.content_block.type == "tool_use":
-                        on_event(ToolUseStarted(event.content_block.id, event.content_block.name))
+                    if on_event is not None:
+                        _forward(event, on_event)
                 message = await stream.get_final_message()
         except anthropic.APIStatusError as exc:
             raise status_failure(exc) from exc
@@ -365,7 +333,7 @@ class AnthropicProvider:
     async def count_tokens(self, request: TurnRequest) -> int:
         """Input tokens of ``request`` (retried like a turn, but outside the circuit breaker)."""
         client = self._client_or_fail()
-        body = count_tokens_body(request)
+        body = count_tokens_body(request, await self._spec(request.model))
 
         async def attempt(number: int) -> int:
             try:
@@ -382,3 +350,17 @@ class AnthropicProvider:
         client, self._client = self._client, None
         if client is not None:
             await client.close()
+
+
+def _forward(event: Any, on_event: EventCallback) -> None:
+    """The stream events a front end shows: text, thinking summaries, tool calls as they start."""
+    if event.type == "text":
+        on_event(TextDelta(event.text))
+    elif event.type == "thinking":
+        on_event(ThinkingDelta(event.thinking))
+    elif event.type == "content_block_stop" and event.content_block.type == "thinking" and \
+            event.content_block.thinking:
+        on_event(ThinkingDelta("\n"))  # the block is complete: its last sentence is too
+    elif event.type == "content_block_start" and event.content_block.type in ("tool_use", "server_tool_use"):
+        block = event.content_block
+        on_event(ToolUseStarted(block.id, block.name, server=block.type == "server_tool_use"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any, Literal, Protocol, TypeAlias
 
 from agentls.errors import ProviderError
@@ -19,6 +19,22 @@ from agentls.errors import ProviderError
 @dataclass(frozen=True)
 class TextBlock:
     text: str
+    #: Citations the model attached (web search results), kept to be sent back as received.
+    citations: tuple[Mapping[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True)
+class ThinkingBlock:
+    """The model's thinking: ``thinking`` is empty unless its display is "summarized"; ``signature``
+    binds the block to the model and the transcript. Sent back exactly as received."""
+
+    thinking: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class RedactedThinkingBlock:
+    data: str
 
 
 @dataclass(frozen=True)
@@ -29,13 +45,25 @@ class ToolUseBlock:
 
 
 @dataclass(frozen=True)
+class OpaqueBlock:
+    """A block of the model's turn that agentls does not model (server tool calls and their results,
+    blocks of kinds added after this was written): kept as received and sent back verbatim."""
+
+    type: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ToolResultBlock:
     tool_use_id: str
     content: str
     is_error: bool = False
 
 
-Block: TypeAlias = TextBlock | ToolUseBlock | ToolResultBlock
+#: What an assistant turn holds, in the order the model produced it.
+AssistantBlock: TypeAlias = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | OpaqueBlock
+Block: TypeAlias = AssistantBlock | ToolResultBlock
+THINKING_BLOCKS = (ThinkingBlock, RedactedThinkingBlock)
 
 
 @dataclass
@@ -44,27 +72,40 @@ class Message:
     content: list[Block]
 
 
+def text_of(blocks: Sequence[Block]) -> str:
+    """The text blocks' text, joined (thinking, tool calls and results left out)."""
+    return "".join(block.text for block in blocks if isinstance(block, TextBlock))
+
+
+def thinking_of(blocks: Sequence[Block]) -> str:
+    """The readable thinking text (empty when the display was "omitted")."""
+    return "\n\n".join(b.thinking.strip() for b in blocks if isinstance(b, ThinkingBlock) and b.thinking.strip())
+
+
 @dataclass(frozen=True)
 class Usage:
-    """Token counts of one turn (or, summed with ``+``, of a session)."""
+    """Token counts of one turn (or, summed with ``+``, of a session), and the server tools it used."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    #: Output tokens spent thinking (included in ``output_tokens``).
+    thinking_tokens: int = 0
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.cache_creation_input_tokens + other.cache_creation_input_tokens,
-            self.cache_read_input_tokens + other.cache_read_input_tokens,
-        )
+        return Usage(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     @property
     def total_input(self) -> int:
         """Every input token of the prompt: uncached, written to the cache and read from it."""
         return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+
+    @property
+    def total(self) -> int:
+        return self.total_input + self.output_tokens
 
 
 # -- one turn -------------------------------------------------------------------------------------
@@ -76,7 +117,10 @@ class TurnRequest:
 
     ``tools`` are definitions in the provider's format, passed through as given (never mutated).
     They and ``system`` should be identical across the turns of a session: they form the start of
-    the prompt prefix that is cached. ``cache=False`` asks for no cache breakpoints at all.
+    the prompt prefix that is cached, and thinking blocks are bound to it. ``cache=False`` asks for
+    no cache breakpoints at all. ``thinking``, ``thinking_display`` and ``effort`` are the settings
+    of the same names (``model.*``); the provider sends what the model accepts and refuses, before
+    sending, what it cannot. ``container`` is the code execution container to continue in.
     """
 
     model: str
@@ -84,20 +128,40 @@ class TurnRequest:
     messages: Sequence[Message]
     tools: Sequence[Mapping[str, Any]]
     max_tokens: int
-    temperature: float | None = None
+    thinking: Literal["adaptive", "between_tools", "disabled"] = "adaptive"
+    thinking_display: Literal["summarized", "omitted"] = "summarized"
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    container: str | None = None
     cache: bool = True
+
+
+@dataclass(frozen=True)
+class StopDetails:
+    """Why the model declined (``stop_reason`` "refusal"): a policy category and an explanation."""
+
+    category: str | None
+    explanation: str | None
+
+    def describe(self) -> str:
+        what = "the model declined this request"
+        if self.category:
+            what += f" ({self.category.replace('_', ' ')})"
+        return f"{what}: {self.explanation}" if self.explanation else what
 
 
 @dataclass(frozen=True)
 class TurnResult:
     """A complete assistant turn. Never partial: a turn that broke off was retried or failed."""
 
-    content: list[TextBlock | ToolUseBlock]
+    content: list[AssistantBlock]
     stop_reason: str
     usage: Usage
     model: str
     #: How many attempts the turn took (1 = no retry).
     attempts: int
+    stop_details: StopDetails | None = None
+    #: The code execution container the turn used (pass it back to keep its files).
+    container: str | None = None
 
     @property
     def tool_calls(self) -> list[ToolUseBlock]:
@@ -105,7 +169,22 @@ class TurnResult:
 
     @property
     def text(self) -> str:
-        return "".join(block.text for block in self.content if isinstance(block, TextBlock))
+        return text_of(self.content)
+
+    @property
+    def only_thinking(self) -> bool:
+        """Nothing but thinking (a turn whose output limit ran out while the model thought)."""
+        return all(isinstance(block, THINKING_BLOCKS) for block in self.content)
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What the provider knows of a model: its context window and the most output a turn may ask for."""
+
+    context_window: int
+    max_output: int
+    #: False when the limits are a guess (an id neither the table nor the Models API knew).
+    known: bool = True
 
 
 # -- events streamed while a turn runs ------------------------------------------------------------
@@ -117,9 +196,18 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ThinkingDelta:
+    """A piece of the model's thinking summary (display "summarized"), or of a progress update."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class ToolUseStarted:
     id: str
     name: str
+    #: A tool the API runs itself (web search, web fetch, code execution).
+    server: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,7 +225,7 @@ class Retrying:
     reason: str
 
 
-StreamEvent: TypeAlias = TextDelta | ToolUseStarted | Retrying
+StreamEvent: TypeAlias = TextDelta | ThinkingDelta | ToolUseStarted | Retrying
 EventCallback: TypeAlias = Callable[[StreamEvent], None]
 
 
@@ -151,6 +239,10 @@ class Provider(Protocol):
 
     async def count_tokens(self, request: TurnRequest) -> int:
         """Input tokens ``request`` would cost (system + tools + messages)."""
+        ...
+
+    async def limits(self, model: str) -> ModelLimits:
+        """The model's context window and output limit (the model table, else the provider's API)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -169,6 +261,8 @@ FailureKind: TypeAlias = Literal[
     "broken_stream",
     "circuit_open",
     "missing_key",
+    "settings",
+    "context_window",
 ]
 
 #: Kinds that say the service (or the way to it) is unwell, as opposed to our request or our

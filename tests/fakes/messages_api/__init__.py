@@ -88,7 +88,9 @@ A reply has exactly one of `text` / `content`, and optionally `stop_reason`, `st
 """
 
 from .json_script import ScriptError, load_script, parse_script
+from .models import PROFILES, Profile, custom
 from .script import (
+    AUTO_THINKING,
     Block,
     DelayFault,
     DropFault,
@@ -96,16 +98,22 @@ from .script import (
     Fault,
     Outcome,
     RecordedRequest,
+    RedactedThinking,
     Reply,
     Responder,
     ScriptItem,
+    ServerResult,
+    ServerToolUse,
     Text,
+    Thinking,
     ToolUse,
     Usage,
 )
 from .server import FakeMessagesAPI
 
 __all__ = [
+    "AUTO_THINKING",
+    "PROFILES",
     "Block",
     "DelayFault",
     "DropFault",
@@ -113,14 +121,20 @@ __all__ = [
     "FakeMessagesAPI",
     "Fault",
     "Outcome",
+    "Profile",
     "RecordedRequest",
+    "RedactedThinking",
     "Reply",
     "Responder",
     "ScriptError",
     "ScriptItem",
+    "ServerResult",
+    "ServerToolUse",
     "Text",
+    "Thinking",
     "ToolUse",
     "Usage",
+    "custom",
     "load_script",
     "parse_script",
 ]

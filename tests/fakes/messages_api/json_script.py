@@ -6,7 +6,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .script import Block, Fault, Outcome, Reply, Text, ToolUse, Usage
+from .script import (
+    AUTO_THINKING,
+    Block,
+    Fault,
+    Outcome,
+    RedactedThinking,
+    Reply,
+    ServerResult,
+    ServerToolUse,
+    Text,
+    Thinking,
+    ToolUse,
+    Usage,
+)
 
 _REPLY_KEYS = {
     "text",
@@ -18,8 +31,12 @@ _REPLY_KEYS = {
     "id",
     "chunk_size",
     "event_delay",
+    "thinking",
+    "stop_details",
+    "container",
 }
-_USAGE_KEYS = {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+_USAGE_KEYS = {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+               "web_search_requests", "web_fetch_requests"}
 _FAULT_KEYS = {
     "error": {
         "fault",
@@ -94,6 +111,9 @@ def _parse_reply(obj: dict[str, Any], where: str) -> Reply:
         id=obj.get("id"),
         chunk_size=int(obj.get("chunk_size", 16)),
         event_delay=float(obj.get("event_delay", 0.0)),
+        thinking=obj.get("thinking", AUTO_THINKING),
+        stop_details=obj.get("stop_details"),
+        container=obj.get("container"),
     )
 
 
@@ -103,10 +123,21 @@ def _parse_block(item: object, where: str) -> Block:
     if kind == "text":
         _check_keys(obj, {"type", "text"}, where)
         return Text(str(obj["text"]))
-    if kind == "tool_use":
+    if kind in ("tool_use", "server_tool_use"):
         _check_keys(obj, {"type", "name", "input", "id"}, where)
-        return ToolUse(str(obj["name"]), _obj(obj.get("input", {}), f"{where}.input"), obj.get("id"))
-    raise ScriptError(f"{where}: block type must be 'text' or 'tool_use', got {kind!r}")
+        make = ToolUse if kind == "tool_use" else ServerToolUse
+        return make(str(obj["name"]), _obj(obj.get("input", {}), f"{where}.input"), obj.get("id"))
+    if kind == "thinking":
+        _check_keys(obj, {"type", "thinking", "update"}, where)
+        return Thinking(str(obj.get("thinking", "")), bool(obj.get("update", False)))
+    if kind == "redacted_thinking":
+        _check_keys(obj, {"type"}, where)
+        return RedactedThinking()
+    if isinstance(kind, str) and kind.endswith("_tool_result"):
+        _check_keys(obj, {"type", "content", "tool_use_id"}, where)
+        return ServerResult(kind, obj.get("content"), obj.get("tool_use_id"))
+    raise ScriptError(f"{where}: block type must be 'text', 'tool_use', 'thinking', 'redacted_thinking', "
+                      f"'server_tool_use' or a '*_tool_result', got {kind!r}")
 
 
 def _parse_fault(obj: dict[str, Any], where: str) -> Fault:

@@ -1,9 +1,18 @@
 """The scripting vocabulary: what a test queues, turn by turn, and what the fake records.
 
-`Reply` is an assistant message (built from `Text` and `ToolUse` blocks); `Fault` builds the
-failures (`ErrorFault`, `DropFault`, `DelayFault`). A script item may also be a callable that
-receives the `RecordedRequest` and returns a `Reply` or `Fault`. `json_script` reads the same
-vocabulary from JSON.
+`Reply` is an assistant message (built from `Text`, `ToolUse`, `Thinking`, `RedactedThinking`,
+`ServerToolUse` and `ServerResult` blocks); `Fault` builds the failures (`ErrorFault`, `DropFault`,
+`DelayFault`). A script item may also be a callable that receives the `RecordedRequest` and returns a
+`Reply` or `Fault`. `json_script` reads the same vocabulary from JSON.
+
+Thinking, as the current models do it: a reply to a model that thinks (every 5.x model unless the
+request turns thinking off) starts with a reasoning `thinking` block unless it scripts its own
+`Thinking` blocks or says `thinking=None` (adaptive thinking may skip a simple turn). On models that
+write their notes between tool calls as thinking (Sonnet 5.5, Opus 5.5, Fable 5.1+), a `Text` of
+`UPDATE_MIN_CHARS` or more right before a `ToolUse` comes back as a progress-update thinking block.
+Its text, like a reasoning block's, reaches the client only with `display: "summarized"` (or as an
+update with `"updates"` / `between_tools`); the default display `"omitted"` sends it empty, with a
+signature.
 """
 
 from __future__ import annotations
@@ -63,7 +72,44 @@ class ToolUse:
     id: str | None = None
 
 
-Block: TypeAlias = Text | ToolUse
+@dataclass(frozen=True)
+class Thinking:
+    """A `thinking` block: `update=True` marks a progress update written before a tool call."""
+
+    text: str
+    update: bool = False
+
+
+@dataclass(frozen=True)
+class RedactedThinking:
+    """A `redacted_thinking` block (its `data` is a signed opaque value)."""
+
+
+@dataclass(frozen=True)
+class ServerToolUse:
+    """A `server_tool_use` block (web_search, web_fetch, code_execution, bash_code_execution, ...)."""
+
+    name: str
+    input: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerResult:
+    """A server tool's result block, e.g. `ServerResult("web_search_tool_result", [...])`: `tool_use_id`
+    defaults to the id of the nearest `ServerToolUse` before it."""
+
+    type: str
+    content: Any
+    tool_use_id: str | None = None
+
+
+Block: TypeAlias = Text | ToolUse | Thinking | RedactedThinking | ServerToolUse | ServerResult
+
+#: A reasoning block the fake writes for a reply that scripts none.
+AUTO_THINKING = "Let me work out what the request needs before I answer."
+#: Text at least this long right before a tool call is a progress update on current models.
+UPDATE_MIN_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -74,6 +120,9 @@ class Usage:
     output_tokens: int | None = None
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    #: `server_tool_use` counts; None: counted from the reply's server tool blocks
+    web_search_requests: int | None = None
+    web_fetch_requests: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +133,10 @@ class Reply:
     `model=None` echoes the request's model. `chunk_size` is the largest delta (in characters)
     a streamed block is split into; every non-empty block is split into at least two deltas.
     `event_delay` sleeps between SSE events (to test cancellation mid-stream).
+    `thinking`: the reasoning block's text when the content scripts no `Thinking` (see the module
+    docstring); None for no thinking block. `stop_details` defaults to `{"type": "refusal",
+    "category": null, "explanation": null}` for a refusal. `container` (an id) is reported when set,
+    and by default when the reply uses code execution.
     """
 
     content: Sequence[Block] = ()
@@ -94,6 +147,9 @@ class Reply:
     id: str | None = None
     chunk_size: int = 16
     event_delay: float = 0.0
+    thinking: str | None = AUTO_THINKING
+    stop_details: Mapping[str, Any] | None = None
+    container: str | None = None
 
     @staticmethod
     def text(
@@ -105,9 +161,10 @@ class Reply:
         id: str | None = None,
         chunk_size: int = 16,
         event_delay: float = 0.0,
+        thinking: str | None = AUTO_THINKING,
     ) -> Reply:
         """`Reply.text("hi")`: a message with one text block."""
-        return Reply([Text(text)], stop_reason, None, usage, model, id, chunk_size, event_delay)
+        return Reply([Text(text)], stop_reason, None, usage, model, id, chunk_size, event_delay, thinking)
 
     @staticmethod
     def tool_use(
@@ -222,6 +279,8 @@ class RecordedRequest:
     body: Any
     raw_body: str
     served: str = ""  # what the fake answered, e.g. "Reply", "ErrorFault(429)", "script exhausted"
+    #: thinking blocks the API dropped (sent back when the request has the binding beta header)
+    input_transformations: list[dict[str, str]] | None = None
 
     @property
     def api_key(self) -> str | None:

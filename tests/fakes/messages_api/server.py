@@ -11,6 +11,10 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 from . import wire
+from .binding import BINDING_BETA, Checker
+from .models import Profile, profile
+from .render import Renderer
+from .rules import check_model_rules, drop_requested
 from .script import (
     DelayFault,
     DropFault,
@@ -27,6 +31,7 @@ from .validate import validate_request
 
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
+MODELS_PATH = "/v1/models/"
 # streamed by drop / mid-stream error faults that were given no reply of their own
 _CUT_SHORT = Reply.text("This reply is cut short by a fault scripted in the fake Messages API.")
 
@@ -64,10 +69,18 @@ class FakeMessagesAPI:
         port: int = 0,
         validate: bool = True,
         log_path: str | Path | None = None,
+        models: Iterable[Profile] = (),
+        prefix_check: bool = True,
     ) -> None:
         self._host = host
         self._requested_port = port
         self.validate = validate
+        #: models beyond the built-in table (`models.custom(...)`): a release the client does not know
+        self.models: dict[str, Profile] = {m.id: m for m in models}
+        #: enforce the prefix check on thinking blocks (accounts created since 2026-08-31 get it)
+        self.prefix_check = prefix_check
+        self.renderer = Renderer()
+        self._checker = Checker(self.renderer.signer, self.renderer.served_thinking)
         self._log_path = Path(log_path) if log_path is not None else None
         self._lock = threading.RLock()
         self._script: deque[ScriptItem] = deque()
@@ -206,7 +219,8 @@ class FakeMessagesAPI:
     def _record(
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[RecordedRequest, Outcome | None]:
-        """Record a request and decide its outcome (None: count_tokens, answered by the caller)."""
+        """Record a request and decide its outcome (None: count_tokens or the models API, answered by
+        the caller)."""
         path, _, query = target.partition("?")
         text = raw.decode("utf-8", errors="replace")
         body: Any = None
@@ -219,16 +233,16 @@ class FakeMessagesAPI:
         with self._lock:
             request = RecordedRequest(len(self._requests), method, path, query, headers, body, text)
             outcome: Outcome | None = None
-            problem = validate_request(path, body) if self.validate and not parse_error else None
-            if method != "POST" or path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
+            if method == "GET" and path.startswith(MODELS_PATH):
+                request.served = "models" if self._profile(path[len(MODELS_PATH):]) else "not found"
+            elif method != "POST" or path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
                 outcome = Fault.error(404, f"Not found: {method} {path}", should_retry=False)
                 request.served = "not found"
             elif parse_error:
                 outcome = Fault.error(400, "There was an error parsing the body of your request as JSON")
                 request.served = "invalid request: body is not JSON"
-            elif problem is not None:
-                outcome = Fault.error(400, problem)
-                request.served = f"invalid request: {problem}"
+            elif (rejected := self._rejection(request)) is not None:
+                outcome = rejected
             elif path == COUNT_TOKENS_PATH:
                 request.served = "count_tokens"
             else:
@@ -239,6 +253,34 @@ class FakeMessagesAPI:
                 self._log.write(wire.dumps(request.to_json()) + "\n")
                 self._log.flush()
         return request, outcome
+
+    def _profile(self, model: object) -> Profile | None:
+        return profile(model, self.models)
+
+    def _rejection(self, request: RecordedRequest) -> ErrorFault | None:
+        """The 400 (or 404 for an unknown model) the API would answer instead of a reply."""
+        if not self.validate:
+            return None
+        body = request.body
+        counting = request.path == COUNT_TOKENS_PATH
+        problem = validate_request(request.path, body)
+        if problem is None:
+            model = self._profile(body.get("model"))
+            if model is None:
+                request.served = "not found: model"
+                return Fault.error(404, f"model: {body.get('model')}", should_retry=False)
+            problem = check_model_rules(body, model, request.headers, input_tokens=wire.estimate_input_tokens(body),
+                                        is_paused_turn=self.renderer.is_paused_turn, count_only=counting)
+            if problem is None:
+                beta = BINDING_BETA in request.headers.get("anthropic-beta", "")
+                verdict = self._checker.check(body, model=model.id, prefix_check=self.prefix_check and
+                                              model.preserved_thinking, drop=drop_requested(body), beta=beta)
+                problem = verdict.error
+                request.input_transformations = verdict.transformations if beta else None
+        if problem is None:
+            return None
+        request.served = f"invalid request: {problem}"
+        return Fault.error(400, problem)
 
     def _next_outcome(self, request: RecordedRequest) -> Outcome:
         item: ScriptItem
@@ -272,10 +314,24 @@ class FakeMessagesAPI:
 
     def _serve(self, h: Handler, request: RecordedRequest, outcome: Outcome | None) -> None:
         request_id = wire.new_request_id()
-        if outcome is None:
-            h.send_json(200, {"input_tokens": wire.estimate_input_tokens(request.body)}, request_id)
-        else:
+        if outcome is not None:
             self._serve_outcome(h, request, outcome, request_id)
+        elif request.path.startswith(MODELS_PATH):
+            model = self._profile(request.path[len(MODELS_PATH):])
+            if model is None:
+                error = wire.error_body("not_found_error", f"model: {request.path[len(MODELS_PATH):]}", request_id)
+                h.send_json(404, error, request_id)
+            else:
+                h.send_json(200, model.model_info(), request_id)
+        else:
+            h.send_json(200, {"input_tokens": wire.estimate_input_tokens(request.body)}, request_id)
+
+    def _render(self, reply: Reply, request: RecordedRequest) -> dict[str, Any]:
+        body = request.body if isinstance(request.body, dict) else {}
+        message = self.renderer.render(reply, body, self._profile(body.get("model")))
+        if request.input_transformations is not None:
+            message["input_transformations"] = request.input_transformations
+        return message
 
     def _serve_outcome(self, h: Handler, request: RecordedRequest, outcome: Outcome, request_id: str) -> None:
         if isinstance(outcome, DelayFault):
@@ -284,7 +340,7 @@ class FakeMessagesAPI:
             else:
                 self._serve_outcome(h, request, outcome.then, request_id)
         elif isinstance(outcome, Reply):
-            message = wire.render_message(outcome, request.body)
+            message = self._render(outcome, request)
             if request.is_stream:
                 h.start_stream(request_id)
                 self._stream(h, outcome, message)
@@ -296,14 +352,14 @@ class FakeMessagesAPI:
             if outcome.after_events is not None and request.is_stream:
                 reply = outcome.reply or _CUT_SHORT
                 h.start_stream(request_id)
-                if self._stream(h, reply, wire.render_message(reply, request.body), outcome.after_events):
+                if self._stream(h, reply, self._render(reply, request), outcome.after_events):
                     h.write_chunk(wire.sse_frame("error", body))
                     h.end_stream()
             else:
                 h.send_json(outcome.status, body, request_id, _error_headers(outcome))
         elif isinstance(outcome, DropFault):
             reply = outcome.reply or _CUT_SHORT
-            message = wire.render_message(reply, request.body)
+            message = self._render(reply, request)
             if outcome.after_events is not None and request.is_stream:
                 h.start_stream(request_id)
                 self._stream(h, reply, message, outcome.after_events)

@@ -1,7 +1,9 @@
-"""A few request checks the real API enforces with a 400, so client bugs surface in tests.
+"""Request checks every model enforces with a 400, so client bugs surface in tests.
 
-Only rules we are sure of: required fields, message roles, tool_use/tool_result pairing between
-consecutive messages, and at most 4 `cache_control` breakpoints. Anything else is accepted.
+Required fields, message roles, non-empty content (no empty message, no empty text block), an
+assistant message of nothing but thinking, tool_use/tool_result pairing between consecutive
+messages, and at most 4 `cache_control` breakpoints. The rules that depend on the model are in
+`rules`, the thinking blocks' in `binding`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,25 @@ def validate_request(path: str, body: object) -> str | None:
             return f"messages.{i}.role: Input should be 'user' or 'assistant'"
         if not isinstance(message.get("content"), str | list):
             return f"messages.{i}.content: Field required"
-    return _check_tool_pairing(messages) or _check_cache_control(body)
+    return _check_content(messages) or _check_tool_pairing(messages) or _check_cache_control(body)
+
+
+def _check_content(messages: list[dict[str, Any]]) -> str | None:
+    for i, message in enumerate(messages):
+        content = message["content"]
+        final_assistant = i == len(messages) - 1 and message["role"] == "assistant"
+        if not content and not final_assistant:
+            return (f"messages.{i}: all messages must have non-empty content except for the optional final "
+                    "assistant message")
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "text" and not block.get("text"):
+                return "messages: text content blocks must be non-empty"
+        kinds = {b.get("type") for b in content if isinstance(b, dict)}
+        if message["role"] == "assistant" and kinds and kinds <= {"thinking", "redacted_thinking"}:
+            return f"messages.{i}: The final block in an assistant message cannot be `thinking`."
+    return None
 
 
 def _blocks(message: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
