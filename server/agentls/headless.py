@@ -224,6 +224,9 @@ def run(options: RunOptions) -> int:
     progress.close()
 
     result = outcome.result
+    for output in outcome.outputs:
+        where = f"proposed as {output.path}" if output.path else output.note
+        _say(f"agentls: code execution produced {output.name}: {where}", err)
     changes = outcome.overlay.changes()
     applied: list[str] = []
     error = result.error
@@ -247,9 +250,11 @@ def run(options: RunOptions) -> int:
             "session": outcome.session_id, "status": result.status, "summary": result.summary,
             "error": error, "turns": result.turns, "changed": [c.path for c in changes], "applied": applied,
             "notes": outcome.notes, "remembered": remembered,
+            "outputs": [{"name": o.name, "path": o.path, "note": o.note} for o in outcome.outputs],
             "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                       "cache_write_tokens": usage.cache_creation_input_tokens,
-                      "cache_read_tokens": usage.cache_read_input_tokens},
+                      "cache_read_tokens": usage.cache_read_input_tokens,
+                      "thinking_tokens": usage.thinking_tokens, "web_search_requests": usage.web_search_requests},
             "cost_usd": round(result.cost_usd, 6),
         }, indent=2))
     elif result.summary:

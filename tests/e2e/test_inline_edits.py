@@ -31,10 +31,14 @@ def edit(command: str, **params: object) -> ToolUse:
     return ToolUse(EDITOR, {"command": command, **params})
 
 
+#: The model's thinking summary in the first turn of ``type_hints_script`` (the editors show it as progress).
+THINKING = "Both functions add or subtract numbers. I will annotate add first, then sub."
+
+
 def type_hints_script() -> list[Reply]:
     return [
         Reply([Text("I'll add the hints."), edit("str_replace", path="calc.py", old_str="def add(a, b):",
-                                                 new_str="def add(a: int, b: int) -> int:")]),
+                                                 new_str="def add(a: int, b: int) -> int:")], thinking=THINKING),
         Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):",
                     new_str="def sub(a: int, b: int) -> int:")]),
         Reply.text("Added type hints to add and sub."),

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import server_env
-from tests.e2e.test_inline_edits import HINTED, SOURCE, edit, type_hints_script
+from tests.e2e.test_inline_edits import HINTED, SOURCE, THINKING, edit, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +85,14 @@ def test_edit_renders_inline_then_accept_one_reject_other(tmp_path: Path,
     assert data["next_row"] == 5  # :AgentNext jumped to the remaining hunk
     assert data["final"] == SOURCE.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
     assert data["marks_left"] == 0
-    # $/progress reached the user.
+    # $/progress reached the user: begin and end as notifications, the model's thinking summary on the
+    # command line (kept out of the message history) and in the statusline function.
     assert any(m.startswith("agentls: ") and "type hints" in m.lower() for m in messages(result)), messages(result)
+    first_sentence = THINKING.split(". ")[0] + "."
+    shown = [e for e in result["echoes"] if first_sentence in e["text"]]
+    assert shown, result["echoes"]
+    assert shown[0]["history"] is False
+    assert shown[0]["status"].startswith(f"agentls: {first_sentence}")
 
 
 def test_typing_above_a_pending_hunk_then_accepting(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:

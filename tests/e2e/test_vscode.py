@@ -16,6 +16,7 @@ it the test is skipped, except in CI (``CI`` set), where it must run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -35,7 +36,7 @@ import pytest
 
 from tests.e2e.harness import server_env
 from tests.e2e.plan_scripts import CALC_1, architect_script, make_project, routed, step_scripts, three_steps
-from tests.e2e.test_inline_edits import SOURCE, type_hints_script
+from tests.e2e.test_inline_edits import SOURCE, THINKING, type_hints_script
 from tests.e2e.test_neovim_plan import files
 from tests.fakes.messages_api import FakeMessagesAPI
 
@@ -265,17 +266,22 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
                                                           fake_messages_api: FakeMessagesAPI) -> None:
-    fake_messages_api.add(*type_hints_script())
+    first, *rest = type_hints_script()
+    # The first turn streams slowly enough (about 3 s) for a person, and the driver, to read its
+    # thinking summary in the status bar.
+    fake_messages_api.add(dataclasses.replace(first, event_delay=0.08, chunk_size=8), *rest)
+    sentence = THINKING.split(". ")[0] + "."
     workspace = short_tmp / "ws"
     workspace.mkdir()
     source = workspace / "calc.py"
     source.write_text(SOURCE)
     out = short_tmp / "out"
     with code_server(short_tmp, workspace, fake_messages_api, out=out,
-                     artifacts={name: name for name in ("result.json", "inline-diff.png", "failure.png")},
+                     artifacts={name: name for name in ("result.json", "inline-diff.png", "thinking.png",
+                                                        "failure.png")},
                      log_name="code-server.log") as server:
         result = run_driver(DRIVER, server.url, workspace, out, "--file", str(source),
-                            "--instruction", "add type hints", "--lines", "6")
+                            "--instruction", "add type hints", "--lines", "6", "--thinking", sentence)
     assert result["ok"], (f"{result.get('error')}\nnotifications: {result.get('notifications')}\n"
                           f"steps: {result['steps']}\n{result['output']}\n{server.diagnostics()}")
     data = result["data"]
@@ -288,6 +294,9 @@ def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
     assert "lines 1-6" in first
     assert data["selection_status"].endswith("(66 selected)")
     assert data["prompt"].startswith("What should the agent do with the selection?")
+    # While it worked, the model's thinking summary showed as the session's progress in the status bar.
+    assert sentence in data["progress"]
+    assert fake_messages_api.message_requests[0].body["thinking"] == {"type": "adaptive", "display": "summarized"}
 
     # The inline diff: old lines struck through on a coloured background, the new text beside them,
     # a CodeLens above each hunk; nothing written to the buffer or the disk yet.

@@ -15,8 +15,6 @@ import pytest
 
 from agentls.config import ModelSettings
 from agentls.providers.anthropic import AnthropicProvider, retry_after
-from agentls.providers.models import SPECS
-from agentls.providers.wire import request_body
 from agentls.providers.base import (
     Message,
     ProviderFailure,
@@ -32,6 +30,8 @@ from agentls.providers.base import (
     TurnRequest,
     Usage,
 )
+from agentls.providers.models import SPECS
+from agentls.providers.wire import request_body
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, RecordedRequest, Reply, Text, ToolUse
 from tests.fakes.messages_api import Usage as FakeUsage
 

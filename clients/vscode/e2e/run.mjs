@@ -1,11 +1,12 @@
 // Drives the agentls extension in a real VS Code workbench (code-server) with Playwright and Chromium.
 //
 //   node run.mjs --url http://127.0.0.1:PORT/ --workspace DIR --file DIR/calc.py --out DIR \
-//                [--instruction "add type hints"] [--lines 6] [--chromium /usr/bin/chromium]
+//                [--instruction "add type hints"] [--lines 6] [--thinking TEXT] [--chromium /usr/bin/chromium]
 //
 // The scenario is what a person does: open the file with Quick Open, select its first lines, run
 // "Agent: Edit Selection…" from the Command Palette, type the instruction, wait for the inline diff
 // (decorations and the "Accept | Reject" CodeLens), accept the first hunk, reject the other, save.
+// With --thinking, it first waits for that text (the model's thinking summary) in the status bar.
 // Every step waits for what the user would see (selectors, text), never for a fixed time.
 //
 // Common code (arguments, browser, Command Palette, result.json) is in lib.mjs.
@@ -21,6 +22,7 @@ const opts = parseOptions("run.mjs", {
   file: { type: "string" },
   instruction: { type: "string", default: "add type hints" },
   lines: { type: "string", default: "6" },
+  thinking: { type: "string" },
 }, ["file"]);
 const fileName = path.basename(opts.file);
 const disk = () => fs.readFileSync(opts.file, "utf8");
@@ -116,6 +118,16 @@ await drive(opts, async ({ page, result, step }) => {
   await page.keyboard.type(opts.instruction);
   await page.keyboard.press("Enter");
   step("instruction sent");
+
+  // While the agent works, its $/progress reports (the model's thinking summary first) show in the
+  // status bar, where vscode-languageclient puts window progress.
+  if (opts.thinking) {
+    const progress = page.locator("footer .statusbar-item", { hasText: opts.thinking });
+    await progress.first().waitFor({ state: "visible", timeout: 20_000 });
+    result.data.progress = (await progress.first().textContent()).trim();
+    await page.screenshot({ path: path.join(opts.out, "thinking.png") });
+    step("the thinking summary showed as progress");
+  }
 
   await waitForLenses(page, ["Accept (1/2) | Reject | Accept All | Reject All", "Accept (2/2) | Reject"]);
   // Collapse the selection and move the pointer away so that the picture shows only the diff.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentls.agent.events import ServerToolFinished
-from agentls.providers.base import AssistantBlock, OpaqueBlock, Usage
+from agentls.providers.base import AssistantBlock, Block, OpaqueBlock, Usage
 
 #: $10 per 1,000 searches (Pricing: "Web search"); web fetch costs only its tokens.
 WEB_SEARCH_USD = 10.0 / 1_000
@@ -26,6 +26,15 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
                   "allowed_callers": ["direct"]},
     "code_execution": {"type": "code_execution_20260521", "name": "code_execution"},
 }
+
+
+#: Added to the system prompt when code execution is on: how a file reaches the user.
+CODE_EXECUTION_NOTE = (
+    "\n\nCode execution runs in Anthropic's sandbox, not in the user's workspace: it cannot see the user's "
+    "files unless you pass their content, and its files reach the user only if you save them in $OUTPUT_DIR. "
+    "Each such file is offered to the user as a new file in the workspace. Only text files can be offered: "
+    "write tables as CSV and charts as SVG."
+)
 
 
 def definitions(enabled: Iterable[str]) -> list[dict[str, Any]]:
@@ -76,9 +85,10 @@ def _describe(call: Mapping[str, Any] | None, result: Mapping[str, Any]) -> tupl
     return kind.removesuffix("_tool_result").replace("_", " "), error
 
 
-def finished(blocks: Sequence[AssistantBlock]) -> Iterator[ServerToolFinished]:
-    """A ``ServerToolFinished`` event for every server tool result in a turn."""
-    calls = _calls(blocks)
+def finished(blocks: Sequence[AssistantBlock], turn: Sequence[AssistantBlock] = ()) -> Iterator[ServerToolFinished]:
+    """A ``ServerToolFinished`` event for every server tool result in ``blocks``; their calls are looked up
+    in ``turn`` too (a paused turn's call gets its result in the continuation)."""
+    calls = {**_calls(turn), **_calls(blocks)}
     for block in blocks:
         if isinstance(block, OpaqueBlock) and block.type.endswith("_tool_result"):
             call = calls.get(str(block.data.get("tool_use_id")))
@@ -87,7 +97,7 @@ def finished(blocks: Sequence[AssistantBlock]) -> Iterator[ServerToolFinished]:
             yield ServerToolFinished(str(block.data.get("tool_use_id")), name, summary, failed)
 
 
-def produced_files(blocks: Iterable[AssistantBlock]) -> list[ProducedFile]:
+def produced_files(blocks: Iterable[Block]) -> list[ProducedFile]:
     """The files code execution produced in these blocks (``bash_code_execution_output`` entries)."""
     files: list[ProducedFile] = []
     for block in blocks:

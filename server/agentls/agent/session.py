@@ -202,7 +202,7 @@ class AgentSession:
         try:
             result = await self.provider.stream_turn(request, self._emit)
         except ProviderFailure as exc:
-            if exc.kind != "context_window" or not await self._compact():
+            if exc.kind != "context_window" or not await self._compact(keep_turns=1):
                 raise
             request = self._request(self.messages)
             result = await self.provider.stream_turn(request, self._emit)
@@ -220,7 +220,7 @@ class AgentSession:
             return self._finish("failed", error=details.describe() if details else "the model declined this request")
         if stop == "model_context_window_exceeded":
             # The cut-off turn is dropped and asked again from a summary of the session.
-            if await self._compact():
+            if await self._compact(keep_turns=1):
                 return None
             return self._finish("failed", error=f"the session filled {self.settings.model.name}'s context window "
                                 f"({self.context_window:,} tokens) and nothing is left to summarise; start a new "
@@ -243,12 +243,14 @@ class AgentSession:
     def _keep(self, result: TurnResult) -> None:
         """Append the turn verbatim; the continuation of a paused turn joins that turn."""
         self.container = result.container or self.container
-        for event in server_tools.finished(result.content):
+        paused = self.messages[-1] if self.messages[-1].role == "assistant" else None
+        earlier = [b for b in paused.content if not isinstance(b, ToolResultBlock)] if paused else []
+        for event in server_tools.finished(result.content, earlier):
             self._emit(event)
         if not result.content:
             return
-        if self.messages[-1].role == "assistant":
-            self.messages[-1].content.extend(result.content)
+        if paused is not None:
+            paused.content.extend(result.content)
         else:
             self.messages.append(Message("assistant", list(result.content)))
 
@@ -271,9 +273,10 @@ class AgentSession:
         if estimate + self.max_tokens >= limit:
             await self._compact()
 
-    async def _compact(self) -> bool:
-        """Start the transcript anew from a summary (``compaction``); False when there is nothing to summarise."""
-        cut = compaction.split_point(self.messages)
+    async def _compact(self, keep_turns: int = compaction.KEEP_TURNS) -> bool:
+        """Start the transcript anew from a summary (``compaction``), the newest ``keep_turns`` turns written
+        out after it; False when there is nothing to summarise."""
+        cut = compaction.split_point(self.messages, keep_turns)
         if cut is None:
             log.info("session %s is near the context window but has nothing left to summarise", self.session_id)
             return False

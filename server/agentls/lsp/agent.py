@@ -210,6 +210,9 @@ class AgentRunner:
                 self.server.notify_user(result.error or f"the agent session ended: {result.status}")
                 return
             count = await self.server.review.present(session_id, outcome, snapshots)
+            if unsaved := [f"{o.name} ({o.note})" for o in outcome.outputs if o.path is None]:
+                self.server.notify_user(f"code execution produced files that were not proposed: {', '.join(unsaved)}",
+                                        types.MessageType.Info)
             if outcome.notes:
                 self._spawn(self._offer_notes(outcome.notes))
         except asyncio.CancelledError:

@@ -346,6 +346,20 @@ class AnthropicProvider:
 
         return await self.resilience.run(attempt, use_breaker=False)
 
+    async def download(self, file_id: str, max_bytes: int) -> tuple[str, bytes]:
+        client = self._client_or_fail()
+        try:
+            meta = await client.files.retrieve_metadata(file_id)
+            if meta.size_bytes > max_bytes:
+                raise ProviderFailure(f"{meta.filename} is {meta.size_bytes:,} bytes, over tools.max_file_bytes "
+                                      f"({max_bytes:,})", kind="settings", retryable=False)
+            content = await client.files.download(file_id)
+            return meta.filename, await content.read()
+        except anthropic.APIStatusError as exc:
+            raise status_failure(exc) from exc
+        except (anthropic.APIError, httpx2.RequestError) as exc:
+            raise transport_failure(exc, self.base_url) from exc
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:

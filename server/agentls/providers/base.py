@@ -245,6 +245,11 @@ class Provider(Protocol):
         """The model's context window and output limit (the model table, else the provider's API)."""
         ...
 
+    async def download(self, file_id: str, max_bytes: int) -> tuple[str, bytes]:
+        """A file a server tool produced: its name and content. Raises ``ProviderFailure`` (also when it
+        is larger than ``max_bytes``)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

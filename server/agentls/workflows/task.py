@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from agentls.agent.events import AgentEvent
 from agentls.agent.memory import load_memory
+from agentls.agent.outputs import Output, collect
 from agentls.agent.overlay import Overlay
 from agentls.agent.prompts import system_prompt
+from agentls.agent.server_tools import CODE_EXECUTION_NOTE
 from agentls.agent.session import AgentSession, SessionResult
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry, default_registry
@@ -50,6 +52,8 @@ class TaskOutcome:
     issues: dict[str, list[SyntaxIssue]] = field(default_factory=dict)
     #: Notes the agent proposed for the project's memory (saved only if the user accepts them).
     notes: list[str] = field(default_factory=list)
+    #: Files code execution produced: proposed as new files in the overlay, or listed with why not.
+    outputs: list[Output] = field(default_factory=list)
 
 
 class _Checkpointer:
@@ -130,9 +134,11 @@ async def run_task(
         tools = default_registry(settings.tools)
         if remember is not None:
             tools = ToolRegistry([*tools, remember])
+    system = system or system_prompt(workspace.root, load_memory(workspace.root, files))
+    if "code_execution" in settings.tools.server:
+        system += CODE_EXECUTION_NOTE
     session = AgentSession(
-        session_id=session_id, provider=provider, context=context, settings=settings, tools=tools,
-        system=system or system_prompt(workspace.root, load_memory(workspace.root, files)),
+        session_id=session_id, provider=provider, context=context, settings=settings, tools=tools, system=system,
         store=store, on_event=on_event,
     )
     if store is not None:
@@ -142,7 +148,9 @@ async def run_task(
         result, issues = await run_with_repair(session, overlay, first_message or instruction,
                                                settings.agent.repair_rounds)
         status, summary = result.status, result.summary or result.error
-        return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [])
+        outputs = await collect(provider, result.messages, overlay, settings.tools.max_file_bytes) \
+            if result.ok and "code_execution" in settings.tools.server else []
+        return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [], outputs)
     finally:
         if checkpointer is not None:
             checkpointer.close()

@@ -14,6 +14,15 @@ vim.notify = function(msg, level, opts)
   table.insert(result.notifications, { msg = msg, level = level or vim.log.levels.INFO })
 end
 
+-- What reached the command line (progress reports), and whether it went to the message history.
+result.echoes = {}
+local real_echo = vim.api.nvim_echo
+vim.api.nvim_echo = function(chunks, history, opts)
+  local text = table.concat(vim.tbl_map(function(chunk) return chunk[1] end, chunks))
+  table.insert(result.echoes, { text = text, history = history, status = require("agentls").status() })
+  return real_echo(chunks, history, opts)
+end
+
 local TIMEOUT = 20000
 
 ---@param cond fun(): any

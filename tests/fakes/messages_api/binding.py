@@ -36,12 +36,12 @@ THINKING_TYPES = ("thinking", "redacted_thinking")
 _PREFIX = "Ep"
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
     """`value` without `cache_control` markers and None fields, at any depth (they are not the prefix)."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if k != "cache_control" and v is not None}
+        return {k: clean(v) for k, v in value.items() if k != "cache_control" and v is not None}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [clean(v) for v in value]
     return value
 
 
@@ -52,7 +52,7 @@ def _visible(content: object) -> list[Any]:
         return [{"type": "text", "text": content}] if content else []
     if not isinstance(content, list):
         return []
-    return [_clean(b) for b in content if not (isinstance(b, dict) and b.get("type") in THINKING_TYPES)]
+    return [clean(b) for b in content if not (isinstance(b, dict) and b.get("type") in THINKING_TYPES)]
 
 
 def prefix_digest(body: dict[str, Any], message_index: int, blocks_before: list[Any]) -> str:
@@ -63,7 +63,7 @@ def prefix_digest(body: dict[str, Any], message_index: int, blocks_before: list[
     messages = body.get("messages") or []
     earlier = [{"role": m.get("role"), "content": _visible(m.get("content"))}
                for m in messages[:message_index] if isinstance(m, dict)]
-    prefix = [_clean(system or []), _clean(body.get("tools") or []), earlier, _visible(blocks_before)]
+    prefix = [clean(system or []), clean(body.get("tools") or []), earlier, _visible(blocks_before)]
     text = json.dumps(prefix, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

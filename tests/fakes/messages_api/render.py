@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
-from .binding import Seal, Signer, _clean, _text_hash, prefix_digest, thinking_count
+from .binding import Seal, Signer, _text_hash, clean, prefix_digest, thinking_count
 from .models import Profile
 from .script import (
     UPDATE_MIN_CHARS,
@@ -51,7 +51,7 @@ def thinking_mode(body: dict[str, Any], profile: Profile | None) -> tuple[str, s
 
 
 def content_digest(content: object) -> str:
-    text = json.dumps(_clean(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(clean(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -86,7 +86,9 @@ class Renderer:
             return [b for b in blocks if not (isinstance(b, Thinking) and not b.update)
                     and not isinstance(b, RedactedThinking)]
         if not scripted and reply.thinking is not None:
-            blocks.insert(0, Thinking(reply.thinking))
+            # a continued turn starts with the results of the server tools it paused on, then thinks
+            at = next((n for n, b in enumerate(blocks) if not isinstance(b, ServerResult)), len(blocks))
+            blocks.insert(at, Thinking(reply.thinking))
         return blocks
 
     def render(self, reply: Reply, body: object, profile: Profile | None) -> dict[str, Any]:

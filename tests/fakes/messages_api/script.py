@@ -281,6 +281,8 @@ class RecordedRequest:
     served: str = ""  # what the fake answered, e.g. "Reply", "ErrorFault(429)", "script exhausted"
     #: thinking blocks the API dropped (sent back when the request has the binding beta header)
     input_transformations: list[dict[str, str]] | None = None
+    #: the `Message` JSON served for this request (a reply, or what a fault streamed before failing)
+    response: dict[str, Any] | None = None
 
     @property
     def api_key(self) -> str | None:

@@ -32,6 +32,7 @@ from .validate import validate_request
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 MODELS_PATH = "/v1/models/"
+FILES_PATH = "/v1/files/"
 # streamed by drop / mid-stream error faults that were given no reply of their own
 _CUT_SHORT = Reply.text("This reply is cut short by a fault scripted in the fake Messages API.")
 
@@ -81,6 +82,8 @@ class FakeMessagesAPI:
         self.prefix_check = prefix_check
         self.renderer = Renderer()
         self._checker = Checker(self.renderer.signer, self.renderer.served_thinking)
+        #: file id -> (filename, MIME type, content): what code execution "produced" (`add_file`)
+        self.files: dict[str, tuple[str, str, bytes]] = {}
         self._log_path = Path(log_path) if log_path is not None else None
         self._lock = threading.RLock()
         self._script: deque[ScriptItem] = deque()
@@ -166,6 +169,12 @@ class FakeMessagesAPI:
             self._script.extend(items)
         return self
 
+    def add_file(self, file_id: str, filename: str, data: bytes, mime_type: str = "text/plain") -> Self:
+        """A file for the Files API (`GET /v1/files/{id}` and `/content`), as code execution leaves them."""
+        with self._lock:
+            self.files[file_id] = (filename, mime_type, data)
+        return self
+
     def respond_with(self, responder: Responder | None) -> Self:
         """Answer with `responder(request)` whenever the queue is empty (None removes it)."""
         with self._lock:
@@ -235,6 +244,8 @@ class FakeMessagesAPI:
             outcome: Outcome | None = None
             if method == "GET" and path.startswith(MODELS_PATH):
                 request.served = "models" if self._profile(path[len(MODELS_PATH):]) else "not found"
+            elif method == "GET" and path.startswith(FILES_PATH):
+                request.served = "files" if self._file(path) else "not found"
             elif method != "POST" or path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
                 outcome = Fault.error(404, f"Not found: {method} {path}", should_retry=False)
                 request.served = "not found"
@@ -256,6 +267,10 @@ class FakeMessagesAPI:
 
     def _profile(self, model: object) -> Profile | None:
         return profile(model, self.models)
+
+    def _file(self, path: str) -> tuple[str, str, bytes] | None:
+        file_id = path[len(FILES_PATH):].removesuffix("/content")
+        return self.files.get(file_id)
 
     def _rejection(self, request: RecordedRequest) -> ErrorFault | None:
         """The 400 (or 404 for an unknown model) the API would answer instead of a reply."""
@@ -316,6 +331,8 @@ class FakeMessagesAPI:
         request_id = wire.new_request_id()
         if outcome is not None:
             self._serve_outcome(h, request, outcome, request_id)
+        elif request.path.startswith(FILES_PATH):
+            self._serve_file(h, request.path, request_id)
         elif request.path.startswith(MODELS_PATH):
             model = self._profile(request.path[len(MODELS_PATH):])
             if model is None:
@@ -326,11 +343,26 @@ class FakeMessagesAPI:
         else:
             h.send_json(200, {"input_tokens": wire.estimate_input_tokens(request.body)}, request_id)
 
+    def _serve_file(self, h: Handler, path: str, request_id: str) -> None:
+        found = self._file(path)
+        if found is None:
+            h.send_json(404, wire.error_body("not_found_error", f"File not found: {path}", request_id), request_id)
+            return
+        filename, mime_type, data = found
+        if path.endswith("/content"):
+            h.send_bytes(data, request_id, mime_type)
+            return
+        file_id = path[len(FILES_PATH):]
+        h.send_json(200, {"type": "file", "id": file_id, "filename": filename, "mime_type": mime_type,
+                          "size_bytes": len(data), "created_at": "2026-12-01T00:00:00Z", "downloadable": True},
+                    request_id)
+
     def _render(self, reply: Reply, request: RecordedRequest) -> dict[str, Any]:
         body = request.body if isinstance(request.body, dict) else {}
         message = self.renderer.render(reply, body, self._profile(body.get("model")))
         if request.input_transformations is not None:
             message["input_transformations"] = request.input_transformations
+        request.response = message
         return message
 
     def _serve_outcome(self, h: Handler, request: RecordedRequest, outcome: Outcome, request_id: str) -> None:

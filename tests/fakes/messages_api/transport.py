@@ -76,6 +76,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload[: len(payload) // 2] if truncate else payload)
 
+    def send_bytes(self, data: bytes, request_id: str, content_type: str) -> None:
+        self._begin(200, request_id, content_type)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def start_stream(self, request_id: str) -> None:
         self._begin(200, request_id, "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")

@@ -16,6 +16,12 @@ function M.setup(opts)
   require("agentls.lsp").setup()
 end
 
+---What the agent is doing now, for a statusline (its thinking summary, the tool it calls); "" when idle.
+---@return string
+function M.status()
+  return require("agentls.lsp").status()
+end
+
 ---@param bufnr? integer
 ---@return table[] the pending hunks of the buffer (see agentls.proposals)
 function M.pending(bufnr)

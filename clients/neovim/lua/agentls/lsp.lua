@@ -87,17 +87,50 @@ end
 
 local group = vim.api.nvim_create_augroup("agentls", { clear = true })
 
----Show the server's `$/progress` (begin and end) with vim.notify.
+---The latest `$/progress` message of each running session, by token (see `M.status`).
+---@type table<string, string>
+M.progress = {}
+local last_token ---@type string?
+
+---One line for a statusline: what the agent is doing now (its thinking summary, the tool it calls).
+---@return string
+function M.status()
+  local latest = last_token and M.progress[last_token] or select(2, next(M.progress))
+  return latest and ("agentls: " .. latest) or ""
+end
+
+---Show a progress report where it does not pile up: the command line, without history, cut to fit
+---(a message wider than the screen would ask for hit-enter and eat the user's keys).
+---@param text string
+local function echo(text)
+  local width = math.max(vim.o.columns - 12, 20)
+  if vim.fn.strdisplaywidth(text) > width then
+    text = vim.fn.strcharpart(text, 0, width - 1) .. "…"
+  end
+  vim.api.nvim_echo({ { text, "Comment" } }, false, {})
+end
+
+---Show the server's `$/progress`: begin and end with vim.notify, each report (the model's thinking
+---summary, the tool it calls) on the command line and in `M.status()`.
 local function progress_autocmd()
   vim.api.nvim_create_autocmd("LspProgress", {
     group = group,
-    pattern = { "begin", "end" },
+    pattern = { "begin", "report", "end" },
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
       if not client or client.name ~= M.name or not config.options.progress then
         return
       end
       local value = ev.data.params.value or {}
+      local token = tostring(ev.data.params.token)
+      if value.kind == "report" then
+        if value.message and value.message ~= "" then
+          M.progress[token], last_token = value.message, token
+          echo("agentls: " .. value.message)
+        end
+        return
+      end
+      M.progress[token] = value.kind == "begin" and (value.message or value.title) or nil
       local text = value.kind == "begin" and (value.title or "") .. (value.message and (": " .. value.message) or "")
         or (value.message or "done")
       vim.notify(vim.startswith(text, "agentls") and text or ("agentls: " .. text), vim.log.levels.INFO)
