@@ -32,7 +32,8 @@ from agentls.agent.tools import ToolCall, ToolContext, default_registry
 from agentls.agent.workspace import Workspace
 from agentls.config import Settings
 from agentls.providers.anthropic import AnthropicProvider
-from agentls.providers.base import TurnRequest, TurnResult
+from agentls.providers.base import ModelLimits, TurnRequest, TurnResult
+from agentls.providers.models import SPECS
 from agentls.workflows.task import run_task
 
 EDITOR = "str_replace_based_edit_tool"
@@ -54,6 +55,12 @@ class TimedProvider:
 
     async def count_tokens(self, request: TurnRequest) -> int:
         return await self.inner.count_tokens(request)
+
+    async def limits(self, model: str) -> ModelLimits:
+        return await self.inner.limits(model)
+
+    async def download(self, file_id: str, max_bytes: int) -> tuple[str, bytes]:
+        return await self.inner.download(file_id, max_bytes)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -164,9 +171,9 @@ async def caching(turns: int) -> None:
         cached_read += prefix
         print(f"  {i + 1:4}  {tokens:12,}  {prefix:16,}  {prefix / tokens:5.0%}")
     share = cached_read / total_in
-    # Sonnet prices per MTok: input 3, cache write 3.75, cache read 0.30.
-    no_cache_cost = total_in * 3.0
-    with_cache_cost = cached_read * 0.30 + (total_in - cached_read) * 3.75
+    rates = SPECS["claude-sonnet-5-5"].rates  # the default model's list prices
+    no_cache_cost = total_in * rates.input
+    with_cache_cost = cached_read * rates.cache_read + (total_in - cached_read) * rates.cache_write
     print(f"  total input tokens {total_in:,}; estimated cache-read share with breakpoints: {share:.0%}")
     print(f"  estimated input cost with caching / without: {with_cache_cost / no_cache_cost:.2f}x")
 

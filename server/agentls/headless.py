@@ -224,6 +224,8 @@ def run(options: RunOptions) -> int:
     progress.close()
 
     result = outcome.result
+    if result.server_tools:
+        _say(f"agentls: the API's tools: {'; '.join(result.server_tools)}", err)
     for output in outcome.outputs:
         where = f"proposed as {output.path}" if output.path else output.note
         _say(f"agentls: code execution produced {output.name}: {where}", err)
@@ -251,6 +253,7 @@ def run(options: RunOptions) -> int:
             "error": error, "turns": result.turns, "changed": [c.path for c in changes], "applied": applied,
             "notes": outcome.notes, "remembered": remembered,
             "outputs": [{"name": o.name, "path": o.path, "note": o.note} for o in outcome.outputs],
+            "server_tools": result.server_tools,
             "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                       "cache_write_tokens": usage.cache_creation_input_tokens,
                       "cache_read_tokens": usage.cache_read_input_tokens,

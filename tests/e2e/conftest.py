@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,18 @@ class Session:
     result: types.InitializeResult
     workspace: Path
     client_name: str
+
+
+@pytest.fixture(autouse=True)
+def _the_api_rejected_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every end-to-end session talks to the fake in its 5.x mode, which answers a transcript that breaks
+    the current rules (a thinking block dropped, changed or moved; prefill; sampling parameters; ...) with
+    a 400. None may: a scripted error is served as a fault, never as "invalid request"."""
+    fake = request.getfixturevalue("fake_messages_api") if "fake_messages_api" in request.fixturenames else None
+    yield
+    if fake is not None:
+        rejected = [f"#{r.index}: {r.served}" for r in fake.requests if r.served.startswith("invalid request")]
+        assert rejected == [], "the fake Messages API rejected requests the real API would reject too"
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.messages_api import FakeMessagesAPI, Reply, Text, ToolUse, Usage
+from tests.fakes.messages_api import AUTO_THINKING, FakeMessagesAPI, Reply, Text, ToolUse, Usage
+from tests.fakes.messages_api.binding import clean
 
 EDITOR = "str_replace_based_edit_tool"
 
@@ -88,6 +89,15 @@ def test_run_applies_the_session_and_leaves_git_alone(fake_messages_api: FakeMes
     assert "2 file(s) changed" in result.stderr
     assert "+def add(a: int, b: int) -> int:" in result.stderr  # the diff was shown
     assert "-> view calc.py" in result.stderr  # plain progress lines (stderr is not a terminal)
+    assert f"thinking: {AUTO_THINKING}" in result.stderr  # the thinking summary, as progress
+    # The current model's rules held: every turn went back exactly as served (thinking blocks and their
+    # signatures included), and nothing the API rejects was sent.
+    requests = fake_messages_api.message_requests
+    assert [r.served.split("(")[0] for r in requests] == ["Reply"] * 4
+    for earlier, later in zip(requests, requests[1:], strict=False):
+        sent_back = later.body["messages"][len(earlier.body["messages"])]["content"]
+        assert clean(sent_back) == clean(earlier.response["content"])  # type: ignore[index]
+        assert sent_back[0]["type"] == "thinking" and sent_back[0]["signature"]
 
     usage = agentls(fake_messages_api, tmp_path, "usage", "--workspace", str(repo), "--json")
     sessions = json.loads(usage.stdout)
@@ -171,3 +181,29 @@ def test_run_checkpoints_first_and_can_be_rolled_back(fake_messages_api: FakeMes
     assert not (repo / "test_calc.py").exists()  # created by the agent: gone again
     assert (repo / "notes.txt").read_text() == "keep me\nstaged change\nunstaged change\n"
     assert git_state(repo) == before
+
+
+def test_a_config_that_still_sets_temperature_runs_with_one_warning(fake_messages_api: FakeMessagesAPI, repo: Path,
+                                                                    tmp_path: Path) -> None:
+    (repo / "agentls.toml").write_text("[model]\ntemperature = 0.2\neffort = \"low\"\n")
+    fake_messages_api.add(*SCRIPT)
+    result = agentls(fake_messages_api, tmp_path, "run", "--workspace", str(repo), "--yes", "add type hints")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "temperature" in line]
+    assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith("agentls: warning: workspace config (")
+    assert "'model.temperature' is no longer supported" in warnings[0]
+    assert "Traceback" not in result.stderr
+    body = fake_messages_api.message_requests[0].body
+    assert "temperature" not in body
+    assert body["output_config"] == {"effort": "low"}
+
+
+def test_a_setting_the_model_rejects_fails_before_any_request(fake_messages_api: FakeMessagesAPI, repo: Path,
+                                                              tmp_path: Path) -> None:
+    (repo / "agentls.toml").write_text("[model]\nmax_tokens = 500000\n")
+    result = agentls(fake_messages_api, tmp_path, "run", "--workspace", str(repo), "--yes", "add type hints")
+    assert result.returncode == 1
+    assert "model.max_tokens = 500,000 is more than claude-sonnet-5-5 can write in one turn" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_messages_api.message_requests == []

@@ -222,3 +222,13 @@ async def test_code_execution_files_become_proposals_in_the_overlay(fake_message
     assert not (root / "totals.csv").exists()  # a proposal, not a write
     assert [e.summary for e in events if isinstance(e, ServerToolFinished)] == [
         "ran `python report.py` in the sandbox: exit 0"]
+
+
+async def test_a_pre_5_model_keeps_the_old_behaviour(fake_messages_api: FakeMessagesAPI, root: Path) -> None:
+    fake_messages_api.add(Reply([VIEW]), Reply.text("Done."))
+    outcome = await run(fake_messages_api, root, model={"name": "claude-haiku-4-5", "max_tokens": 8_000})
+    assert outcome.result.ok
+    body = fake_messages_api.message_requests[1].body
+    assert "thinking" not in body  # budgeted thinking only: it does not think unless asked
+    assert [b["type"] for b in body["messages"][1]["content"]] == ["tool_use"]
+    no_400(fake_messages_api)

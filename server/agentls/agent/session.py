@@ -69,6 +69,8 @@ class SessionResult:
     cost_usd: float
     error: str = ""
     messages: list[Message] = field(default_factory=list)
+    #: One line per call of the API's own tools (web search, web fetch, code execution), in order.
+    server_tools: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,6 +110,7 @@ class AgentSession:
         self.container: str | None = None
         self.limits: ModelLimits | None = None
         self.tool_definitions = [*self.tools.definitions(), *server_tools.definitions(settings.tools.server)]
+        self.server_tool_calls: list[str] = []
 
     def _request(self, messages: list[Message], *, max_tokens: int | None = None) -> TurnRequest:
         model = self.settings.model
@@ -246,6 +249,7 @@ class AgentSession:
         paused = self.messages[-1] if self.messages[-1].role == "assistant" else None
         earlier = [b for b in paused.content if not isinstance(b, ToolResultBlock)] if paused else []
         for event in server_tools.finished(result.content, earlier):
+            self.server_tool_calls.append(event.summary)
             self._emit(event)
         if not result.content:
             return
@@ -310,4 +314,5 @@ class AgentSession:
                 summary = text_of(message.content).strip()
                 if summary:
                     break
-        return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages)
+        return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages,
+                             list(self.server_tool_calls))

@@ -14,11 +14,23 @@ subprocess: `ANTHROPIC_BASE_URL` / `ANTHROPIC_API_KEY`). It serves, from backgro
 In a pytest conftest.py: `from tests.fakes.messages_api.fixture import fake_messages_api  # noqa: F401`
 gives tests a running, empty `fake_messages_api` that is stopped (threads joined, port closed) after.
 
+- `GET /v1/models/{id}`: the `ModelInfo` of a model in the fake's table (`models.py`), else 404.
+- `GET /v1/files/{id}` and `/content`: files added with `fake.add_file(...)` (code execution output).
+
+It behaves like the API of today (docs/messages-api.md) for the model a request names: the 5.x models
+think by default and sign their thinking blocks, which must come back verbatim (the latest assistant
+turn, the prefix check, `drop_block`); pre-5.x ids (`claude-sonnet-4-6`, `claude-opus-4-5`, ...)
+keep the old behaviour. An unknown model is a 404; `FakeMessagesAPI(models=[custom("claude-x", ...)])`
+adds one.
+
 Every request is recorded (`fake.requests`: method, path, lower-cased headers, parsed JSON body,
-what was served), whatever its auth headers. Requests the real API would reject with a 400
-(missing model / max_tokens / messages, bad roles, `tool_use` without a `tool_result` right after or
-the reverse, more than 4 `cache_control` breakpoints) get an `invalid_request_error` without
-consuming the script (`FakeMessagesAPI(validate=False)` turns that off).
+what was served, the `response` message), whatever its auth headers. Requests the real API would
+reject with a 400 get an `invalid_request_error` without consuming the script
+(`FakeMessagesAPI(validate=False)` turns that off): missing model / max_tokens / messages, bad roles,
+empty content, `tool_use` without a `tool_result` right after or the reverse, more than 4
+`cache_control` breakpoints (`validate.py`); sampling parameters, forced tool choice, prefill,
+thinking types and effort levels the model lacks, `max_tokens` over its limit, a prompt over its
+context window (`rules.py`); modified, moved, dropped or forged thinking blocks (`binding.py`).
 
 Scripting vocabulary (Python)::
 
@@ -81,7 +93,9 @@ until SIGTERM / SIGINT (exit status 0; 2 if the script does not parse).
     ]
 
 A reply has exactly one of `text` / `content`, and optionally `stop_reason`, `stop_sequence`,
-`usage`, `model`, `id`, `chunk_size`, `event_delay`. Faults take the keyword arguments of
+`usage`, `model`, `id`, `chunk_size`, `event_delay`, `thinking` (the reasoning text, null for none),
+`stop_details`, `container`. Blocks: `text`, `tool_use`, `thinking` (`thinking`, `update`),
+`redacted_thinking`, `server_tool_use`, and any `*_tool_result` (`content`, `tool_use_id`). Faults take the keyword arguments of
 `Fault.error` (`status`, `message`, `error_type`, `retry_after`, `should_retry`, `headers`,
 `after_events`, `reply`), `Fault.drop` (`after_events`, null = hang up before any response;
 `reply`; `reset`) and `Fault.delay` (`seconds`, `then`: any item). Unknown keys are errors.
