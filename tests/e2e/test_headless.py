@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -94,10 +95,11 @@ def test_run_applies_the_session_and_leaves_git_alone(fake_messages_api: FakeMes
     # signatures included), and nothing the API rejects was sent.
     requests = fake_messages_api.message_requests
     assert [r.served.split("(")[0] for r in requests] == ["Reply"] * 4
-    for earlier, later in zip(requests, requests[1:], strict=False):
+    for earlier, later in itertools.pairwise(requests):
         sent_back = later.body["messages"][len(earlier.body["messages"])]["content"]
         assert clean(sent_back) == clean(earlier.response["content"])  # type: ignore[index]
-        assert sent_back[0]["type"] == "thinking" and sent_back[0]["signature"]
+        assert sent_back[0]["type"] == "thinking"
+        assert sent_back[0]["signature"]
 
     usage = agentls(fake_messages_api, tmp_path, "usage", "--workspace", str(repo), "--json")
     sessions = json.loads(usage.stdout)

@@ -95,7 +95,8 @@ until SIGTERM / SIGINT (exit status 0; 2 if the script does not parse).
 A reply has exactly one of `text` / `content`, and optionally `stop_reason`, `stop_sequence`,
 `usage`, `model`, `id`, `chunk_size`, `event_delay`, `thinking` (the reasoning text, null for none),
 `stop_details`, `container`. Blocks: `text`, `tool_use`, `thinking` (`thinking`, `update`),
-`redacted_thinking`, `server_tool_use`, and any `*_tool_result` (`content`, `tool_use_id`). Faults take the keyword arguments of
+`redacted_thinking`, `server_tool_use`, and any `*_tool_result` (`content`, `tool_use_id`).
+Faults take the keyword arguments of
 `Fault.error` (`status`, `message`, `error_type`, `retry_after`, `should_retry`, `headers`,
 `after_events`, `reply`), `Fault.drop` (`after_events`, null = hang up before any response;
 `reply`; `reset`) and `Fault.delay` (`seconds`, `then`: any item). Unknown keys are errors.
