@@ -51,19 +51,26 @@ class RetrySettings(_Section):
     breaker_reset_s: float = Field(30.0, ge=0)
 
 
+#: ``output_config.effort`` levels, lowest first.
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+#: How the model thinks (``model.thinking``) and whether its thinking text comes back.
+ThinkingMode = Literal["adaptive", "between_tools", "disabled"]
+ThinkingDisplay = Literal["summarized", "omitted"]
+
+
 class ModelSettings(_Section):
     provider: Literal["anthropic"] = "anthropic"
     name: str = Field(DEFAULT_MODEL, min_length=1)
     #: Output tokens per turn, thinking included; checked against the model's limit before a request.
     max_tokens: int = Field(32_000, ge=1, le=1_000_000)
     #: ``output_config.effort``; unset: the model's default (``high`` on most, ``medium`` on Opus 5.5).
-    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    effort: Effort | None = None
     #: ``adaptive``: the model decides when and how much to think (on by default on current models);
     #: ``between_tools``: no up-front thinking, only short updates between tool calls (Sonnet 5.5);
     #: ``disabled``: no thinking, on the models that allow it.
-    thinking: Literal["adaptive", "between_tools", "disabled"] = "adaptive"
+    thinking: ThinkingMode = "adaptive"
     #: ``summarized``: thinking text comes back and shows as progress; ``omitted``: only signatures.
-    thinking_display: Literal["summarized", "omitted"] = "summarized"
+    thinking_display: ThinkingDisplay = "summarized"
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(600.0, gt=0)

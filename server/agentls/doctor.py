@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from agentls import __version__
-from agentls.config import load_settings
+from agentls.config import ModelSettings, load_settings
 
 Status = Literal["ok", "missing", "warning", "info"]
 
@@ -48,6 +48,27 @@ def _grammars() -> Check:
     return Check("grammars", "ok", detail)
 
 
+def _model(model: ModelSettings) -> Check:
+    """The configured model as the model table knows it: limits, prices, thinking, lifecycle."""
+    from agentls.providers.models import spec_for
+
+    endpoint = model.base_url or "api.anthropic.com"
+    spec = spec_for(model.name)
+    if spec is None:
+        return Check("model", "info", f"{model.name} via {endpoint}: not in agentls's model table",
+                     "its limits are asked of the Models API at the first session; prices default to Sonnet 5.5's")
+    rates = spec.rates
+    detail = (f"{model.name} via {endpoint}: {spec.context_window:,}-token context, {spec.max_output:,} output "
+              f"tokens; ${rates.input:g} / ${rates.output:g} per million tokens in / out; thinking "
+              f"{model.thinking} ({model.thinking_display}), effort {model.effort or 'default'}")
+    if spec.lifecycle == "deprecated":
+        return Check("model", "warning", detail + "; deprecated", "move to a current model (model.name)")
+    if model.max_tokens > spec.max_output:
+        return Check("model", "warning", detail, f"model.max_tokens ({model.max_tokens:,}) is over the model's "
+                     f"limit ({spec.max_output:,}): sessions will be refused; lower it")
+    return Check("model", "ok", detail)
+
+
 def run_checks(workspace: Path) -> list[Check]:
     loaded = load_settings(workspace)
     settings = loaded.settings
@@ -63,8 +84,7 @@ def run_checks(workspace: Path) -> list[Check]:
     else:
         checks.append(Check("api key", "missing", "no Anthropic API key",
                             "export ANTHROPIC_API_KEY=... or set model.api_key in the config"))
-    endpoint = settings.model.base_url or "api.anthropic.com"
-    checks.append(Check("model", "info", f"{settings.model.name} via {endpoint}"))
+    checks.append(_model(settings.model))
     git = _version_of(["git", "--version"])
     checks.append(Check("git", "ok", git) if git else
                   Check("git", "missing", "git not found", "install git: checkpoints need it"))

@@ -61,6 +61,7 @@ class PlainProgress:
         elif isinstance(event, ToolFinished | ServerToolFinished):
             line = f"  {'x' if event.is_error else 'ok'} {event.summary}"
         elif isinstance(event, Retrying):
+            self._thinking.reset()  # the failed attempt's half sentence is void
             line = f"  retrying in {event.delay_s:.1f}s (attempt {event.attempt}): {event.reason}"
         elif isinstance(event, UsageUpdated):
             line = f"  tokens so far: {_tokens(event.total)} (${event.cost_usd:.4f})"
@@ -103,7 +104,8 @@ class RichProgress:
             mark = "[red]✗[/red]" if event.is_error else "[green]✓[/green]"
             self.console.print(f"{mark} {self._escape(event.summary)}")
         elif isinstance(event, Retrying):
-            self.console.print(f"[yellow]retrying in {event.delay_s:.1f}s:[/yellow] {event.reason}")
+            self._thinking.reset()
+            self.console.print(f"[yellow]retrying in {event.delay_s:.1f}s:[/yellow] {self._escape(event.reason)}")
         elif isinstance(event, UsageUpdated):
             self.cost, self.tokens = event.cost_usd, _tokens(event.total)
 

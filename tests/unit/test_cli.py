@@ -62,3 +62,16 @@ def test_doctor_shows_config_warnings(tmp_path: Path) -> None:
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert checks["config"]["status"] == "warning"
     assert "model.max_tokens" in checks["config"]["hint"]
+
+
+def test_doctor_describes_the_model_and_warns_about_what_it_rejects(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, ANTHROPIC_API_KEY="k")
+    result = run("doctor", "--json", "--workspace", str(tmp_path), env=env)
+    model = {c["name"]: c for c in json.loads(result.stdout)}["model"]
+    assert model["status"] == "ok"
+    assert "claude-sonnet-5-5 via api.anthropic.com: 1,000,000-token context, 128,000 output tokens" in model["detail"]
+    (tmp_path / "agentls.toml").write_text('[model]\nname = "claude-haiku-4-5"\nmax_tokens = 100000\n')
+    model = {c["name"]: c for c in json.loads(run("doctor", "--json", "--workspace", str(tmp_path),
+                                                  env=env).stdout)}["model"]
+    assert model["status"] == "warning"
+    assert "model.max_tokens (100,000) is over the model's limit (64,000)" in model["hint"]

@@ -348,7 +348,7 @@ def test_a_paused_turn_continues_when_sent_back_as_is(fake: FakeMessagesAPI, cli
     fake.add(Reply([ServerResult("web_search_tool_result", []), Text("Nothing found.")]))
     done = client.messages.create(model=MODEL, max_tokens=1000, messages=messages, tools=web)
     result = blocks(done)
-    assert result[1]["tool_use_id"] == blocks(paused)[1]["id"]
+    assert result[0]["tool_use_id"] == blocks(paused)[1]["id"]  # the result first, then the model thinks
     merged = [*HELLO, {"role": "assistant", "content": blocks(paused) + result}, {"role": "user", "content": "ok"}]
     fake.add(Reply.text("bye"))
     assert client.messages.create(model=MODEL, max_tokens=1000, messages=merged, tools=web)

@@ -107,8 +107,8 @@ async def test_server_tool_blocks_are_kept_and_a_paused_turn_continues(
     assert any(isinstance(e, ToolUseStarted) and e.server and e.name == "web_search" for e in events)
     assert paused.usage.web_search_requests == 1
     done = await provider.stream_turn(ask(TASK, Message("assistant", list(paused.content)), tools=[WEB]))
-    assert isinstance(done.content[1], OpaqueBlock)
-    assert done.content[1].data["content"] == results
+    assert isinstance(done.content[0], OpaqueBlock)  # the paused search's result, then the model thinks
+    assert done.content[0].data["content"] == results
     assert fake.message_requests[1].served.startswith("Reply")
 
 
@@ -212,7 +212,7 @@ async def test_unknown_models_are_asked_of_the_models_api_once() -> None:
         provider = AnthropicProvider(ModelSettings.model_validate({"api_key": "k", "base_url": fake.base_url}))
         try:
             limits = await provider.limits("claude-nova-6")
-            assert (limits.context_window, limits.max_output, limits.known) == (2_000_000, 256_000, True)
+            assert (limits.context_window, limits.max_output) == (2_000_000, 256_000)
             fake.add(Reply.text("hi"))
             request = TurnRequest(model="claude-nova-6", system="", messages=[TASK], tools=[], max_tokens=200_000)
             assert (await provider.stream_turn(request)).text == "hi"  # over 128K: this model allows it
@@ -231,3 +231,21 @@ async def test_a_prompt_too_long_is_a_context_window_failure(
         await provider.stream_turn(ask())
     assert caught.value.kind == "context_window"
     assert "prompt is too long" in str(caught.value)
+
+
+async def test_an_unknown_models_capabilities_decide_what_is_sent() -> None:
+    nova = custom("claude-nova-6", thinking_types=("adaptive", "disabled"), effort=("low", "medium", "high"))
+    with FakeMessagesAPI(models=[nova]) as fake:
+        provider = AnthropicProvider(ModelSettings.model_validate({"api_key": "k", "base_url": fake.base_url}))
+        try:
+            fake.add(Reply.text("hi"))
+            off = TurnRequest(model="claude-nova-6", system="", messages=[TASK], tools=[], max_tokens=1_000,
+                              thinking="disabled")
+            assert (await provider.stream_turn(off)).text == "hi"
+            assert fake.message_requests[0].body["thinking"] == {"type": "disabled"}
+            with pytest.raises(ProviderFailure, match=r"model.effort = 'max' is not supported by claude-nova-6 "
+                                                      r"\(low, medium, high\)"):
+                await provider.stream_turn(dataclasses.replace(off, effort="max"))
+            assert len(fake.message_requests) == 1
+        finally:
+            await provider.aclose()

@@ -232,3 +232,67 @@ async def test_a_pre_5_model_keeps_the_old_behaviour(fake_messages_api: FakeMess
     assert "thinking" not in body  # budgeted thinking only: it does not think unless asked
     assert [b["type"] for b in body["messages"][1]["content"]] == ["tool_use"]
     no_400(fake_messages_api)
+
+
+async def test_a_refusal_after_partial_text_keeps_nothing_of_the_refused_turn(
+        fake_messages_api: FakeMessagesAPI, root: Path) -> None:
+    details = {"type": "refusal", "category": None, "explanation": None}
+    fake_messages_api.add(Reply([VIEW]), Reply([Text("Sure, here is how to")], stop_reason="refusal",
+                                                stop_details=details))
+    outcome = await run(fake_messages_api, root)
+    assert outcome.result.error == "the model declined this request"
+    assert outcome.result.messages[-1].role == "user"  # the partial, refused turn was discarded
+    assert "Sure, here is how to" not in str(outcome.result.messages)
+
+
+@pytest.mark.parametrize("answer", [[], [Text("")]], ids=["only-thinking", "thinking-and-empty-text"])
+async def test_an_answer_without_content_is_not_kept_and_a_follow_up_still_works(
+        fake_messages_api: FakeMessagesAPI, root: Path, answer: list[Any]) -> None:
+    fake_messages_api.add(Reply([VIEW]), Reply(answer), Reply.text("Fixed the syntax error."))
+    settings = settings_for(fake_messages_api)
+    provider = AnthropicProvider(settings.model)
+    workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
+    context = ToolContext(workspace=workspace, overlay=Overlay(workspace), settings=settings.tools, session_id="s")
+    session = AgentSession(session_id="s", provider=provider, tools=default_registry(settings.tools),
+                           context=context, settings=settings, system="Be careful.")
+    try:
+        first = await session.run("look")
+        assert (first.status, first.summary) == ("completed", "")
+        assert session.messages[-1].role == "user"
+        again = await session.follow_up("your change has a syntax error on line 2; fix it")
+    finally:
+        await provider.aclose()
+    assert again.summary == "Fixed the syntax error."
+    no_400(fake_messages_api)
+
+
+async def test_the_full_output_limit_is_for_the_one_retried_turn(fake_messages_api: FakeMessagesAPI,
+                                                                 root: Path) -> None:
+    fake = fake_messages_api
+    fake.add(Reply([Thinking("Hmm...")], stop_reason="max_tokens"), Reply([VIEW]), Reply.text("Done."))
+    outcome = await run(fake, root, model={"max_tokens": 4_000})
+    assert outcome.result.ok
+    assert [r.body["max_tokens"] for r in fake.message_requests] == [4_000, 128_000, 4_000]
+
+
+async def test_empty_text_blocks_between_thinking_are_no_edit(fake_messages_api: FakeMessagesAPI,
+                                                              root: Path) -> None:
+    fake_messages_api.add(Reply([Thinking("a"), Text(""), Thinking("b"), VIEW]), Reply.text("Done."))
+    outcome = await run(fake_messages_api, root)
+    assert outcome.result.ok
+    no_400(fake_messages_api)
+
+
+async def test_files_produced_before_a_compaction_are_still_proposed(fake_messages_api: FakeMessagesAPI,
+                                                                     root: Path) -> None:
+    fake = fake_messages_api
+    fake.add_file("file_early", "early.csv", b"a,b\n1,2\n", "text/csv")
+    output = {"type": "bash_code_execution_result", "stdout": "", "stderr": "", "return_code": 0,
+              "content": [{"type": "bash_code_execution_output", "file_id": "file_early"}]}
+    fake.add(Reply([ServerToolUse("bash_code_execution", {"command": "python a.py"}),
+                    ServerResult("bash_code_execution_tool_result", output), VIEW]),
+             Reply([VIEW]), Reply([VIEW]), Fault.error(400, "prompt is too long: 1000210 tokens > 1000000 maximum"),
+             Reply.text("Summary."), Reply.text("Done."))
+    outcome = await run(fake, root, tools={"server": ["code_execution"]})
+    assert outcome.result.ok
+    assert [(o.name, o.path) for o in outcome.outputs] == [("early.csv", "early.csv")]

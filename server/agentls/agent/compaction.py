@@ -34,7 +34,7 @@ from agentls.providers.base import (
     text_of,
 )
 
-#: Assistant turns kept verbatim at the end of the conversation (each with the results it got).
+#: Assistant turns written out after the summary (each with the results it got).
 KEEP_TURNS = 2
 
 SUMMARY_REQUEST = (
@@ -91,14 +91,14 @@ def message_bytes(message: Message) -> int:
 
 
 def split_point(messages: Sequence[Message], keep_turns: int = KEEP_TURNS) -> int | None:
-    """Index of the first message kept verbatim: the ``keep_turns``-th assistant message from the end.
-    None when there is nothing before it to summarise beyond the first message."""
+    """Index of the first message written out after the summary: the ``keep_turns``-th assistant message
+    from the end. None when there is nothing before it to summarise beyond the first message."""
     seen = 0
     for index in range(len(messages) - 1, 0, -1):
         if messages[index].role != "assistant":
             continue
         seen += 1
-        # The cut must follow a user turn (a paused turn leaves two assistant messages in a row).
+        # The cut must follow a user turn, so that no tool call is separated from its result.
         if seen >= keep_turns and messages[index - 1].role == "user":
             return index if index >= 2 else None
     return None

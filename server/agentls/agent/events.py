@@ -104,5 +104,7 @@ def shorten(text: str, width: int) -> str:
     if len(flat) <= width:
         return flat
     cut = flat[: width - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > width // 2 else cut).rstrip(" ,;:") + "…"
+    if flat[width - 1] != " ":  # the cut is inside a word: go back to the word's start
+        space = cut.rfind(" ")
+        cut = cut[:space] if space > width // 2 else cut
+    return cut.rstrip(" ,;:") + "…"

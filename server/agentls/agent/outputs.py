@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from agentls.agent.overlay import Overlay
-from agentls.agent.server_tools import produced_files
+from agentls.agent.server_tools import ProducedFile
 from agentls.errors import AgentlsError
-from agentls.providers.base import Message, Provider
+from agentls.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,11 @@ def _free_name(overlay: Overlay, name: str) -> str:
     return candidate
 
 
-async def collect(provider: Provider, messages: list[Message], overlay: Overlay, max_bytes: int) -> list[Output]:
+async def collect(provider: Provider, produced_files: list[ProducedFile], overlay: Overlay,
+                  max_bytes: int) -> list[Output]:
     """Download every file the session's code execution produced into ``overlay`` (text files only)."""
     outputs: list[Output] = []
-    for produced in produced_files(b for m in messages if m.role == "assistant" for b in m.content):
+    for produced in produced_files:
         try:
             name, data = await provider.download(produced.file_id, max_bytes)
         except AgentlsError as exc:

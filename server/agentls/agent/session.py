@@ -8,8 +8,8 @@ The transcript is append-only, as the current models require (their thinking blo
 everything before them): each assistant turn is kept exactly as the API sent it, a paused turn
 (``pause_turn``) is sent back as the last message and the continuation joins it, and the only
 rewrite, compaction, starts a new transcript from a summary (``compaction``). A turn that cannot be
-kept (a refusal, one cut by the context window, one that is nothing but thinking) is dropped, never
-sent back half or empty.
+kept (a refusal, one cut by the context window, one with nothing but thinking in it) is dropped, never
+sent back half or empty: the API rejects an assistant message of only thinking.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from agentls.agent.events import (
     UsageUpdated,
     describe_call,
 )
+from agentls.agent.server_tools import ProducedFile, produced_files
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry
 from agentls.config import Settings
@@ -71,6 +72,8 @@ class SessionResult:
     messages: list[Message] = field(default_factory=list)
     #: One line per call of the API's own tools (web search, web fetch, code execution), in order.
     server_tools: list[str] = field(default_factory=list)
+    #: Files code execution produced in the session.
+    produced: list[ProducedFile] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,10 @@ class AgentSession:
         self.limits: ModelLimits | None = None
         self.tool_definitions = [*self.tools.definitions(), *server_tools.definitions(settings.tools.server)]
         self.server_tool_calls: list[str] = []
+        #: Files code execution produced (recorded as they come: compaction forgets the turns).
+        self.produced: list[ProducedFile] = []
+        #: A larger output limit for the next turn only (one whose limit ran out while the model thought).
+        self._retry_max_tokens: int | None = None
 
     def _request(self, messages: list[Message], *, max_tokens: int | None = None) -> TurnRequest:
         model = self.settings.model
@@ -201,13 +208,14 @@ class AgentSession:
 
     async def _turn(self) -> TurnResult:
         """One model turn; a prompt the context window cannot hold is compacted once and asked again."""
-        request = self._request(self.messages)
+        max_tokens, self._retry_max_tokens = self._retry_max_tokens, None
+        request = self._request(self.messages, max_tokens=max_tokens)
         try:
             result = await self.provider.stream_turn(request, self._emit)
         except ProviderFailure as exc:
             if exc.kind != "context_window" or not await self._compact(keep_turns=1):
                 raise
-            request = self._request(self.messages)
+            request = self._request(self.messages, max_tokens=max_tokens)
             result = await self.provider.stream_turn(request, self._emit)
         self._account(self.turns, result)
         used = result.usage
@@ -230,13 +238,17 @@ class AgentSession:
                                 "session with a smaller task")
         if stop == "max_tokens" and result.only_thinking:
             return self._thought_too_long(result)
+        if result.only_thinking and stop != "pause_turn":
+            # The model ended its turn without a word (adaptive thinking decided nothing needed saying):
+            # nothing to keep, and the transcript stays valid for a follow-up.
+            log.info("session %s: the model ended its turn with no content beside its thinking", self.session_id)
+            return self._finish("completed")
         self._keep(result)
         calls = result.tool_calls
         if stop == "pause_turn":
             return None  # the paused turn goes back as the last message; the API continues it
         if calls:
-            truncated = stop in ("max_tokens", "model_context_window_exceeded")
-            self.messages.append(Message("user", list(await self._run_tools(calls, truncated))))
+            self.messages.append(Message("user", list(await self._run_tools(calls, stop == "max_tokens"))))
         elif stop == "max_tokens":
             self.messages.append(Message("user", [TextBlock(CONTINUE)]))
         else:
@@ -251,6 +263,7 @@ class AgentSession:
         for event in server_tools.finished(result.content, earlier):
             self.server_tool_calls.append(event.summary)
             self._emit(event)
+        self.produced += produced_files(result.content)
         if not result.content:
             return
         if paused is not None:
@@ -260,14 +273,16 @@ class AgentSession:
 
     def _thought_too_long(self, result: TurnResult) -> SessionResult | None:
         """The output limit ran out while the model thought: nothing to keep (a turn of only thinking is a
-        400), so the turn is asked again with the model's full output limit, once."""
+        400), so the turn is asked again, once, with the model's full output limit (that turn only)."""
         ceiling = self.limits.max_output if self.limits else self.max_tokens
-        if self.max_tokens < ceiling:
+        used = result.usage.output_tokens
+        if self.max_tokens < ceiling and used < ceiling:
             log.info("session %s: the model thought through all %d output tokens; asking again with %d",
                      self.session_id, self.max_tokens, ceiling)
-            self.max_tokens = ceiling
+            self._retry_max_tokens = ceiling
             return None
-        return self._finish("failed", error=f"the model spent all {self.max_tokens:,} output tokens of a turn "
+        limit = max(self.max_tokens, used)
+        return self._finish("failed", error=f"the model spent all {limit:,} output tokens of a turn "
                             "thinking and wrote no answer; lower model.effort (or raise model.max_tokens)")
 
     async def _compact_if_needed(self) -> None:
@@ -296,7 +311,7 @@ class AgentSession:
             log.warning("session %s: the summary turn failed (%s); summarising mechanically", self.session_id, exc)
         else:
             self._account(self.turns, result)
-            if result.stop_reason != "refusal":
+            if result.stop_reason == "end_turn":  # a summary cut short (or refused) is no summary
                 summary = text_of(result.content).strip()
         if not summary:
             summary = compaction.fallback_summary(self.messages[:cut])
@@ -315,4 +330,4 @@ class AgentSession:
                 if summary:
                     break
         return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages,
-                             list(self.server_tool_calls))
+                             list(self.server_tool_calls), list(self.produced))

@@ -79,6 +79,7 @@ class SessionProgress:
         elif isinstance(event, ToolCalled | ServerToolFinished):
             self.report(f"{event.summary}{self._cost}")
         elif isinstance(event, Retrying):
+            self._thinking.reset()  # the failed attempt's half sentence is void
             self.report(f"model busy, retrying in {event.delay_s:.1f}s")
 
     def end(self, message: str) -> None:

@@ -51,7 +51,7 @@ from agentls.providers.base import (
     Usage,
     one_line,
 )
-from agentls.providers.models import ModelSpec, fallback_spec, spec_for
+from agentls.providers.models import EFFORT_LEVELS, THINKING_TYPES, ModelSpec, fallback_spec, spec_for
 from agentls.providers.resilience import Clock, Resilience, Sleep
 from agentls.providers.wire import count_tokens_body, request_body
 
@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 
 NAME = "Anthropic API"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 MISSING_KEY = "no Anthropic API key: set ANTHROPIC_API_KEY or model.api_key in agentls.toml"
 KEY_ADVICE = "check ANTHROPIC_API_KEY or model.api_key in agentls.toml"
 
@@ -108,6 +107,21 @@ def _turn_result(message: WireMessage, attempts: int) -> TurnResult:
         stop_details=StopDetails(details.category, details.explanation) if details is not None else None,
         container=message.container.id if message.container is not None else None,
     )
+
+
+def spec_from_info(model: str, info: Any) -> ModelSpec:
+    """A model-table row from the Models API's ``ModelInfo``: its limits and, when it reports them, the
+    thinking types and effort levels it accepts (priced like the default model: the API has no prices)."""
+    spec = fallback_spec(model, context_window=info.max_input_tokens, max_output=info.max_tokens)
+    capabilities = info.capabilities
+    if capabilities is None:
+        return spec
+    types = capabilities.thinking.types
+    thinking = tuple(t for t in THINKING_TYPES if getattr(types, t).supported)
+    effort = tuple(level for level in EFFORT_LEVELS
+                   if capabilities.effort.supported and getattr(capabilities.effort, level, None) is not None
+                   and getattr(capabilities.effort, level).supported)
+    return replace(spec, thinking_types=thinking or spec.thinking_types, effort=effort, known=True)
 
 
 # -- SDK and transport errors -> ProviderFailure --------------------------------------------------
@@ -266,30 +280,30 @@ class AnthropicProvider:
 
     async def limits(self, model: str) -> ModelLimits:
         spec = await self._spec(model)
-        return ModelLimits(spec.context_window, spec.max_output, spec.known)
+        return ModelLimits(spec.context_window, spec.max_output)
 
     async def _spec(self, model: str) -> ModelSpec:
-        """The model table's row, else the Models API's limits (asked once per id), else safe defaults."""
+        """The model table's row, else what the Models API says of the id (asked once; a failed lookup is
+        asked again next time), else limits every current model meets."""
         if (known := spec_for(model)) is not None:
             return known
-        if model not in self._specs:
-            spec = fallback_spec(model)
-            try:
-                info = await self._client_or_fail().models.retrieve(model)
-            except anthropic.NotFoundError as exc:
-                raise ProviderFailure(f"{NAME} does not know the model '{model}'; check model.name",
-                                      kind="settings", retryable=False, status=404) from exc
-            except (anthropic.APIError, httpx2.RequestError) as exc:
-                log.warning("model %s is not in agentls's table and the Models API did not answer (%s); assuming "
-                            "a %d-token context window and %d output tokens", model, exc, spec.context_window,
-                            spec.max_output)
-            else:
-                spec = fallback_spec(model, context_window=info.max_input_tokens, max_output=info.max_tokens)
-                spec = replace(spec, known=info.max_input_tokens is not None)
-                log.info("model %s: %s-token context window, %s output tokens (Models API)", model,
-                         info.max_input_tokens, info.max_tokens)
-            self._specs[model] = spec
-        return self._specs[model]
+        if model in self._specs:
+            return self._specs[model]
+        try:
+            info = await self._client_or_fail().models.retrieve(model)
+        except anthropic.NotFoundError as exc:
+            raise ProviderFailure(f"{NAME} does not know the model '{model}'; check model.name",
+                                  kind="settings", retryable=False, status=404) from exc
+        except (anthropic.APIError, httpx2.RequestError) as exc:
+            guess = fallback_spec(model)
+            log.warning("model %s is not in agentls's table and the Models API did not answer (%s); assuming a "
+                        "%d-token context window and %d output tokens", model, exc, guess.context_window,
+                        guess.max_output)
+            return guess
+        spec = self._specs[model] = spec_from_info(model, info)
+        log.info("model %s (Models API): %d-token context window, %d output tokens, thinking %s, effort %s", model,
+                 spec.context_window, spec.max_output, "/".join(spec.thinking_types), "/".join(spec.effort) or "-")
+        return spec
 
     async def stream_turn(self, request: TurnRequest, on_event: EventCallback | None = None) -> TurnResult:
         """One turn, streamed; a turn that breaks off is retried whole (partial content is dropped)."""

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any, Literal, Protocol, TypeAlias
 
+from agentls.config import Effort, ThinkingDisplay, ThinkingMode
 from agentls.errors import ProviderError
 
 # -- conversation ---------------------------------------------------------------------------------
@@ -128,9 +129,9 @@ class TurnRequest:
     messages: Sequence[Message]
     tools: Sequence[Mapping[str, Any]]
     max_tokens: int
-    thinking: Literal["adaptive", "between_tools", "disabled"] = "adaptive"
-    thinking_display: Literal["summarized", "omitted"] = "summarized"
-    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    thinking: ThinkingMode = "adaptive"
+    thinking_display: ThinkingDisplay = "summarized"
+    effort: Effort | None = None
     container: str | None = None
     cache: bool = True
 
@@ -173,8 +174,9 @@ class TurnResult:
 
     @property
     def only_thinking(self) -> bool:
-        """Nothing but thinking (a turn whose output limit ran out while the model thought)."""
-        return all(isinstance(block, THINKING_BLOCKS) for block in self.content)
+        """Nothing but thinking (and empty text, which is never sent back): a turn whose output limit ran
+        out while the model thought, or one that ended without a word."""
+        return all(isinstance(b, THINKING_BLOCKS) or (isinstance(b, TextBlock) and not b.text) for b in self.content)
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,6 @@ class ModelLimits:
 
     context_window: int
     max_output: int
-    #: False when the limits are a guess (an id neither the table nor the Models API knew).
-    known: bool = True
 
 
 # -- events streamed while a turn runs ------------------------------------------------------------

@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias
 
-Effort: TypeAlias = Literal["low", "medium", "high", "xhigh", "max"]
+from agentls.config import Effort
+
 ThinkingType: TypeAlias = Literal["adaptive", "enabled", "disabled", "between_tools"]
+THINKING_TYPES: tuple[ThinkingType, ...] = ("adaptive", "enabled", "disabled", "between_tools")
 EFFORT_LEVELS: tuple[Effort, ...] = ("low", "medium", "high", "xhigh", "max")
 NO_XHIGH: tuple[Effort, ...] = ("low", "medium", "high", "max")
 
@@ -30,7 +32,6 @@ class Rates:
     output: float
     cache_write: float  # 5-minute cache writes (the TTL agentls uses)
     cache_read: float
-    cache_write_1h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,8 @@ class ModelSpec:
     effort: tuple[Effort, ...] = EFFORT_LEVELS
     #: thinking may be turned off (``disabled`` / ``between_tools``) only up to this effort
     off_up_to: Effort = "high"
-    forced_tool_choice: bool = False
-    prefill: bool = False
     lifecycle: Literal["active", "deprecated"] = "active"
+    #: False for a guess: an id the table does not know, whose effort levels the Models API did not give.
     known: bool = True
 
     @property
@@ -60,14 +60,14 @@ class ModelSpec:
 
 
 def _rates(input: float, output: float, read: float | None = None) -> Rates:
-    """Cache writes cost 1.25x (5 minutes) and 2x (1 hour) the input price; reads 0.1x unless given."""
-    return Rates(input, output, input * 1.25, input / 10 if read is None else read, input * 2)
+    """5-minute cache writes cost 1.25x the input price; reads 0.1x unless given."""
+    return Rates(input, output, input * 1.25, input / 10 if read is None else read)
 
 
 
 def _pre5(id: str, context_window: int, max_output: int, rates: Rates, **kw: Any) -> ModelSpec:
-    """A model from before 5.x: it thinks only when asked and accepts forced tool choice."""
-    return ModelSpec(id, context_window, max_output, rates, thinks_by_default=False, forced_tool_choice=True, **kw)
+    """A model from before 5.x: it thinks only when asked."""
+    return ModelSpec(id, context_window, max_output, rates, thinks_by_default=False, **kw)
 
 
 SPECS: dict[str, ModelSpec] = {s.id: s for s in (
@@ -79,29 +79,27 @@ SPECS: dict[str, ModelSpec] = {s.id: s for s in (
     ModelSpec("claude-sonnet-5-5", 1_000_000, 128_000, _rates(2, 10, 0.10),
               thinking_types=("adaptive", "between_tools")),
     ModelSpec("claude-haiku-5-5", 1_000_000, 128_000, _rates(0.10, 0.50, 0.01), long_prompt=100_000,
-              long_rates=_rates(0.50, 2.50, 0.05), thinking_types=("adaptive", "disabled"), forced_tool_choice=True),
-    ModelSpec("claude-fable-5", 1_000_000, 128_000, _rates(10, 50), forced_tool_choice=True),
-    ModelSpec("claude-mythos-5", 1_000_000, 128_000, _rates(10, 50), forced_tool_choice=True),
-    ModelSpec("claude-opus-5", 1_000_000, 128_000, _rates(5, 25), thinking_types=("adaptive", "disabled"),
-              forced_tool_choice=True),
+              long_rates=_rates(0.50, 2.50, 0.05), thinking_types=("adaptive", "disabled")),
+    ModelSpec("claude-fable-5", 1_000_000, 128_000, _rates(10, 50)),
+    ModelSpec("claude-mythos-5", 1_000_000, 128_000, _rates(10, 50)),
+    ModelSpec("claude-opus-5", 1_000_000, 128_000, _rates(5, 25), thinking_types=("adaptive", "disabled")),
     ModelSpec("claude-sonnet-5", 1_000_000, 128_000, _rates(2, 10), min_cacheable=1_024,
-              thinking_types=("adaptive", "disabled"), off_up_to="max", forced_tool_choice=True),
+              thinking_types=("adaptive", "disabled"), off_up_to="max"),
     _pre5("claude-opus-4-8", 1_000_000, 128_000, _rates(5, 25), min_cacheable=1_024,
               thinking_types=("adaptive", "disabled"), off_up_to="max"),
     _pre5("claude-opus-4-7", 1_000_000, 128_000, _rates(5, 25), min_cacheable=2_048,
               thinking_types=("adaptive", "disabled"), off_up_to="max"),
     ModelSpec("claude-mythos-preview", 1_000_000, 128_000, _rates(25, 125), min_cacheable=2_048,
-              thinking_types=("adaptive", "enabled"), effort=NO_XHIGH, forced_tool_choice=True,
+              thinking_types=("adaptive", "enabled"), effort=NO_XHIGH,
               lifecycle="deprecated"),
     _pre5("claude-opus-4-6", 1_000_000, 128_000, _rates(5, 25), min_cacheable=4_096,
               thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
     _pre5("claude-sonnet-4-6", 1_000_000, 128_000, _rates(3, 15), min_cacheable=1_024,
               thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
     _pre5("claude-opus-4-5-20251101", 200_000, 64_000, _rates(5, 25), min_cacheable=4_096,
-              thinking_types=("enabled", "disabled"), effort=("low", "medium", "high"), off_up_to="max",
-              prefill=True, lifecycle="deprecated"),
+              thinking_types=("enabled", "disabled"), effort=("low", "medium", "high"), off_up_to="max", lifecycle="deprecated"),
     _pre5("claude-haiku-4-5-20251001", 200_000, 64_000, _rates(1, 5), min_cacheable=4_096,
-              thinking_types=("enabled", "disabled"), effort=(), off_up_to="max", prefill=True),
+              thinking_types=("enabled", "disabled"), effort=(), off_up_to="max"),
 )}
 ALIASES = {"claude-opus-4-5": "claude-opus-4-5-20251101", "claude-haiku-4-5": "claude-haiku-4-5-20251001"}
 

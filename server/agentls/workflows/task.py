@@ -148,8 +148,8 @@ async def run_task(
         result, issues = await run_with_repair(session, overlay, first_message or instruction,
                                                settings.agent.repair_rounds)
         status, summary = result.status, result.summary or result.error
-        outputs = await collect(provider, result.messages, overlay, settings.tools.max_file_bytes) \
-            if result.ok and "code_execution" in settings.tools.server else []
+        outputs = await collect(provider, result.produced, overlay, settings.tools.max_file_bytes) \
+            if result.ok else []
         return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [], outputs)
     finally:
         if checkpointer is not None:

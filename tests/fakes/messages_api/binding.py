@@ -45,14 +45,25 @@ def clean(value: Any) -> Any:
     return value
 
 
+def _empty_text(block: object) -> bool:
+    return isinstance(block, dict) and block.get("type") == "text" and not block.get("text")
+
+
 def _visible(content: object) -> list[Any]:
     """A message's content as the prefix sees it: string content as one text block, thinking left out
-    (thinking has its own ordering rule, so removing a leading run of it changes no prefix)."""
+    (thinking has its own ordering rule, so removing a leading run of it changes no prefix), and empty
+    text blocks left out (the API never takes them back, so a client must drop them)."""
     if isinstance(content, str):
         return [{"type": "text", "text": content}] if content else []
     if not isinstance(content, list):
         return []
-    return [clean(b) for b in content if not (isinstance(b, dict) and b.get("type") in THINKING_TYPES)]
+    return [clean(b) for b in content
+            if not (isinstance(b, dict) and b.get("type") in THINKING_TYPES) and not _empty_text(b)]
+
+
+def position(content: list[Any], index: int) -> int:
+    """A block's place in its message, not counting empty text blocks before it."""
+    return sum(1 for block in content[:index] if not _empty_text(block))
 
 
 def prefix_digest(body: dict[str, Any], message_index: int, blocks_before: list[Any]) -> str:
@@ -68,7 +79,7 @@ def prefix_digest(body: dict[str, Any], message_index: int, blocks_before: list[
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _text_hash(text: str) -> str:
+def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -78,7 +89,7 @@ class Seal:
 
     model: str
     prefix: str  # prefix_digest at production
-    text: str  # _text_hash of the full thinking text
+    text: str  # text_hash of the full thinking text
     omitted: bool  # display was "omitted": the text sent back is ignored
     turn: str  # one per response
     ordinal: int  # this block's place among the response's thinking blocks
@@ -176,10 +187,10 @@ class Checker:
         verdict = Verdict()
         found: list[Found] = []
         for i, j, block in thinking_blocks(body):
-            error = self._unsealed(i, j, block)
-            if isinstance(error, str):
-                return Verdict(error=error)
-            found.append(error)
+            unsealed = self._unsealed(i, j, block)
+            if isinstance(unsealed, str):
+                return Verdict(error=unsealed)
+            found.append(unsealed)
         readable = []
         for item in found:
             if item.seal.model != model:
@@ -205,7 +216,7 @@ class Checker:
         if seal is None:
             return f"{path}: Invalid `data` in `redacted_thinking` block" if kind == "redacted_thinking" \
                 else f"{path}: Invalid `signature` in `thinking` block"
-        if kind == "thinking" and not seal.omitted and _text_hash(str(block.get("thinking", ""))) != seal.text:
+        if kind == "thinking" and not seal.omitted and text_hash(str(block.get("thinking", ""))) != seal.text:
             return f"{path}: Invalid `signature` in `thinking` block"
         return Found(i, j, block, seal)
 
@@ -219,10 +230,11 @@ class Checker:
         turns: dict[str, list[Found]] = {}
         for item in mine:
             turns.setdefault(item.seal.turn, []).append(item)
+        content = _list(messages[latest])
         for items in turns.values():
             ordinals = [item.seal.ordinal for item in items]
             complete = ordinals == list(range(items[0].seal.count))
-            placed = all(item.index == item.seal.position for item in items)
+            placed = all(position(content, item.index) == item.seal.position for item in items)
             if not (complete and placed):
                 return MODIFIED.format(path=path)
         if not mine and self._tool_turn_lost_thinking(messages, latest):

@@ -50,6 +50,8 @@ class Profile:
     rejects_prefill: bool = True
     #: the prefix check on thinking blocks (preserved thinking)
     preserved_thinking: bool = True
+    #: the prefix check runs for every account, not only new ones (Fable 5.2, Mythos 5.2)
+    prefix_check_always: bool = False
     #: text written before a tool call comes back as a progress-update thinking block
     updates_in_thinking: bool = True
     disabled_error: str = DISABLED_ALWAYS_ON
@@ -82,12 +84,13 @@ def _p(id: str, name: str, created: str, **kw: Any) -> Profile:
 
 
 _FABLE = {"disabled_error": DISABLED_ALWAYS_ON}
+_FABLE_5_2 = {**_FABLE, "prefix_check_always": True}
 _OLD = {"thinks_by_default": False, "default_display": "summarized", "rejects_sampling": False,
         "rejects_forced_tool_choice": False, "preserved_thinking": False, "updates_in_thinking": False}
 
 PROFILES: dict[str, Profile] = {p.id: p for p in (
-    _p("claude-fable-5-2", "Claude Fable 5.2", "2026-11-09T00:00:00Z", **_FABLE),
-    _p("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", **_FABLE),
+    _p("claude-fable-5-2", "Claude Fable 5.2", "2026-11-09T00:00:00Z", **_FABLE_5_2),
+    _p("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", **_FABLE_5_2),
     _p("claude-fable-5-1", "Claude Fable 5.1", "2026-09-01T00:00:00Z", **_FABLE),
     _p("claude-mythos-5-1", "Claude Mythos 5.1", "2026-09-01T00:00:00Z", **_FABLE),
     _p("claude-opus-5-5", "Claude Opus 5.5", "2026-09-22T00:00:00Z"),

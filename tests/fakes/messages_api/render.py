@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
-from .binding import Seal, Signer, _text_hash, clean, prefix_digest, thinking_count
+from .binding import Seal, Signer, clean, position, prefix_digest, text_hash, thinking_count
 from .models import Profile
 from .script import (
     UPDATE_MIN_CHARS,
@@ -109,9 +109,10 @@ class Renderer:
                                if isinstance(b, dict) and b.get("type") == "server_tool_use"), "")
         for block in shaped:
             if isinstance(block, Thinking | RedactedThinking):
-                seal = Seal(str(model), prefix_digest(request, index, before + content),
-                            _text_hash(block.text if isinstance(block, Thinking) else ""),
-                            display != "summarized", turn, thought, count, seq + thought, len(before) + len(content))
+                whole = before + content
+                seal = Seal(str(model), prefix_digest(request, index, whole),
+                            text_hash(block.text if isinstance(block, Thinking) else ""),
+                            display != "summarized", turn, thought, count, seq + thought, position(whole, len(whole)))
                 thought += 1
                 if isinstance(block, RedactedThinking):
                     content.append({"type": "redacted_thinking", "data": self.signer.seal(seal)})

@@ -12,7 +12,8 @@ from typing import IO, Any, Self
 
 from . import wire
 from .binding import BINDING_BETA, Checker
-from .models import Profile, profile
+from .catalog import Catalog
+from .models import Profile
 from .render import Renderer
 from .rules import check_model_rules, drop_requested
 from .script import (
@@ -31,8 +32,7 @@ from .validate import validate_request
 
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
-MODELS_PATH = "/v1/models/"
-FILES_PATH = "/v1/files/"
+
 # streamed by drop / mid-stream error faults that were given no reply of their own
 _CUT_SHORT = Reply.text("This reply is cut short by a fault scripted in the fake Messages API.")
 
@@ -76,14 +76,13 @@ class FakeMessagesAPI:
         self._host = host
         self._requested_port = port
         self.validate = validate
-        #: models beyond the built-in table (`models.custom(...)`): a release the client does not know
-        self.models: dict[str, Profile] = {m.id: m for m in models}
-        #: enforce the prefix check on thinking blocks (accounts created since 2026-08-31 get it)
+        #: models beyond the built-in table (`models.custom(...)`), and the Files API's files
+        self.catalog = Catalog({m.id: m for m in models})
+        #: enforce the prefix check on thinking blocks (accounts created since 2026-08-31 get it; False is an
+        #: older account, where only Fable 5.2 and Mythos 5.2 check it)
         self.prefix_check = prefix_check
         self.renderer = Renderer()
         self._checker = Checker(self.renderer.signer, self.renderer.served_thinking)
-        #: file id -> (filename, MIME type, content): what code execution "produced" (`add_file`)
-        self.files: dict[str, tuple[str, str, bytes]] = {}
         self._log_path = Path(log_path) if log_path is not None else None
         self._lock = threading.RLock()
         self._script: deque[ScriptItem] = deque()
@@ -171,8 +170,7 @@ class FakeMessagesAPI:
 
     def add_file(self, file_id: str, filename: str, data: bytes, mime_type: str = "text/plain") -> Self:
         """A file for the Files API (`GET /v1/files/{id}` and `/content`), as code execution leaves them."""
-        with self._lock:
-            self.files[file_id] = (filename, mime_type, data)
+        self.catalog.add_file(file_id, filename, data, mime_type)
         return self
 
     def respond_with(self, responder: Responder | None) -> Self:
@@ -242,10 +240,8 @@ class FakeMessagesAPI:
         with self._lock:
             request = RecordedRequest(len(self._requests), method, path, query, headers, body, text)
             outcome: Outcome | None = None
-            if method == "GET" and path.startswith(MODELS_PATH):
-                request.served = "models" if self._profile(path[len(MODELS_PATH):]) else "not found"
-            elif method == "GET" and path.startswith(FILES_PATH):
-                request.served = "files" if self._file(path) else "not found"
+            if self.catalog.handles(method, path):
+                request.served = self.catalog.describe(path)
             elif method != "POST" or path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
                 outcome = Fault.error(404, f"Not found: {method} {path}", should_retry=False)
                 request.served = "not found"
@@ -265,13 +261,6 @@ class FakeMessagesAPI:
                 self._log.flush()
         return request, outcome
 
-    def _profile(self, model: object) -> Profile | None:
-        return profile(model, self.models)
-
-    def _file(self, path: str) -> tuple[str, str, bytes] | None:
-        file_id = path[len(FILES_PATH):].removesuffix("/content")
-        return self.files.get(file_id)
-
     def _rejection(self, request: RecordedRequest) -> ErrorFault | None:
         """The 400 (or 404 for an unknown model) the API would answer instead of a reply."""
         if not self.validate:
@@ -280,7 +269,7 @@ class FakeMessagesAPI:
         counting = request.path == COUNT_TOKENS_PATH
         problem = validate_request(request.path, body)
         if problem is None:
-            model = self._profile(body.get("model"))
+            model = self.catalog.profile(body.get("model"))
             if model is None:
                 request.served = "not found: model"
                 return Fault.error(404, f"model: {body.get('model')}", should_retry=False)
@@ -288,8 +277,9 @@ class FakeMessagesAPI:
                                         is_paused_turn=self.renderer.is_paused_turn, count_only=counting)
             if problem is None:
                 beta = BINDING_BETA in request.headers.get("anthropic-beta", "")
-                verdict = self._checker.check(body, model=model.id, prefix_check=self.prefix_check and
-                                              model.preserved_thinking, drop=drop_requested(body), beta=beta)
+                prefix_check = model.preserved_thinking and (self.prefix_check or model.prefix_check_always)
+                verdict = self._checker.check(body, model=model.id, prefix_check=prefix_check,
+                                              drop=drop_requested(body), beta=beta)
                 problem = verdict.error
                 request.input_transformations = verdict.transformations if beta else None
         if problem is None:
@@ -331,35 +321,14 @@ class FakeMessagesAPI:
         request_id = wire.new_request_id()
         if outcome is not None:
             self._serve_outcome(h, request, outcome, request_id)
-        elif request.path.startswith(FILES_PATH):
-            self._serve_file(h, request.path, request_id)
-        elif request.path.startswith(MODELS_PATH):
-            model = self._profile(request.path[len(MODELS_PATH):])
-            if model is None:
-                error = wire.error_body("not_found_error", f"model: {request.path[len(MODELS_PATH):]}", request_id)
-                h.send_json(404, error, request_id)
-            else:
-                h.send_json(200, model.model_info(), request_id)
+        elif self.catalog.handles(request.method, request.path):
+            self.catalog.serve(h, request.path, request_id)
         else:
             h.send_json(200, {"input_tokens": wire.estimate_input_tokens(request.body)}, request_id)
 
-    def _serve_file(self, h: Handler, path: str, request_id: str) -> None:
-        found = self._file(path)
-        if found is None:
-            h.send_json(404, wire.error_body("not_found_error", f"File not found: {path}", request_id), request_id)
-            return
-        filename, mime_type, data = found
-        if path.endswith("/content"):
-            h.send_bytes(data, request_id, mime_type)
-            return
-        file_id = path[len(FILES_PATH):]
-        h.send_json(200, {"type": "file", "id": file_id, "filename": filename, "mime_type": mime_type,
-                          "size_bytes": len(data), "created_at": "2026-12-01T00:00:00Z", "downloadable": True},
-                    request_id)
-
     def _render(self, reply: Reply, request: RecordedRequest) -> dict[str, Any]:
         body = request.body if isinstance(request.body, dict) else {}
-        message = self.renderer.render(reply, body, self._profile(body.get("model")))
+        message = self.renderer.render(reply, body, self.catalog.profile(body.get("model")))
         if request.input_transformations is not None:
             message["input_transformations"] = request.input_transformations
         request.response = message

@@ -127,6 +127,7 @@ local function progress_autocmd()
         if value.message and value.message ~= "" then
           M.progress[token], last_token = value.message, token
           echo("agentls: " .. value.message)
+          vim.cmd.redrawstatus() -- a statusline showing `status()` follows at once
         end
         return
       end
