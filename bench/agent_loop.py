@@ -155,6 +155,7 @@ async def caching(turns: int) -> None:
 
     cached_bodies = results[True]
     total_in = cached_read = 0
+    minimum = SPECS["claude-sonnet-5-5"].min_cacheable  # shorter prefixes are not cached (no error)
     print("  turn  input tokens  cacheable prefix  share")
     for i, body in enumerate(cached_bodies):
         clean = strip_cache(body)
@@ -167,6 +168,7 @@ async def caching(turns: int) -> None:
             assert clean["tools"] == prev["tools"]
             assert clean["system"] == prev["system"]
             prefix = estimate({"system": prev["system"], "tools": prev["tools"], "messages": prev["messages"]})
+            prefix = prefix if prefix >= minimum else 0
         total_in += tokens
         cached_read += prefix
         print(f"  {i + 1:4}  {tokens:12,}  {prefix:16,}  {prefix / tokens:5.0%}")

@@ -64,7 +64,6 @@ def _rates(input: float, output: float, read: float | None = None) -> Rates:
     return Rates(input, output, input * 1.25, input / 10 if read is None else read)
 
 
-
 def _pre5(id: str, context_window: int, max_output: int, rates: Rates, **kw: Any) -> ModelSpec:
     """A model from before 5.x: it thinks only when asked."""
     return ModelSpec(id, context_window, max_output, rates, thinks_by_default=False, **kw)
@@ -86,20 +85,20 @@ SPECS: dict[str, ModelSpec] = {s.id: s for s in (
     ModelSpec("claude-sonnet-5", 1_000_000, 128_000, _rates(2, 10), min_cacheable=1_024,
               thinking_types=("adaptive", "disabled"), off_up_to="max"),
     _pre5("claude-opus-4-8", 1_000_000, 128_000, _rates(5, 25), min_cacheable=1_024,
-              thinking_types=("adaptive", "disabled"), off_up_to="max"),
+          thinking_types=("adaptive", "disabled"), off_up_to="max"),
     _pre5("claude-opus-4-7", 1_000_000, 128_000, _rates(5, 25), min_cacheable=2_048,
-              thinking_types=("adaptive", "disabled"), off_up_to="max"),
+          thinking_types=("adaptive", "disabled"), off_up_to="max"),
     ModelSpec("claude-mythos-preview", 1_000_000, 128_000, _rates(25, 125), min_cacheable=2_048,
-              thinking_types=("adaptive", "enabled"), effort=NO_XHIGH,
-              lifecycle="deprecated"),
+              thinking_types=("adaptive", "enabled"), effort=NO_XHIGH, lifecycle="deprecated"),
     _pre5("claude-opus-4-6", 1_000_000, 128_000, _rates(5, 25), min_cacheable=4_096,
-              thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
+          thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
     _pre5("claude-sonnet-4-6", 1_000_000, 128_000, _rates(3, 15), min_cacheable=1_024,
-              thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
+          thinking_types=("adaptive", "enabled", "disabled"), effort=NO_XHIGH, off_up_to="max"),
     _pre5("claude-opus-4-5-20251101", 200_000, 64_000, _rates(5, 25), min_cacheable=4_096,
-              thinking_types=("enabled", "disabled"), effort=("low", "medium", "high"), off_up_to="max", lifecycle="deprecated"),
+          thinking_types=("enabled", "disabled"), effort=("low", "medium", "high"), off_up_to="max",
+          lifecycle="deprecated"),
     _pre5("claude-haiku-4-5-20251001", 200_000, 64_000, _rates(1, 5), min_cacheable=4_096,
-              thinking_types=("enabled", "disabled"), effort=(), off_up_to="max"),
+          thinking_types=("enabled", "disabled"), effort=(), off_up_to="max"),
 )}
 ALIASES = {"claude-opus-4-5": "claude-opus-4-5-20251101", "claude-haiku-4-5": "claude-haiku-4-5-20251001"}
 
