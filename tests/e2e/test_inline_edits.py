@@ -161,6 +161,11 @@ async def test_edit_propose_accept_one_reject_other(editor: Editor) -> None:
     assert "`calc.py`" in first
     assert "lines 1-6" in first
 
+    # The model's thinking summary reached the editor as $/progress, a sentence at a time.
+    reports = [getattr(r, "message", None) or "" for rs in editor.client.progress_reports.values() for r in rs]
+    for sentence in ("Both functions add or subtract numbers.", "I will annotate add first, then sub."):
+        assert any(m.startswith(sentence) for m in reports), reports
+
     # Pending hunks are visible to any client as Hint diagnostics, with accept/reject code actions.
     hints = await editor.client.wait_until(lambda: [
         d for d in (editor.client.latest_diagnostics(editor.uri) or types.PublishDiagnosticsParams("", [])).diagnostics

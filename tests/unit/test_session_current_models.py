@@ -58,6 +58,16 @@ async def run(fake: FakeMessagesAPI, root: Path, events: list[AgentEvent] | None
         await provider.aclose()
 
 
+def direct_session(fake: FakeMessagesAPI, root: Path) -> AgentSession:
+    """A session built by hand (no workflow around it), to call ``run`` and ``follow_up`` directly."""
+    settings = settings_for(fake)
+    workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
+    context = ToolContext(workspace=workspace, overlay=Overlay(workspace), settings=settings.tools, session_id="s")
+    return AgentSession(session_id="s", provider=AnthropicProvider(settings.model),
+                        tools=default_registry(settings.tools), context=context, settings=settings,
+                        system="Be careful.")
+
+
 def no_400(fake: FakeMessagesAPI) -> None:
     rejected = [r.served for r in fake.requests if r.served.startswith("invalid request")]
     assert rejected == []
@@ -84,18 +94,12 @@ async def test_a_tool_session_sends_every_turn_back_verbatim(fake_messages_api: 
 async def test_a_follow_up_after_the_end_keeps_the_transcript_valid(fake_messages_api: FakeMessagesAPI,
                                                                      root: Path) -> None:
     fake_messages_api.add(Reply([VIEW]), Reply.text("Done."), Reply.text("Still done."))
-    settings = settings_for(fake_messages_api)
-    provider = AnthropicProvider(settings.model)
-    workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
-    overlay = Overlay(workspace)
-    context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools, session_id="s")
-    session = AgentSession(session_id="s", provider=provider, tools=default_registry(settings.tools),
-                           context=context, settings=settings, system="Be careful.")
+    session = direct_session(fake_messages_api, root)
     try:
         assert (await session.run("look")).ok
         again = await session.follow_up("your change has a syntax error on line 2; fix it")
     finally:
-        await provider.aclose()
+        await session.provider.aclose()
     assert again.summary == "Still done."
     no_400(fake_messages_api)
 
@@ -249,19 +253,14 @@ async def test_a_refusal_after_partial_text_keeps_nothing_of_the_refused_turn(
 async def test_an_answer_without_content_is_not_kept_and_a_follow_up_still_works(
         fake_messages_api: FakeMessagesAPI, root: Path, answer: list[Any]) -> None:
     fake_messages_api.add(Reply([VIEW]), Reply(answer), Reply.text("Fixed the syntax error."))
-    settings = settings_for(fake_messages_api)
-    provider = AnthropicProvider(settings.model)
-    workspace = Workspace(root, settings.tools.deny, settings.tools.max_file_bytes)
-    context = ToolContext(workspace=workspace, overlay=Overlay(workspace), settings=settings.tools, session_id="s")
-    session = AgentSession(session_id="s", provider=provider, tools=default_registry(settings.tools),
-                           context=context, settings=settings, system="Be careful.")
+    session = direct_session(fake_messages_api, root)
     try:
         first = await session.run("look")
         assert (first.status, first.summary) == ("completed", "")
         assert session.messages[-1].role == "user"
         again = await session.follow_up("your change has a syntax error on line 2; fix it")
     finally:
-        await provider.aclose()
+        await session.provider.aclose()
     assert again.summary == "Fixed the syntax error."
     no_400(fake_messages_api)
 
