@@ -271,9 +271,12 @@ def _without(values: Mapping[str, Any], loc: tuple[str | int, ...]) -> dict[str,
 
 
 def _alias_free(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise camelCase keys to snake_case so layers merge key by key."""
+    """Normalise camelCase keys to snake_case so layers merge key by key; a null (an editor's unset
+    setting, VS Code's default for ours) is no value at all."""
     out: dict[str, Any] = {}
     for key, value in values.items():
+        if value is None:
+            continue
         snake = "".join("_" + c.lower() if c.isupper() else c for c in str(key))
         out[snake] = _alias_free(value) if isinstance(value, Mapping) else value
     return out

@@ -117,3 +117,11 @@ def test_a_bad_api_key_value_is_never_echoed(workspace: Path, user_config: Path)
     loaded = load_settings(workspace, {"model": {"apiKey": ["sk-ant-oops"]}}, {}, user_config)
     assert loaded.warnings
     assert all("sk-ant-oops" not in w for w in loaded.warnings)
+
+
+def test_a_null_editor_setting_is_unset(workspace: Path, user_config: Path) -> None:
+    """VS Code sends every contributed setting, null when the user set none."""
+    editor = {"model": {"name": None, "maxTokens": None, "effort": None, "thinking": None}, "review": "confirm"}
+    loaded = load_settings(workspace, editor, {}, user_config)
+    assert loaded.warnings == []
+    assert (loaded.settings.model.name, loaded.settings.review) == (DEFAULT_MODEL, "confirm")
