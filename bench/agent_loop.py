@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,8 @@ from agentls.config import Settings
 from agentls.providers.anthropic import AnthropicProvider
 from agentls.providers.base import ModelLimits, TurnRequest, TurnResult
 from agentls.providers.models import SPECS
-from agentls.workflows.task import run_task
+from agentls.runtime import Runtime
+from agentls.workflows.task import TaskSpec, run_task
 
 EDITOR = "str_replace_based_edit_tool"
 
@@ -97,9 +99,12 @@ async def loop_overhead(calls: int, repeats: int) -> tuple[list[float], list[flo
             fake.add(*[Reply([use]) for use in script(calls)], Reply.text("done"))
             settings = settings_for(fake.base_url, calls)
             provider = TimedProvider(AnthropicProvider(settings.model))
+            runtime = Runtime(root, settings, provider=provider)  # type: ignore[arg-type]
+            runtime.store()  # opened before the clock starts, as a long-running front end has it
             start = time.perf_counter()
-            outcome = await run_task(root=root, instruction="bench", settings=settings, provider=provider)  # type: ignore[arg-type]
+            outcome = await run_task(runtime, TaskSpec(instruction="bench"))
             wall = time.perf_counter() - start
+            await runtime.aclose()
             await provider.aclose()
             assert outcome.result.ok, outcome.result.error
             per_call_overheads.append((wall - sum(provider.turn_times)) / calls)
@@ -146,7 +151,9 @@ async def caching(turns: int) -> None:
                 return await original(replace(request, cache=_cache), on_event)
 
             inner.stream_turn = stream_turn  # type: ignore[method-assign]
-            await run_task(root=root, instruction="bench", settings=settings, provider=inner)
+            runtime = Runtime(root, settings, provider=inner)
+            await run_task(runtime, TaskSpec(instruction="bench"))
+            await runtime.aclose()
             await inner.aclose()
             bodies = [r.body for r in fake.message_requests]
             results[cache] = bodies
@@ -181,6 +188,7 @@ async def caching(turns: int) -> None:
 
 
 async def main() -> int:
+    os.environ["AGENTLS_DATA_DIR"] = tempfile.mkdtemp(prefix="agentls-bench-")  # never the user's store
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)

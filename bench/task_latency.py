@@ -71,12 +71,15 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--idle", type=int, default=1000, help="code actions measured after the task")
+    parser.add_argument("--stalls", metavar="LOG", help="log the server's loop stalls over 50 ms, with stacks, here")
     args = parser.parse_args()
     root = workspace(args.files)
     with tempfile.TemporaryDirectory() as tmp, FakeMessagesAPI() as fake:
         fake.add(*task_script(args.rounds))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AGENTLS_"))}
         env.update(fake.env(), XDG_CONFIG_HOME=str(Path(tmp) / "config"), AGENTLS_DATA_DIR=str(Path(tmp) / "data"))
+        if args.stalls:
+            env.update(AGENTLS_DEBUG__LOOP_STALL_MS="50", AGENTLS_LOG_FILE=args.stalls)
         started = time.perf_counter()
         client = StdioClient([sys.executable, "-m", "agentls", "serve"], env)
         client.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {

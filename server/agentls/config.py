@@ -25,6 +25,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
+from agentls.choices import Effort, ThinkingDisplay, ThinkingMode
+
 DEFAULT_MODEL = "claude-sonnet-5-5"
 ENV_PREFIX = "AGENTLS_"
 #: ``AGENTLS_*`` variables that are not settings.
@@ -49,13 +51,6 @@ class RetrySettings(_Section):
     #: After this many consecutive failed turns, fail fast for ``breaker_reset_s``.
     breaker_threshold: int = Field(5, ge=1)
     breaker_reset_s: float = Field(30.0, ge=0)
-
-
-#: ``output_config.effort`` levels, lowest first.
-Effort = Literal["low", "medium", "high", "xhigh", "max"]
-#: How the model thinks (``model.thinking``) and whether its thinking text comes back.
-ThinkingMode = Literal["adaptive", "between_tools", "disabled"]
-ThinkingDisplay = Literal["summarized", "omitted"]
 
 
 class ModelSettings(_Section):
@@ -175,6 +170,14 @@ class ContextSettings(_Section):
     workers: int = Field(0, ge=0, le=64)
 
 
+class DebugSettings(_Section):
+    """For finding problems: off by default."""
+
+    #: Log every stall of the language server's event loop over this many milliseconds, with the stack
+    #: it was in (0: off).
+    loop_stall_ms: int = Field(0, ge=0, le=60_000)
+
+
 class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
@@ -185,6 +188,7 @@ class Settings(_Section):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    debug: DebugSettings = Field(default_factory=DebugSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_file: str | None = None

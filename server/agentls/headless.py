@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agentls.agent.events import (
     AgentEvent,
@@ -24,9 +24,13 @@ from agentls.agent.events import (
     UsageUpdated,
 )
 from agentls.agent.overlay import FileChange
-from agentls.config import Settings, load_settings
+from agentls.config import load_settings
 from agentls.errors import AgentlsError
 from agentls.providers.base import Retrying, TextDelta, ThinkingDelta
+
+if TYPE_CHECKING:
+    from agentls.runtime import Runtime
+    from agentls.workflows.task import TaskOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_APPLIED, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -147,40 +151,24 @@ def _confirm(prompt: str) -> bool:
         return False
 
 
-async def _run(options: RunOptions, settings: Settings, on_event: Any) -> Any:
-    from agentls.paths import audit_path, store_path
-    from agentls.store.audit import AuditLog
-    from agentls.store.db import Store
-    from agentls.workflows.task import make_provider, run_task
+async def _run(runtime: Runtime, options: RunOptions, on_event: Any) -> Any:
+    from agentls.workflows.task import TaskSpec, run_task
 
-    provider = make_provider(settings.model)
-    store = Store(store_path())
     try:
-        return await run_task(root=options.workspace, instruction=options.task, settings=settings,
-                              provider=provider, store=store, audit=AuditLog(audit_path()),
-                              on_event=on_event, kind="run")
+        return await run_task(runtime, TaskSpec(instruction=options.task, kind="run"), on_event)
     finally:
-        await provider.aclose()
-        store.close()
+        await runtime.close_providers()  # on the loop that used them
 
 
-def _checkpoint_before_writing(options: RunOptions, settings: Settings, session_id: str,
+def _checkpoint_before_writing(runtime: Runtime, options: RunOptions, session_id: str,
                                paths: list[str]) -> str | None:
     """Snapshot the files about to be written; raises (and nothing is written) if that fails."""
-    if not settings.checkpoints.enabled:
+    if not runtime.settings.checkpoints.enabled:
         return None
-    from agentls.paths import store_path
-    from agentls.store.db import Store
-    from agentls.workflows.checkpointing import guard, open_checkpoints
+    from agentls.workflows.checkpointing import guard
 
-    store = Store(store_path())
-    checkpoints = open_checkpoints(options.workspace, settings.checkpoints, store)
-    try:
-        taken = guard(checkpoints, paths, trigger="edit", session_id=session_id, summary=options.task)
-        return taken.id if taken else None
-    finally:
-        checkpoints.close()
-        store.close()
+    taken = guard(runtime.checkpoints_now(), paths, trigger="edit", session_id=session_id, summary=options.task)
+    return taken.id if taken else None
 
 
 def _offer_notes(options: RunOptions, notes: list[str], err: TextIO) -> list[str]:
@@ -213,18 +201,28 @@ def run(options: RunOptions) -> int:
     for warning in loaded.warnings:
         _say(f"agentls: warning: {warning}", err)
     progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)
-    try:
-        outcome = asyncio.run(_run(options, loaded.settings, progress))
-    except KeyboardInterrupt:
-        progress.close()
-        _say("agentls: cancelled; no files were changed", err)
-        return EXIT_CANCELLED
-    except AgentlsError as exc:
-        progress.close()
-        _say(f"agentls: {exc}", err)
-        return EXIT_FAILED
-    progress.close()
+    from agentls.runtime import Runtime
 
+    runtime = Runtime(options.workspace, loaded.settings)
+    try:
+        try:
+            outcome = asyncio.run(_run(runtime, options, progress))
+        except KeyboardInterrupt:
+            progress.close()
+            _say("agentls: cancelled; no files were changed", err)
+            return EXIT_CANCELLED
+        except AgentlsError as exc:
+            progress.close()
+            _say(f"agentls: {exc}", err)
+            return EXIT_FAILED
+        progress.close()
+        return _apply(runtime, options, outcome, err)
+    finally:
+        runtime.close()
+
+
+def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, err: TextIO) -> int:
+    """After the session: show what it did, apply its changes (checkpoint first) if the user agrees."""
     result = outcome.result
     if result.server_tools:
         _say(f"agentls: the API's tools: {'; '.join(result.server_tools)}", err)
@@ -239,7 +237,7 @@ def run(options: RunOptions) -> int:
             _say(unified_diff(change), err, end="")
         if options.yes or _confirm(f"Apply changes to {len(changes)} file(s)? [y/N] "):
             try:
-                checkpoint = _checkpoint_before_writing(options, loaded.settings, outcome.session_id,
+                checkpoint = _checkpoint_before_writing(runtime, options, outcome.session_id,
                                                         [c.path for c in changes])
                 applied = outcome.overlay.commit()
                 if checkpoint:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from agentls.plans.book import PlanBook
     from agentls.plans.executor import Decision
     from agentls.plans.models import Plan, Step
+    from agentls.runtime import Runtime
     from agentls.store.plans import ExecutionRow
 
 ACTIONS = ("list", "show", "run", "rollback")
@@ -151,13 +152,13 @@ def run_plan(args: argparse.Namespace) -> int:
 
 async def _main(action: str, words: list[str], args: argparse.Namespace, workspace: Path, settings: Settings) -> int:
     from agentls.errors import AgentlsError
-    from agentls.paths import data_dir, store_path
+    from agentls.paths import data_dir
     from agentls.plans.book import PlanBook
-    from agentls.store.db import Store
+    from agentls.runtime import Runtime
     from agentls.store.plans import PlanStore
 
-    store = Store(store_path())
-    plans = PlanStore(store)
+    runtime = Runtime(workspace, settings)
+    plans = PlanStore(runtime.store())
     book = PlanBook(plans, data_dir() / "plans")
     try:
         for plan_id, step_id in plans.reap_interrupted(str(workspace)):
@@ -165,18 +166,18 @@ async def _main(action: str, words: list[str], args: argparse.Namespace, workspa
         if action == "list":
             return _list(book, workspace, args.json)
         if action == "new":
-            return await _new(" ".join(words), book, workspace, settings, store, args.json)
+            return await _new(" ".join(words), book, runtime, args.json)
         plan = book.load(book.resolve(words[1], str(workspace)))
         if action == "show":
             return _show(plan, book, args.json)
         if action == "run":
-            return await _run(plan, book, workspace, settings, store, args)
-        return await _rollback(plan, words[2], book, workspace, settings, store, args.json)
+            return await _run(plan, book, runtime, args)
+        return await _rollback(plan, words[2], book, runtime, args.json)
     except AgentlsError as exc:
         _err(f"agentls: {exc}")
         return EXIT_FAILED
     finally:
-        store.close()
+        await runtime.aclose()
 
 
 def _list(book: PlanBook, workspace: Path, as_json: bool) -> int:
@@ -218,24 +219,15 @@ def _show(plan: Plan, book: PlanBook, as_json: bool) -> int:
     return EXIT_OK
 
 
-async def _new(task: str, book: PlanBook, workspace: Path, settings: Settings, store: Any, as_json: bool) -> int:
-    from agentls.paths import audit_path
+async def _new(task: str, book: PlanBook, runtime: Runtime, as_json: bool) -> int:
     from agentls.plans.architect import draft_plan
-    from agentls.store.audit import AuditLog
-    from agentls.workflows.task import make_provider
 
     if not task.strip():
         _err("agentls plan: the task is empty")
         return EXIT_USAGE
-    provider = make_provider(settings.model)
-    try:
-        _err("planning (read-only)…")
-        drafted = await draft_plan(root=workspace, instruction=task, settings=settings, provider=provider,
-                                   store=store, audit=AuditLog(audit_path()),
-                                   on_event=lambda event: _Progress.event(None, event))
-    finally:
-        await provider.aclose()
-    plan = book.create(str(workspace), task, drafted.summary, drafted.steps, session_id=drafted.session_id)
+    _err("planning (read-only)…")
+    drafted = await draft_plan(runtime, task, on_event=lambda event: _Progress.event(None, event))
+    plan = book.create(str(runtime.root), task, drafted.summary, drafted.steps, session_id=drafted.session_id)
     if as_json:
         _say(json.dumps(book.wire(plan), indent=2))
     else:
@@ -246,31 +238,18 @@ async def _new(task: str, book: PlanBook, workspace: Path, settings: Settings, s
     return EXIT_OK
 
 
-async def _run(plan: Plan, book: PlanBook, workspace: Path, settings: Settings, store: Any,
-               args: argparse.Namespace) -> int:
-    from agentls.paths import audit_path
+async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Namespace) -> int:
     from agentls.plans.executor import DiskApplier, PlanExecutor
-    from agentls.store.audit import AuditLog
-    from agentls.workflows.checkpointing import open_checkpoints
-    from agentls.workflows.task import make_provider
 
     _sync(plan, book)
     progress = _Progress()
-    provider = make_provider(settings.model)
-    checkpoints = open_checkpoints(workspace, settings.checkpoints, store) if settings.checkpoints.enabled else None
 
     async def ask(plan: Plan, step: Step, error: str) -> Decision:
         return await asyncio.to_thread(_ask_on_terminal, plan, step, error)
 
-    executor = PlanExecutor(book=book, root=workspace, settings=settings, provider=provider, applier=DiskApplier(),
-                            store=store, audit=AuditLog(audit_path()), checkpoints=checkpoints,
-                            events=progress.events, ask=ask, max_parallel=args.max_parallel)
-    try:
-        result = await executor.run(plan, args.steps)
-    finally:
-        await provider.aclose()
-        if checkpoints is not None:
-            await asyncio.to_thread(checkpoints.close)
+    executor = PlanExecutor(runtime, book=book, applier=DiskApplier(), events=progress.events, ask=ask,
+                            max_parallel=args.max_parallel)
+    result = await executor.run(plan, args.steps)
     data = book.wire(plan)
     if args.json:
         _say(json.dumps(data, indent=2))
@@ -286,22 +265,17 @@ async def _run(plan: Plan, book: PlanBook, workspace: Path, settings: Settings, 
     return EXIT_OK if plan.status == "done" else EXIT_FAILED
 
 
-async def _rollback(plan: Plan, step_id: str, book: PlanBook, workspace: Path, settings: Settings, store: Any,
-                    as_json: bool) -> int:
+async def _rollback(plan: Plan, step_id: str, book: PlanBook, runtime: Runtime, as_json: bool) -> int:
     from agentls.plans.executor import rollback
-    from agentls.workflows.checkpointing import open_checkpoints
 
-    checkpoints = open_checkpoints(workspace, settings.checkpoints, store)
+    checkpoints = await runtime.checkpoints()
 
     async def restore(checkpoint_id: str) -> dict[str, Any]:
         result = await asyncio.to_thread(checkpoints.restore, checkpoint_id)
         return {"restored": result.restored, "deleted": result.deleted, "created": result.created,
                 "safetyCheckpoint": result.safety_checkpoint}
 
-    try:
-        done = await rollback(book, plan, step_id, restore)
-    finally:
-        await asyncio.to_thread(checkpoints.close)
+    done = await rollback(book, plan, step_id, restore)
     if as_json:
         _say(json.dumps(done, indent=2))
         return EXIT_OK

@@ -13,8 +13,9 @@ from agentls.config import Settings
 from agentls.providers.anthropic import AnthropicProvider
 from agentls.store.audit import AuditLog
 from agentls.store.db import Store
-from agentls.workflows.task import TaskOutcome, run_task
+from agentls.workflows.task import TaskOutcome
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply, Text, ToolUse, Usage
+from tests.sessions import run_with_runtime
 
 EDITOR = "str_replace_based_edit_tool"
 
@@ -47,7 +48,7 @@ async def run(fake: FakeMessagesAPI, root: Path, instruction: str = "do it", *, 
     settings = settings_for(fake, **agent)
     provider = AnthropicProvider(settings.model)
     try:
-        return await run_task(root=root, instruction=instruction, settings=settings, provider=provider,
+        return await run_with_runtime(root=root, instruction=instruction, settings=settings, provider=provider,
                               store=store, on_event=(events.append if events is not None else None))
     finally:
         await provider.aclose()
@@ -221,7 +222,7 @@ async def test_memory_files_reach_the_system_prompt(fake_messages_api: FakeMessa
     settings = settings_for(fake)
     provider = AnthropicProvider(settings.model)
     try:
-        await run_task(root=workspace, instruction="x", settings=settings, provider=provider,
+        await run_with_runtime(root=workspace, instruction="x", settings=settings, provider=provider,
                        files_in_play=["pkg/app.py"])
     finally:
         await provider.aclose()
@@ -239,7 +240,8 @@ async def test_the_audit_log_records_calls_and_never_the_key(fake_messages_api: 
     provider = AnthropicProvider(settings.model)
     audit = AuditLog(tmp_path / "audit.jsonl")
     try:
-        outcome = await run_task(root=workspace, instruction="x", settings=settings, provider=provider, audit=audit)
+        outcome = await run_with_runtime(root=workspace, instruction="x", settings=settings, provider=provider,
+                                         audit=audit)
     finally:
         await provider.aclose()
     text = (tmp_path / "audit.jsonl").read_text()
@@ -269,7 +271,7 @@ async def test_a_command_run_is_followed_by_a_checkpoint(fake_messages_api: Fake
     })
     provider = AnthropicProvider(settings.model)
     try:
-        outcome = await run_task(root=workspace, instruction="x", settings=settings, provider=provider)
+        outcome = await run_with_runtime(root=workspace, instruction="x", settings=settings, provider=provider)
     finally:
         await provider.aclose()
     assert outcome.result.ok, outcome.result.error

@@ -16,8 +16,8 @@ from agentls.config import Settings
 from agentls.context.tokens import TokenCounter
 from agentls.providers.anthropic import AnthropicProvider
 from agentls.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock
-from agentls.workflows.task import run_task
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, ToolUse
+from tests.sessions import run_with_runtime
 
 EDITOR = "str_replace_based_edit_tool"
 
@@ -98,7 +98,7 @@ async def test_a_long_session_is_compacted_keeping_the_prefix_and_the_newest_tur
     events: list[AgentEvent] = []
     provider = AnthropicProvider(settings.model)
     try:
-        outcome = await run_task(root=root, instruction="read every part", settings=settings, provider=provider,
+        outcome = await run_with_runtime(root=root, instruction="read every part", settings=settings, provider=provider,
                                  on_event=events.append)
     finally:
         await provider.aclose()
@@ -143,7 +143,7 @@ async def test_oversized_tool_results_reach_the_model_cut_in_the_middle(
     })
     provider = AnthropicProvider(settings.model)
     try:
-        await run_task(root=root, instruction="look", settings=settings, provider=provider)
+        await run_with_runtime(root=root, instruction="look", settings=settings, provider=provider)
     finally:
         await provider.aclose()
     result = fake_messages_api.message_requests[1].body["messages"][-1]["content"][0]

@@ -24,6 +24,7 @@ from agentls.plans.executor import Decision, DiskApplier, PlanExecutor, RunResul
 from agentls.plans.models import Plan, Step, parse_steps
 from agentls.plans.verify import coverage_of
 from agentls.providers.anthropic import AnthropicProvider
+from agentls.runtime import Runtime
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore
 from agentls.workflows.checkpointing import open_checkpoints
@@ -74,16 +75,18 @@ class Env:
                   checkpoints: bool = True) -> RunResult:
         self.fake.respond_with(Scripts(scripts))
         settings = settings_for(self.fake, allow)
+        if not checkpoints:
+            settings = settings.model_copy(update={"checkpoints": settings.checkpoints.model_copy(
+                update={"enabled": False})})
         provider = AnthropicProvider(settings.model)
         kwargs = {"ask": ask} if ask is not None else {}
-        executor = PlanExecutor(book=self.book, root=self.root, settings=settings, provider=provider,
-                                applier=DiskApplier(), store=self.store,
-                                checkpoints=self.checkpoints if checkpoints else None,
-                                max_parallel=max_parallel, **kwargs)
+        runtime = Runtime(self.root, settings, provider=provider, store=self.store, checkpoints=self.checkpoints)
+        executor = PlanExecutor(runtime, book=self.book, applier=DiskApplier(), max_parallel=max_parallel, **kwargs)
         try:
             return await executor.run(plan, steps)
         finally:
             await provider.aclose()
+            await runtime.aclose()
 
     def requests_of(self, key: str) -> list[int]:
         return [r.index for r in self.fake.message_requests if session_key(r) == key]
@@ -137,8 +140,7 @@ async def test_plan_mode_writes_nothing_and_tells_the_model(env: Env) -> None:
     before = tree(env.root)
     provider = AnthropicProvider(settings.model)
     try:
-        drafted = await draft_plan(root=env.root, instruction="add sub", settings=settings, provider=provider,
-                                   store=env.store)
+        drafted = await draft_plan(Runtime(env.root, settings, provider=provider, store=env.store), "add sub")
     finally:
         await provider.aclose()
     assert tree(env.root) == before
@@ -163,7 +165,7 @@ async def test_no_plan_submitted_is_a_clear_error(env: Env) -> None:
     provider = AnthropicProvider(settings.model)
     try:
         with pytest.raises(Exception, match="finished without submitting a plan: Step 1: do things"):
-            await draft_plan(root=env.root, instruction="x", settings=settings, provider=provider)
+            await draft_plan(Runtime(env.root, settings, provider=provider, store=env.store), "x")
     finally:
         await provider.aclose()
 

@@ -18,7 +18,7 @@ from agentls.agent.workspace import Workspace
 from agentls.config import Settings
 from agentls.providers.anthropic import AnthropicProvider
 from agentls.providers.base import ThinkingDelta
-from agentls.workflows.task import TaskOutcome, run_task
+from agentls.workflows.task import TaskOutcome
 from tests.fakes.messages_api import (
     FakeMessagesAPI,
     Fault,
@@ -30,6 +30,7 @@ from tests.fakes.messages_api import (
     ToolUse,
 )
 from tests.fakes.messages_api.binding import clean
+from tests.sessions import run_with_runtime
 
 VIEW = ToolUse("str_replace_based_edit_tool", {"command": "view", "path": "app.py"})
 
@@ -52,7 +53,7 @@ async def run(fake: FakeMessagesAPI, root: Path, events: list[AgentEvent] | None
     settings = settings_for(fake, **sections)
     provider = AnthropicProvider(settings.model)
     try:
-        return await run_task(root=root, instruction="fix f", settings=settings, provider=provider,
+        return await run_with_runtime(root=root, instruction="fix f", settings=settings, provider=provider,
                               on_event=events.append if events is not None else None)
     finally:
         await provider.aclose()

@@ -39,6 +39,13 @@ class ServerToolFinished:
 
 
 @dataclass(frozen=True)
+class FilesWritten:
+    """The session wrote its pending edits to disk mid-way (before a command it ran)."""
+
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class UsageUpdated:
     turn: Usage
     total: Usage
@@ -54,7 +61,7 @@ class Compacted:
 
 
 AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
-              | ServerToolFinished | UsageUpdated | Compacted)
+              | ServerToolFinished | FilesWritten | UsageUpdated | Compacted)
 
 
 def describe_call(name: str, params: dict[str, object]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +45,24 @@ class _State:
 class Overlay:
     """In-memory file states over the workspace's disk."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, on_commit: Callable[[list[str]], None] | None = None) -> None:
         self.workspace = workspace
         self._states: dict[str, _State] = {}
+        self._lock = threading.RLock()
+        #: Told the paths each ``commit`` wrote (``run_command`` commits mid-session).
+        self.on_commit = on_commit
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without its lock and callback (a session's overlay travels from the agent host to the
+        server)."""
+        with self._lock:
+            state = dict(self.__dict__)
+        del state["_lock"]
+        state["on_commit"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
         self._lock = threading.RLock()
 
     def key(self, path: str | Path) -> str:
@@ -178,7 +194,9 @@ class Overlay:
                 written.append(change.path)
                 del self._states[change.path]
             self._states.clear()
-            return written
+        if written and self.on_commit is not None:
+            self.on_commit(written)
+        return written
 
     def discard(self) -> None:
         """Forget every change."""

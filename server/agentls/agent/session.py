@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
 
 from agentls.agent import compaction, server_tools
 from agentls.agent.cost import cost_usd
@@ -30,6 +28,7 @@ from agentls.agent.events import (
     UsageUpdated,
     describe_call,
 )
+from agentls.agent.results import SessionResult, Status
 from agentls.agent.server_tools import ProducedFile, produced_files
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry
@@ -53,31 +52,11 @@ from agentls.store.db import Store
 
 log = logging.getLogger(__name__)
 
-Status = Literal["completed", "failed", "cancelled", "budget", "max_turns"]
 CONTINUE = "Your previous reply was cut off by the output token limit. Continue where you stopped."
 TRUNCATED_CALL = ("This tool call was cut off by the output token limit and was not run. "
                   "Send it again, splitting large edits into several smaller calls.")
 #: The summary turn's output limit (thinking included).
 SUMMARY_MAX_TOKENS = 16_000
-
-
-@dataclass
-class SessionResult:
-    status: Status
-    summary: str
-    turns: int
-    usage: Usage
-    cost_usd: float
-    error: str = ""
-    messages: list[Message] = field(default_factory=list)
-    #: One line per call of the API's own tools (web search, web fetch, code execution), in order.
-    server_tools: list[str] = field(default_factory=list)
-    #: Files code execution produced in the session.
-    produced: list[ProducedFile] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "completed"
 
 
 class AgentSession:

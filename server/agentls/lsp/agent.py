@@ -7,7 +7,6 @@ reports progress, and hands the finished session's overlay to the review service
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections.abc import Coroutine
@@ -23,11 +22,8 @@ from agentls.lsp.progress import SessionProgress
 from agentls.workflows.inline_edit import EditTarget, edit_prompt
 
 if TYPE_CHECKING:
-    from agentls.checkpoints import Checkpoints
     from agentls.lsp.server import AgentLanguageServer
-    from agentls.providers.base import Provider
-    from agentls.store.audit import AuditLog
-    from agentls.store.db import Store
+    from agentls.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -53,65 +49,25 @@ class SessionRequest:
 
 
 class AgentRunner:
+    """Sessions started from the editor, over the server's runtime (``ls.runtime``: provider, store,
+    audit log, the workspace's checkpoint history, the worker loop the sessions run on)."""
+
     def __init__(self, server: AgentLanguageServer) -> None:
         self.server = server
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self._provider: Provider | None = None
-        self._provider_key = ""
-        self._store: Store | None = None
-        self._audit: AuditLog | None = None
-        self._checkpoints: Checkpoints | None = None
-        self._checkpoints_lock = asyncio.Lock()
         self._baseline_started = False
-        self._retired: list[Provider] = []
         self._background: set[asyncio.Task[None]] = set()
 
-    # -- shared resources, created on first use --------------------------------------------
-    def provider(self) -> Provider:
-        model = self.server.state.settings.model
-        # SecretStr dumps as "**********": fold in a digest of the key so a new key means a new client.
-        secret = model.api_key.get_secret_value() if model.api_key else ""
-        key = model.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
-        if self._provider is None or key != self._provider_key:
-            from agentls.workflows.task import make_provider
-
-            if self._provider is not None:
-                self._retired.append(self._provider)  # a running session may still stream from it
-            self._provider, self._provider_key = make_provider(model), key
-        return self._provider
-
-    def store(self) -> Store:
-        if self._store is None:
-            from agentls.paths import store_path
-            from agentls.store.db import Store
-
-            self._store = Store(store_path())
-        return self._store
-
-    def audit(self) -> AuditLog:
-        if self._audit is None:
-            from agentls.paths import audit_path
-            from agentls.store.audit import AuditLog
-
-            self._audit = AuditLog(audit_path())
-        return self._audit
-
-    async def checkpoints(self) -> Checkpoints:
-        """The workspace's checkpoint history (opened in a thread: it imports git and checks the repo)."""
-        async with self._checkpoints_lock:
-            if self._checkpoints is None:
-                from agentls.workflows.checkpointing import open_checkpoints
-
-                root, settings, store = self.root, self.server.state.settings.checkpoints, self.store()
-                self._checkpoints = await asyncio.to_thread(open_checkpoints, root, settings, store)
-            return self._checkpoints
+    @property
+    def runtime(self) -> Runtime:
+        return self.server.runtime
 
     async def start_baseline(self) -> None:
         """Snapshot the whole tree in the background, so later checkpoints never wait for a scan."""
-        if self.server.state.root is None or not self.server.state.settings.checkpoints.enabled:
+        if not self.runtime.has_root or not self.server.state.settings.checkpoints.enabled:
             return
         try:
-            checkpoints = await self.checkpoints()
+            checkpoints = await self.runtime.checkpoints()
             checkpoints.start_baseline()
         except AgentlsError as exc:
             log.warning("checkpoints unavailable: %s", exc)
@@ -122,17 +78,14 @@ class AgentRunner:
             return
         from agentls.workflows.checkpointing import guard
 
-        checkpoints = await self.checkpoints()
+        checkpoints = await self.runtime.checkpoints()
         await asyncio.to_thread(guard, checkpoints, paths, trigger=trigger,
                                 summary=f"before accepting the agent's change to {', '.join(paths)}")
 
     # -- paths -------------------------------------------------------------------------------
     @property
     def root(self) -> Path:
-        root = self.server.state.root
-        if root is None:
-            raise InvalidRequest("agentls needs a workspace folder: open a folder or project first")
-        return root.resolve()
+        return self.runtime.root
 
     def relative(self, uri: str) -> str:
         path = to_fs_path(uri)
@@ -172,10 +125,6 @@ class AgentRunner:
 
     def _finished(self, session_id: str) -> None:
         self.tasks.pop(session_id, None)
-        if not self.tasks and self._retired:  # no session can still be using a retired client
-            retired, self._retired = self._retired, []
-            for provider in retired:
-                self._spawn(provider.aclose())
 
     def cancel(self, session_id: str) -> bool:
         task = self.tasks.get(session_id)
@@ -185,7 +134,7 @@ class AgentRunner:
         return True
 
     async def _run(self, session_id: str, request: SessionRequest) -> None:
-        from agentls.workflows.task import run_task
+        from agentls.workflows.task import TaskSpec, run_task
 
         progress = SessionProgress(self.server, request.title)
         progress.task = self.tasks.get(session_id) or asyncio.current_task()
@@ -196,14 +145,10 @@ class AgentRunner:
             self._spawn(self.start_baseline())
         try:
             await progress.begin("starting…")
-            settings = self.server.state.settings
             first_message = await self._first_message(request)
-            outcome = await run_task(
-                root=self.root, instruction=request.instruction, settings=settings, provider=self.provider(),
-                store=self.store(), audit=self.audit(), on_event=progress.event,
-                files_in_play=request.files_in_play, buffers=buffers, first_message=first_message,
-                kind=request.kind, session_id=session_id,
-            )
+            spec = TaskSpec(instruction=request.instruction, first_message=first_message, kind=request.kind,
+                            files_in_play=tuple(request.files_in_play), buffers=buffers, session_id=session_id)
+            outcome = await run_task(self.runtime, spec, progress.event)
             result = outcome.result
             if not result.ok:
                 progress.end(f"failed: {result.error}")
@@ -276,9 +221,4 @@ class AgentRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # let them record their end first
-        for provider in [*self._retired, *([self._provider] if self._provider else [])]:
-            await provider.aclose()
-        if self._checkpoints is not None:
-            await asyncio.to_thread(self._checkpoints.close)
-        if self._store is not None:
-            self._store.close()
+        await self.runtime.aclose()

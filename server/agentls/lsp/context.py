@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -54,12 +55,15 @@ class ContextService:
         #: One update at a time per file, in the order they were asked for.
         self._file_locks: dict[str, asyncio.Lock] = {}
         self.ready = asyncio.Event()
+        #: The engine's modules (tree-sitter queries, numpy) load in a thread: until then there is no engine.
+        self._loaded = False
+        self.loaded = asyncio.Event()
 
     @property
     def engine(self) -> ContextEngine | None:
         state = self.server.state
         settings = state.settings
-        if state.root is None or not settings.context.enabled:
+        if state.root is None or not settings.context.enabled or not self._loaded:
             return None
         if self._engine is not None and self._engine.deny != list(settings.tools.deny):
             self._engine.cancel_refresh()  # a new deny-list: start over with it (the next refresh drops rows)
@@ -87,6 +91,9 @@ class ContextService:
     # -- whole workspace ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        if not self._loaded:
+            self._spawn(self._load_then_start())
+            return
         if self.engine is None:
             self.ready.set()
             return
@@ -94,6 +101,22 @@ class ContextService:
             return
         self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("indexing the workspace…"))
         self._watcher = asyncio.get_running_loop().create_task(self._register_watcher())
+
+    async def _load_then_start(self) -> None:
+        """Import the engine off the loop (a tenth of a second of imports), then start indexing."""
+        import importlib
+
+        await asyncio.to_thread(importlib.import_module, "agentls.context.engine")
+        self._loaded = True
+        self.loaded.set()
+        self.start()
+
+    async def _engine_loaded(self) -> ContextEngine | None:
+        """The engine, once its modules are in (an edit right after start-up waits for them a little)."""
+        if not self._loaded and self.server.state.root is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.loaded.wait(), READY_WAIT_S)
+        return self.engine
 
     async def _refresh(self, message: str) -> None:
         engine = self.engine
@@ -158,6 +181,10 @@ class ContextService:
     def changed(self, uri: str) -> None:
         engine = self.engine
         rel = self._rel(uri)
+        if rel is not None and not self._loaded and self.server.state.root is not None:
+            self._touch(rel)
+            self._dirty.add(uri)  # indexed from its buffer once the engine is in (``_reapply_buffers``)
+            return
         if engine is None or rel is None or not engine.covers(rel):
             return
         self._touch(rel)
@@ -248,7 +275,7 @@ class ContextService:
     # -- context for the agent ---------------------------------------------------------------------
 
     async def edit_context(self, request: EditRequest) -> EditContext | None:
-        engine = self.engine
+        engine = await self._engine_loaded()
         if engine is None:
             return None
         buffers = {rel: doc.text for rel, doc in ((self._rel(u), d) for u, d in self.server.state.documents.items())
@@ -280,7 +307,7 @@ class ContextService:
 
     async def task_map(self, instruction: str, files: Sequence[str]) -> str:
         """The repo map for a task: ranked towards the files in play and the names in the instruction."""
-        engine = self.engine
+        engine = await self._engine_loaded()
         if engine is None:
             return ""
         from agentls.context.assemble import words

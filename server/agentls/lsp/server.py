@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from agentls.lsp.handlers.diagnostics import DiagnosticsPublisher
     from agentls.lsp.handlers.documents import OpenDocument
     from agentls.lsp.handlers.review import ReviewService
+    from agentls.runtime import Runtime
+    from agentls.runtime.stalls import StallWatch
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,11 @@ class AgentLanguageServer(LanguageServer):
             "agentls", __version__, types.TextDocumentSyncKind.Incremental, protocol_cls=AgentProtocol
         )
         self.state = ServerState()
+        from agentls.runtime import Runtime
+
+        #: The core, as this server uses it; sessions run in its agent host, a process of their own.
+        self.runtime: Runtime = Runtime(lambda: self.state.root, lambda: self.state.settings, host=True)
+        self.stall_watch: StallWatch | None = None
         from agentls.lsp.agent import AgentRunner
         from agentls.lsp.handlers.review import ReviewService
 

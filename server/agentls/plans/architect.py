@@ -7,23 +7,19 @@ it can fix. Every write the model attempts is refused by the tools and reported 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentls.agent.events import AgentEvent
-from agentls.agent.memory import load_memory
-from agentls.agent.session import SessionResult
+from agentls.agent.results import SessionResult
 from agentls.agent.tools.base import ToolContext, ToolResult
-from agentls.config import Settings
 from agentls.errors import AgentlsError
 from agentls.plans.models import PlanError, Step, parse_steps
 from agentls.plans.roles import load_role
-from agentls.providers.base import Provider
-from agentls.store.audit import AuditLog
-from agentls.store.db import Store
+
+if TYPE_CHECKING:
+    from agentls.runtime import Runtime
 
 SUBMIT_PLAN = "submit_plan"
 
@@ -116,32 +112,35 @@ def planning_message(instruction: str, files: Iterable[str]) -> str:
 
 
 async def draft_plan(
-    *,
-    root: Path,
+    runtime: Runtime,
     instruction: str,
-    settings: Settings,
-    provider: Provider,
-    store: Store | None = None,
-    audit: AuditLog | None = None,
+    *,
     on_event: Callable[[AgentEvent], None] | None = None,
     files_in_play: Iterable[str] = (),
     buffers: Mapping[str, str] | None = None,
     session_id: str | None = None,
 ) -> ArchitectOutcome:
-    """Run the architect read-only; raises ``AgentlsError`` when no valid plan came out of it."""
-    from agentls.workflows.task import run_task
+    """Run the architect read-only (in the agent host, when the runtime has one); raises ``AgentlsError``
+    when no valid plan came out of it."""
+    files, texts = list(files_in_play), dict(buffers or {})
+    if runtime.host is not None:
+        outcome: ArchitectOutcome = await runtime.host.call("draft_plan", instruction, files, texts, session_id,
+                                                            on_event=on_event)
+        return outcome
+    return await draft_in_process(runtime, instruction, on_event, files, texts, session_id)
 
-    files = list(files_in_play)
-    role = load_role("architect")
-    resolved = await asyncio.to_thread(root.resolve)
+
+async def draft_in_process(runtime: Runtime, instruction: str, on_event: Callable[[AgentEvent], None] | None,
+                           files: list[str], buffers: dict[str, str], session_id: str | None) -> ArchitectOutcome:
+    from agentls.workflows.task import TaskSpec
+    from agentls.workflows.task_session import run_session
+
     draft = PlanDraft()
-    outcome = await run_task(
-        root=root, instruction=instruction, settings=settings, provider=provider, store=store, audit=audit,
-        on_event=on_event, files_in_play=files, buffers=buffers, kind="plan", session_id=session_id,
-        first_message=planning_message(instruction, files), read_only=True,
-        system=role.system(resolved, load_memory(resolved, files)),
-        tools=role.registry(settings.tools, [SubmitPlanTool(draft)]),
-    )
+    spec = TaskSpec(instruction=instruction, first_message=planning_message(instruction, files), kind="plan",
+                    files_in_play=tuple(files), buffers=buffers, session_id=session_id, role="architect",
+                    read_only=True)
+    tools = load_role("architect").registry(runtime.settings.tools, [SubmitPlanTool(draft)])
+    outcome = await run_session(runtime, spec, on_event, tools=tools)
     result = outcome.result
     if outcome.overlay.has_changes():  # cannot happen: the tools refuse; never let it through silently
         raise AgentlsError("plan mode changed files; the plan was discarded")

@@ -24,26 +24,18 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from agentls.agent.events import AgentEvent
-from agentls.agent.memory import load_memory
-from agentls.agent.overlay import Overlay
-from agentls.agent.workspace import Workspace
-from agentls.config import Settings
+from agentls.agent.events import AgentEvent, FilesWritten
 from agentls.errors import AgentlsError
 from agentls.plans.book import PlanBook
 from agentls.plans.models import FINISHED, Plan, PlanError, Step
-from agentls.plans.roles import load_role
 from agentls.plans.verify import Verification, verify
-from agentls.providers.base import Provider
-from agentls.store.audit import AuditLog
-from agentls.store.db import Store
 from agentls.store.plans import ExecutionRow
 
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoints
+    from agentls.runtime import Runtime
     from agentls.workflows.task import TaskOutcome
 
 log = logging.getLogger(__name__)
@@ -57,19 +49,6 @@ DEFAULT_PARALLEL = 2
 
 class StepFailed(AgentlsError):
     """A step did not complete: the session failed, its edits could not be applied, or it failed verification."""
-
-
-class RecordingOverlay(Overlay):
-    """An overlay that remembers what ``commit`` wrote (``run_command`` commits pending edits mid-session)."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        super().__init__(workspace)
-        self.committed: list[str] = []
-
-    def commit(self) -> list[str]:
-        written = super().commit()
-        self.committed += [path for path in written if path not in self.committed]
-        return written
 
 
 class Applier(Protocol):
@@ -180,30 +159,25 @@ def select_steps(plan: Plan, step_ids: Sequence[str] | None) -> list[str]:
 
 
 class PlanExecutor:
+    """Runs a plan's steps over ``runtime`` (its sessions, checkpoint history and settings)."""
+
     def __init__(
         self,
+        runtime: Runtime,
         *,
         book: PlanBook,
-        root: Path,
-        settings: Settings,
-        provider: Provider,
         applier: Applier,
-        store: Store | None = None,
-        audit: AuditLog | None = None,
-        checkpoints: Checkpoints | None = None,
         events: PlanEvents | None = None,
         ask: Ask = stop_on_failure,
         restore: Restore | None = None,
         max_parallel: int = DEFAULT_PARALLEL,
     ) -> None:
+        self.runtime = runtime
         self.book = book
-        self.root = root.resolve()
-        self.settings = settings
-        self.provider = provider
+        self.root = runtime.root
+        self.settings = runtime.settings
         self.applier = applier
-        self.store = store
-        self.audit = audit
-        self.checkpoints = checkpoints
+        self.audit = runtime.audit()
         self.events = events or PlanEvents()
         self.ask = ask
         self.restore = restore
@@ -364,9 +338,9 @@ class PlanExecutor:
 
     async def _undo_files(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
         """Before a retry: the files the failed attempt changed go back to how they were before it."""
-        if not execution.files or not execution.checkpoint_before or self.checkpoints is None:
+        checkpoints = await self._checkpoints()
+        if not execution.files or not execution.checkpoint_before or checkpoints is None:
             return
-        checkpoints = self.checkpoints
         restored = await asyncio.to_thread(checkpoints.restore, execution.checkpoint_before, execution.files)
         self.book.plans.log(plan.id, step.id, "info", f"restored {', '.join(execution.files)} before the retry "
                             f"(safety checkpoint {restored.safety_checkpoint})")
@@ -412,44 +386,43 @@ class PlanExecutor:
         self.events.step_finished(plan, step, execution)
         self.events.plan_changed(plan)
 
+    async def _checkpoints(self) -> Checkpoints | None:
+        return await self.runtime.checkpoints() if self.settings.checkpoints.enabled else None
+
     async def _checkpoint(self, paths: list[str] | None, step: Step, plan: Plan, summary: str) -> str | None:
-        if self.checkpoints is None:
+        checkpoints = await self._checkpoints()
+        if checkpoints is None:
             return None
         ordinal = plan.order().index(step.id) + 1
-        checkpoints = self.checkpoints
         taken = await asyncio.to_thread(checkpoints.checkpoint, paths, trigger="edit", session_id=plan.id,
                                         step=ordinal, summary=summary)
         return taken.id
 
     async def _work(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
-        from agentls.workflows.task import run_task
+        from agentls.workflows.task import TaskSpec, run_task
 
         self.events.step_message(plan, step, "checkpoint…")
         execution.checkpoint_before = await self._checkpoint(
             None, step, plan, f"before plan {plan.id} step {step.id}: {step.title}")
         self.book.plans.save_execution(execution)
-        role = load_role(step.role)
-        workspace = Workspace(self.root, self.settings.tools.deny, self.settings.tools.max_file_bytes)
-        overlay = RecordingOverlay(workspace)
         session_id = f"{plan.id}-{step.id}-{execution.attempt}"
         execution.session_id = session_id
         self.book.plans.save_execution(execution)
+        written: list[str] = []  # what the session wrote mid-way (run_command commits pending edits first)
 
         def on_event(event: AgentEvent) -> None:
+            if isinstance(event, FilesWritten):
+                written.extend(path for path in event.paths if path not in written)
             self.events.step_event(plan, step, event)
 
+        spec = TaskSpec(
+            instruction=f"[plan {plan.id} step {step.id}] {step.title}", first_message=step_prompt(plan, step),
+            kind=f"plan-{step.role}", files_in_play=tuple(step.files), buffers=self.applier.buffers(),
+            session_id=session_id, role=step.role, commit_before_commands=self.applier.commit_before_commands)
         try:
-            outcome = await run_task(
-                root=self.root, instruction=f"[plan {plan.id} step {step.id}] {step.title}", settings=self.settings,
-                provider=self.provider, store=self.store, audit=self.audit, on_event=on_event,
-                files_in_play=step.files, buffers=self.applier.buffers(), first_message=step_prompt(plan, step),
-                kind=f"plan-{step.role}", session_id=session_id, overlay=overlay,
-                system=role.system(self.root, load_memory(self.root, step.files)),
-                tools=role.registry(self.settings.tools),
-                commit_before_commands=self.applier.commit_before_commands,
-            )
+            outcome = await run_task(self.runtime, spec, on_event)
         finally:
-            execution.files = list(overlay.committed)
+            execution.files = list(written)
         result = outcome.result
         usage = result.usage
         execution.input_tokens, execution.output_tokens = usage.input_tokens, usage.output_tokens
@@ -496,9 +469,9 @@ class PlanExecutor:
     async def _restore(self, checkpoint_id: str) -> Any:
         if self.restore is not None:
             return await self.restore(checkpoint_id)
-        if self.checkpoints is None:
+        checkpoints = await self._checkpoints()
+        if checkpoints is None:
             raise PlanError("checkpoints are off (checkpoints.enabled = false): nothing to roll back to")
-        checkpoints = self.checkpoints
         return await asyncio.to_thread(checkpoints.restore, checkpoint_id)
 
 

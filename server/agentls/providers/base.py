@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any, Literal, Protocol, TypeAlias
 
-from agentls.config import Effort, ThinkingDisplay, ThinkingMode
+from agentls.choices import Effort, ThinkingDisplay, ThinkingMode
 from agentls.errors import ProviderError
 
 # -- conversation ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias
 
-from agentls.config import Effort
+from agentls.choices import Effort
 
 ThinkingType: TypeAlias = Literal["adaptive", "enabled", "disabled", "between_tools"]
 THINKING_TYPES: tuple[ThinkingType, ...] = ("adaptive", "enabled", "disabled", "between_tools")

@@ -6,6 +6,7 @@ reporting ``$/progress``, and its result arrives as proposals.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError, InvalidRequest
@@ -70,7 +71,8 @@ async def usage(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
 
     params = parse(UsageParams, "agentls.usage", raw)
     workspace = None if params.all_workspaces else str(ls.agent.root)
-    sessions = ls.agent.store().sessions(workspace, limit=params.limit)
+    store = await asyncio.to_thread(ls.runtime.store)  # opening and reading SQLite stays off the loop
+    sessions = await asyncio.to_thread(store.sessions, workspace, limit=params.limit)
     rows = [{"sessionId": s.session_id, "kind": s.kind, "instruction": s.instruction, "model": s.model,
              "started": s.started, "ended": s.ended, "status": s.status, "turns": s.turns,
              "inputTokens": s.input_tokens, "outputTokens": s.output_tokens,

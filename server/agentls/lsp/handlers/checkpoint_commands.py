@@ -41,7 +41,7 @@ async def list_checkpoints(ls: AgentLanguageServer, raw: dict[str, Any]) -> list
     limit = raw.get("limit", 50)
     if not isinstance(limit, int) or limit < 1:
         raise InvalidRequest("'limit' must be a positive integer")
-    checkpoints = await ls.agent.checkpoints()
+    checkpoints = await ls.runtime.checkpoints()
     found = await asyncio.to_thread(checkpoints.list, limit)
     return [{"id": c.id, "time": c.time, "trigger": c.trigger, "sessionId": c.session_id, "step": c.step,
              "summary": c.summary, "files": list(c.files)} for c in found]
@@ -50,7 +50,7 @@ async def list_checkpoints(ls: AgentLanguageServer, raw: dict[str, Any]) -> list
 async def diff(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     checkpoint_id = _ids(raw, "id")
     against = _ids(raw, "against", required=False)
-    checkpoints = await ls.agent.checkpoints()
+    checkpoints = await ls.runtime.checkpoints()
     text = await asyncio.to_thread(checkpoints.diff, checkpoint_id or "", against, _paths(raw))
     return {"diff": text}
 
@@ -58,7 +58,7 @@ async def diff(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
 async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     checkpoint_id = _ids(raw, "id") or ""
     paths = _paths(raw)
-    checkpoints = await ls.agent.checkpoints()
+    checkpoints = await ls.runtime.checkpoints()
     plan = await asyncio.to_thread(checkpoints.plan_restore, checkpoint_id, paths)
     open_docs = ls.agent.snapshots()
     in_editor = [f for f in plan.files if f.path in open_docs]

@@ -6,7 +6,10 @@ initialize response never waits for pydantic or a config file.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,13 +51,23 @@ def reload_settings(ls: AgentLanguageServer) -> None:
     for warning in state.loaded.warnings:
         ls.warn_once(f"settings: {warning}")
     apply_settings(state.loaded.settings)
+    ls.runtime.settings_changed()
     if state.diagnostics is not None:
         state.diagnostics.settings_changed()
 
 
 def register(server: AgentLanguageServer) -> None:
+    def watch_stalls(stall_ms: float) -> None:
+        if stall_ms > 0 and server.stall_watch is None:
+            from agentls.runtime.stalls import StallWatch
+
+            server.stall_watch = StallWatch(asyncio.get_running_loop(), stall_ms).start()
+
     @server.feature(types.INITIALIZE)
-    def initialize(params: types.InitializeParams) -> None:
+    async def initialize(params: types.InitializeParams) -> None:
+        # The environment's setting starts the watch before the settings load (which it may catch).
+        with contextlib.suppress(ValueError):
+            watch_stalls(float(os.environ.get("AGENTLS_DEBUG__LOOP_STALL_MS", "0")))
         state = server.state
         state.root = _root(params)
         options = params.initialization_options
@@ -66,13 +79,11 @@ def register(server: AgentLanguageServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
         reload_settings(server)
-        # The model client's SDK takes over a second to import: do it now, off the event loop, so
-        # the first "Edit with agent" does not freeze the server.
-        import asyncio
-        import importlib
-
-        loop = asyncio.get_running_loop()
-        loop.run_in_executor(None, importlib.import_module, "agentls.providers.anthropic")
+        watch_stalls(server.state.settings.debug.loop_stall_ms)
+        # Sessions run in the agent host, a process of its own: start it now, so that its start-up (the
+        # model SDK takes over a second to import) overlaps the editor's and never touches this process.
+        if server.runtime.host is not None and server.state.root is not None:
+            server.runtime.host.start()
         server.context.start()  # the symbol index builds in a child process, reporting $/progress
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -82,7 +82,7 @@ class PlanRunner:
             from agentls.plans.book import PlanBook
             from agentls.store.plans import PlanStore
 
-            self._book = PlanBook(PlanStore(self.ls.agent.store()), data_dir() / "plans")
+            self._book = PlanBook(PlanStore(self.ls.runtime.store()), data_dir() / "plans")
         book = self._book
         for plan_id, step_id in book.plans.reap_interrupted(str(self.ls.agent.root)):
             log.warning("plan %s: step %s was interrupted (its process ended)", plan_id, step_id)
@@ -305,10 +305,8 @@ async def plan_command(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str
     progress.task = asyncio.current_task()
     await progress.begin("planning (read-only)…")
     try:
-        drafted = await draft_plan(
-            root=ls.agent.root, instruction=params.instruction, settings=ls.state.settings,
-            provider=ls.agent.provider(), store=ls.agent.store(), audit=ls.agent.audit(), on_event=progress.event,
-            files_in_play=files, buffers={rel: snap.text for rel, snap in ls.agent.snapshots().items()})
+        drafted = await draft_plan(ls.runtime, params.instruction, on_event=progress.event, files_in_play=files,
+                                   buffers={rel: snap.text for rel, snap in ls.agent.snapshots().items()})
     except BaseException as exc:
         progress.end("cancelled" if isinstance(exc, asyncio.CancelledError) else f"failed: {exc}")
         raise
@@ -379,9 +377,7 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
     progress.task = asyncio.current_task()
     await progress.begin("starting…")
     events = _Events(ls, plans, progress)
-    settings = ls.state.settings
     applier: Applier = _AutoApplier(ls) if plan.auto_apply else _ReviewApplier(ls)
-    checkpoints = await ls.agent.checkpoints() if settings.checkpoints.enabled else None
 
     async def ask(plan: Plan, step: Step, error: str) -> Decision:
         if on_failure == "stop":
@@ -393,9 +389,8 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
 
         return await restore_checkpoint(ls, {"id": checkpoint_id})
 
-    executor = PlanExecutor(book=plans.book(), root=ls.agent.root, settings=settings, provider=ls.agent.provider(),
-                            applier=applier, store=ls.agent.store(), audit=ls.agent.audit(), checkpoints=checkpoints,
-                            events=events.events, ask=ask, restore=restore, max_parallel=max_parallel)
+    executor = PlanExecutor(ls.runtime, book=plans.book(), applier=applier, events=events.events, ask=ask,
+                            restore=restore, max_parallel=max_parallel)
     plans.executors[plan.id] = executor
     try:
         result = await executor.run(plan, steps)

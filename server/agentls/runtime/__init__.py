@@ -1,0 +1,172 @@
+"""The core as a front end uses it: one ``Runtime`` per front-end process, built the same way by all.
+
+It owns what sessions share: the workspace root, the current settings, the model provider, the
+store, the audit log and the workspace's one checkpoint history, each made on first use. A front end
+whose own event loop must answer an editor at once (the language server) asks for ``host=True``:
+sessions then run in the agent host, a child process with a runtime of its own (``remote``), and
+this one keeps only what is cheap. Workflows take the runtime instead of long parameter lists and
+send their sessions to ``runtime.host`` when there is one; front ends build it with ``Runtime(...)``
+and close it with ``aclose``.
+
+Thread-safety: the store and the audit log lock themselves; the checkpoint history is opened under a
+lock and used from worker threads; the provider is used only on the loop that runs sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agentls.config import Settings
+from agentls.errors import InvalidRequest
+from agentls.runtime.remote import HostClient, RemoteCheckpoints
+
+if TYPE_CHECKING:
+    from agentls.checkpoints import Checkpoints
+    from agentls.providers.base import Provider
+    from agentls.store.audit import AuditLog
+    from agentls.store.db import Store
+
+log = logging.getLogger(__name__)
+
+NO_ROOT = "agentls needs a workspace folder: open a folder or project first"
+
+
+class Runtime:
+    """See the module docstring. ``root`` and ``settings`` are read each time (the editor's change);
+    ``provider``, ``store``, ``audit`` and ``checkpoints`` may be given (tests, benchmarks): they are then
+    used as they are and not closed here."""
+
+    def __init__(
+        self,
+        root: Path | Callable[[], Path | None] | None,
+        settings: Settings | Callable[[], Settings],
+        *,
+        host: bool = False,
+        provider: Provider | None = None,
+        store: Store | None = None,
+        audit: AuditLog | None = None,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
+        self._root = root if callable(root) else (lambda: root)
+        self._settings = settings if callable(settings) else (lambda: settings)
+        #: Where sessions run when not in this process (the language server's agent host).
+        self.host = HostClient(self._root, self._settings) if host else None
+        self._given_provider = provider
+        self._provider: Provider | None = None
+        self._provider_key = ""
+        self._retired: list[Provider] = []  # replaced clients; closed with the runtime
+        self._store, self._owns_store = store, store is None
+        self._audit = audit
+        self._checkpoints, self._owns_checkpoints = checkpoints, checkpoints is None
+        self._checkpoints_lock = threading.Lock()
+
+    # -- what sessions share --------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        root = self._root()
+        if root is None:
+            raise InvalidRequest(NO_ROOT)
+        return root.resolve()
+
+    @property
+    def has_root(self) -> bool:
+        return self._root() is not None
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings()
+
+    def provider(self) -> Provider:
+        """The model provider for the current settings; a new one when the model settings change (the old
+        one, which a running session may still stream from, is closed with the runtime)."""
+        if self._given_provider is not None:
+            return self._given_provider
+        model = self.settings.model
+        # SecretStr dumps as "**********": fold in a digest of the key so a new key means a new client.
+        secret = model.api_key.get_secret_value() if model.api_key else ""
+        key = model.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
+        if self._provider is None or key != self._provider_key:
+            from agentls.providers.anthropic import AnthropicProvider  # the SDK: imported on first use
+
+            if self._provider is not None:
+                self._retired.append(self._provider)
+            self._provider, self._provider_key = AnthropicProvider(model), key
+        return self._provider
+
+    def store(self) -> Store:
+        if self._store is None:
+            from agentls.paths import store_path
+            from agentls.store.db import Store
+
+            self._store = Store(store_path())
+        return self._store
+
+    def audit(self) -> AuditLog:
+        if self._audit is None:
+            from agentls.paths import audit_path
+            from agentls.store.audit import AuditLog
+
+            self._audit = AuditLog(audit_path())
+        return self._audit
+
+    def checkpoints_now(self) -> Checkpoints:
+        """The workspace's checkpoint history, opened on first use (blocking: it imports git and checks the
+        repository; call it from a worker thread, or use ``checkpoints``)."""
+        with self._checkpoints_lock:
+            if self._checkpoints is None:
+                from agentls.checkpoints import Checkpoints  # GitPython: imported on first use only
+                from agentls.paths import data_dir
+
+                settings = self.settings.checkpoints
+                self._checkpoints = Checkpoints(self.root, data_dir=data_dir(), store=self.store(),
+                                                max_file_bytes=settings.max_file_bytes, retention=settings.retention)
+            return self._checkpoints
+
+    async def checkpoints(self) -> Checkpoints:
+        """The checkpoint history, for use from worker threads: the agent host's, when there is one."""
+        if self.host is not None:
+            self.host.start()
+            # Duck-typed: the methods the server calls, with the real object's signatures.
+            return RemoteCheckpoints(self.host, asyncio.get_running_loop())  # type: ignore[return-value]
+        return await asyncio.to_thread(self.checkpoints_now)
+
+    def settings_changed(self) -> None:
+        """Tell the agent host (if any) about new settings or a new workspace root."""
+        if self.host is not None:
+            self.host.send_settings()
+
+    async def _close_provider(self, provider: Provider) -> None:
+        try:
+            await provider.aclose()
+        except Exception:
+            log.debug("closing a model client failed", exc_info=True)
+
+    async def close_providers(self) -> None:
+        """Close the model clients this runtime made, on the loop that used them."""
+        providers, self._retired = [*self._retired, *([self._provider] if self._provider else [])], []
+        self._provider = None
+        for provider in providers:
+            await self._close_provider(provider)
+
+    def close(self) -> None:
+        """Close the checkpoint history and the store this runtime opened (blocking)."""
+        if self._checkpoints is not None and self._owns_checkpoints:
+            self._checkpoints.close()
+            self._checkpoints = None
+        if self._store is not None and self._owns_store:
+            self._store.close()
+            self._store = None
+
+    async def aclose(self) -> None:
+        """Everything: the agent host, the model clients, then (in a thread) the checkpoint history and the
+        store."""
+        if self.host is not None:
+            await self.host.aclose()
+        await self.close_providers()
+        await asyncio.to_thread(self.close)

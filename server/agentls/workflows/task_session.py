@@ -1,0 +1,103 @@
+"""An agent session, run in this process: the session loop, its tools and checkpoints, the repair rounds
+for syntax errors it introduced. ``workflows.task.run_task`` sends sessions here (in the agent host, or
+in a front end without one)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from agentls.agent.events import AgentEvent, FilesWritten
+from agentls.agent.memory import load_memory
+from agentls.agent.outputs import collect
+from agentls.agent.overlay import Overlay
+from agentls.agent.prompts import system_prompt
+from agentls.agent.results import SessionResult
+from agentls.agent.server_tools import CODE_EXECUTION_NOTE
+from agentls.agent.session import AgentSession
+from agentls.agent.tools.base import ToolContext
+from agentls.agent.tools.registry import ToolRegistry, default_registry
+from agentls.agent.tools.remember import RememberTool
+from agentls.agent.workspace import Workspace
+from agentls.plans.roles import load_role
+from agentls.runtime import Runtime
+from agentls.syntax.validate import SyntaxIssue
+from agentls.workflows.task import TaskOutcome, TaskSpec
+from agentls.workflows.validation import introduced, repair_prompt
+
+
+class _Checkpointer:
+    """The session's checkpoint hook for tools, over the runtime's one checkpoint history."""
+
+    def __init__(self, runtime: Runtime, session_id: str) -> None:
+        self.runtime, self.session_id = runtime, session_id
+
+    def __call__(self, paths: Sequence[str] | None, trigger: str) -> object:
+        summary = "after a command the agent ran" if trigger == "command" else "before writing the agent's edits"
+        return self.runtime.checkpoints_now().checkpoint(None if paths is None else list(paths), trigger=trigger,
+                                                         session_id=self.session_id, summary=summary)
+
+
+async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str,
+                          rounds: int) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
+    """Run the session; while its change introduces syntax errors, send them back (``rounds`` times)."""
+    result = await session.run(first_message)
+    found: dict[str, list[SyntaxIssue]] = {}
+    for round_ in range(rounds + 1):
+        if not result.ok:
+            break
+        found = introduced(overlay.changes())
+        if not found or round_ == rounds:
+            break
+        texts = {path: overlay.read(path) for path in found}
+        result = await session.follow_up(repair_prompt(found, texts))
+    return result, found
+
+
+async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[AgentEvent], None] | None = None, *,
+                      tools: ToolRegistry | None = None) -> TaskOutcome:
+    """The session itself, in this process. ``tools`` replaces the tool set (the architect's)."""
+    settings, store = runtime.settings, runtime.store()
+    session_id = spec.session_id or uuid.uuid4().hex[:12]
+    emit = on_event or (lambda event: None)
+    overlay = Overlay(Workspace(runtime.root, settings.tools.deny, settings.tools.max_file_bytes),
+                      on_commit=lambda paths: emit(FilesWritten(tuple(paths))))
+    workspace = overlay.workspace
+    for path, text in spec.buffers.items():
+        overlay.seed(path, text)
+    files = list(spec.files_in_play)
+    checkpointer = _Checkpointer(runtime, session_id) if settings.checkpoints.enabled else None
+    context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
+                          session_id=session_id, audit=runtime.audit(), checkpoint=checkpointer,
+                          read_only=spec.read_only, commit_before_commands=spec.commit_before_commands)
+    memory = load_memory(workspace.root, files)
+    remember = None
+    if spec.role is not None:
+        role = load_role(spec.role)
+        system = role.system(workspace.root, memory)
+        tools = tools or role.registry(settings.tools)
+    else:
+        system = system_prompt(workspace.root, memory)
+        if tools is None:
+            remember = RememberTool() if spec.kind in ("task", "run") else None
+            tools = default_registry(settings.tools)
+            if remember is not None:
+                tools = ToolRegistry([*tools, remember])
+    if "code_execution" in settings.tools.server:
+        system += CODE_EXECUTION_NOTE
+    provider = runtime.provider()
+    session = AgentSession(
+        session_id=session_id, provider=provider, context=context, settings=settings, tools=tools, system=system,
+        store=store, on_event=on_event,
+    )
+    store.start_session(session_id, str(workspace.root), spec.kind, spec.instruction, settings.model.name)
+    status, summary = "cancelled", ""
+    try:
+        result, issues = await run_with_repair(session, overlay, spec.first_message or spec.instruction,
+                                               settings.agent.repair_rounds)
+        status, summary = result.status, result.summary or result.error
+        outputs = await collect(provider, result.produced, overlay, settings.tools.max_file_bytes) \
+            if result.ok else []
+        return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [], outputs)
+    finally:
+        store.end_session(session_id, status, summary)
