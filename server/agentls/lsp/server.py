@@ -7,8 +7,9 @@ this module must stay cheap: ``initialize`` is answered before settings (pydanti
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,9 @@ class AgentLanguageServer(LanguageServer):
         #: The core, as this server uses it; sessions run in its agent host, a process of their own.
         self.runtime: Runtime = Runtime(lambda: self.state.root, lambda: self.state.settings, host=True)
         self.stall_watch: StallWatch | None = None
+        #: Set once the settings are read (``initialized``); what needs them before waits for it.
+        self.settings_loaded = asyncio.Event()
+        self._background: set[asyncio.Task[Any]] = set()
         from agentls.lsp.agent import AgentRunner
         from agentls.lsp.handlers.review import ReviewService
 
@@ -107,6 +111,12 @@ class AgentLanguageServer(LanguageServer):
         from agentls.lsp.context import ContextService
 
         self.context: ContextService = ContextService(self)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` in the background, keeping a reference so that it is not collected mid-way."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @property
     def position_encoding(self) -> str:

@@ -22,12 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentls.config import Settings
 from agentls.errors import InvalidRequest
 from agentls.runtime.remote import HostClient, RemoteCheckpoints
 
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoints
+    from agentls.config import Settings
     from agentls.providers.base import Provider
     from agentls.store.audit import AuditLog
     from agentls.store.db import Store

@@ -29,10 +29,12 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentls import errors
-from agentls.config import Settings
+
+if TYPE_CHECKING:
+    from agentls.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -55,6 +55,14 @@ def detect(uri: str, language_id: str | None, text: str) -> str | None:
     return detect_language(path=to_fs_path(uri) or uri, language_id=language_id, text=text[:256])
 
 
+async def _open_when_ready(server: AgentLanguageServer, uri: str) -> None:
+    await server.settings_loaded.wait()
+    doc = server.state.documents.get(uri)
+    if doc is not None and server.state.diagnostics is not None:
+        server.state.diagnostics.opened(doc)
+        server.context.opened(uri)
+
+
 def register(server: AgentLanguageServer) -> None:
     state = server.state
     publisher = state.diagnostics = DiagnosticsPublisher(server)
@@ -65,8 +73,11 @@ def register(server: AgentLanguageServer) -> None:
         doc = OpenDocument(item.uri, item.version, detect(item.uri, item.language_id, item.text),
                            LineIndex(item.text))
         state.documents[item.uri] = doc
-        publisher.opened(doc)
-        server.context.opened(item.uri)
+        if server.settings_loaded.is_set():
+            publisher.opened(doc)
+            server.context.opened(item.uri)
+        else:  # opened before the settings are read: check it as soon as they are
+            server.spawn(_open_when_ready(server, item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:

@@ -12,12 +12,15 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from agentls.lsp.server import AgentLanguageServer
+
+if TYPE_CHECKING:
+    from agentls.config import LoadedSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +45,26 @@ def editor_section(settings: Any) -> dict[str, Any]:
     return dict(inner) if isinstance(inner, Mapping) else {}
 
 
-def reload_settings(ls: AgentLanguageServer) -> None:
-    from agentls.config import load_settings
+async def reload_settings(ls: AgentLanguageServer) -> None:
+    """Read the settings (in a thread: pydantic and the config files are no work for the loop), then
+    apply them."""
     from agentls.logs import apply_settings
 
     state = ls.state
-    state.loaded = load_settings(state.root, state.editor_settings)
+    state.loaded = await asyncio.to_thread(_load, state.root, dict(state.editor_settings))
+    ls.settings_loaded.set()
     for warning in state.loaded.warnings:
         ls.warn_once(f"settings: {warning}")
     apply_settings(state.loaded.settings)
     ls.runtime.settings_changed()
     if state.diagnostics is not None:
         state.diagnostics.settings_changed()
+
+
+def _load(root: Path | None, editor: dict[str, Any]) -> LoadedSettings:
+    from agentls.config import load_settings
+
+    return load_settings(root, editor)
 
 
 def register(server: AgentLanguageServer) -> None:
@@ -78,7 +89,7 @@ def register(server: AgentLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
-        reload_settings(server)
+        await reload_settings(server)
         watch_stalls(server.state.settings.debug.loop_stall_ms)
         # Sessions run in the agent host, a process of its own: start it now, so that its start-up (the
         # model SDK takes over a second to import) overlaps the editor's and never touches this process.
@@ -87,11 +98,11 @@ def register(server: AgentLanguageServer) -> None:
         server.context.start()  # the symbol index builds in a child process, reporting $/progress
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
         section = editor_section(params.settings)
         if section or params.settings in (None, {}):
             server.state.editor_settings = section
-        reload_settings(server)
+        await reload_settings(server)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:
