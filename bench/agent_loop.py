@@ -36,7 +36,8 @@ from agentls.providers.anthropic import AnthropicProvider
 from agentls.providers.base import ModelLimits, TurnRequest, TurnResult
 from agentls.providers.models import SPECS
 from agentls.runtime import Runtime
-from agentls.workflows.task import TaskSpec, run_task
+from agentls.workflows.run import run_task
+from agentls.workflows.task import TaskSpec
 
 EDITOR = "str_replace_based_edit_tool"
 

@@ -12,7 +12,8 @@ from agentls.providers.base import Provider
 from agentls.runtime import Runtime
 from agentls.store.audit import AuditLog
 from agentls.store.db import Store
-from agentls.workflows.task import TaskOutcome, TaskSpec, run_task
+from agentls.workflows.run import run_task
+from agentls.workflows.task import TaskOutcome, TaskSpec
 
 
 async def run_with_runtime(*, root: Path, settings: Settings, provider: Provider | None = None,

@@ -32,7 +32,7 @@ async def _run_task(runtime: Runtime, emit: Emit, spec: Any) -> Any:
 
 async def _draft_plan(runtime: Runtime, emit: Emit, instruction: str, files: list[str], buffers: dict[str, str],
                       session_id: str | None) -> Any:
-    from agentls.plans.architect import draft_in_process
+    from agentls.workflows.plan_draft import draft_in_process
 
     return await draft_in_process(runtime, instruction, emit, files, buffers, session_id)
 

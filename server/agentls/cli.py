@@ -145,8 +145,8 @@ def serve(args: argparse.Namespace) -> int:
     import logging
 
     from agentls import logs
+    from agentls.lsp.app import create_server
     from agentls.lsp.log_messages import LogMessageHandler
-    from agentls.lsp.server import create_server
 
     logs.setup(args.log_level, args.log_file)
     # Background threads (the SDK's import, index updates, graph loads) hold the GIL in slices of the

@@ -152,7 +152,8 @@ def _confirm(prompt: str) -> bool:
 
 
 async def _run(runtime: Runtime, options: RunOptions, on_event: Any) -> Any:
-    from agentls.workflows.task import TaskSpec, run_task
+    from agentls.workflows.run import run_task
+    from agentls.workflows.task import TaskSpec
 
     try:
         return await run_task(runtime, TaskSpec(instruction=options.task, kind="run"), on_event)

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from agentls.agent.events import AgentEvent
     from agentls.config import Settings
     from agentls.plans.book import PlanBook
-    from agentls.plans.executor import Decision
     from agentls.plans.models import Plan, Step
     from agentls.runtime import Runtime
     from agentls.store.plans import ExecutionRow
+    from agentls.workflows.plan_run import Decision
 
 ACTIONS = ("list", "show", "run", "rollback")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -62,7 +62,7 @@ class _Progress:
     """Plain progress lines on stderr: step states, tool calls, cost."""
 
     def __init__(self) -> None:
-        from agentls.plans.executor import PlanEvents
+        from agentls.workflows.plan_run import PlanEvents
 
         outer = self
 
@@ -220,7 +220,7 @@ def _show(plan: Plan, book: PlanBook, as_json: bool) -> int:
 
 
 async def _new(task: str, book: PlanBook, runtime: Runtime, as_json: bool) -> int:
-    from agentls.plans.architect import draft_plan
+    from agentls.workflows.plan_draft import draft_plan
 
     if not task.strip():
         _err("agentls plan: the task is empty")
@@ -239,7 +239,7 @@ async def _new(task: str, book: PlanBook, runtime: Runtime, as_json: bool) -> in
 
 
 async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Namespace) -> int:
-    from agentls.plans.executor import DiskApplier, PlanExecutor
+    from agentls.workflows.plan_run import DiskApplier, PlanExecutor
 
     _sync(plan, book)
     progress = _Progress()
@@ -266,7 +266,7 @@ async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Name
 
 
 async def _rollback(plan: Plan, step_id: str, book: PlanBook, runtime: Runtime, as_json: bool) -> int:
-    from agentls.plans.executor import rollback
+    from agentls.workflows.plan_run import rollback
 
     checkpoints = await runtime.checkpoints()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pygls.exceptions import JsonRpcException
 
+from agentls.lsp.app import create_server
 from agentls.lsp.handlers.commands import COMMANDS, REQUEST_FAILED, register
-from agentls.lsp.server import AgentLanguageServer, create_server
+from agentls.lsp.server import AgentLanguageServer
 
 
 def test_every_listed_command_has_a_real_handler() -> None:

@@ -13,9 +13,9 @@ from agentls.agent import compaction
 from agentls.agent import session as session_module
 from agentls.agent.events import AgentEvent, Compacted
 from agentls.config import Settings
-from agentls.context.tokens import TokenCounter
 from agentls.providers.anthropic import AnthropicProvider
 from agentls.providers.base import Message, TextBlock, ToolResultBlock, ToolUseBlock
+from agentls.tokens import TokenCounter
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, ToolUse
 from tests.sessions import run_with_runtime
 

@@ -14,7 +14,7 @@ from agentls.context.assemble import EditRequest
 from agentls.context.engine import ContextEngine
 from agentls.context.graph import RepoGraph
 from agentls.context.repomap import fit, render
-from agentls.context.tokens import TokenCounter
+from agentls.tokens import TokenCounter
 
 BILLING = '''\
 """Billing."""

@@ -18,9 +18,7 @@ import pytest_asyncio
 from agentls.agent.tools.run_command import sandbox_problem
 from agentls.checkpoints import Checkpoints
 from agentls.config import Settings
-from agentls.plans.architect import draft_plan
 from agentls.plans.book import PlanBook
-from agentls.plans.executor import Decision, DiskApplier, PlanExecutor, RunResult
 from agentls.plans.models import Plan, Step, parse_steps
 from agentls.plans.verify import coverage_of
 from agentls.providers.anthropic import AnthropicProvider
@@ -28,6 +26,8 @@ from agentls.runtime import Runtime
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore
 from agentls.workflows.checkpointing import open_checkpoints
+from agentls.workflows.plan_draft import draft_plan
+from agentls.workflows.plan_run import Decision, DiskApplier, PlanExecutor, RunResult
 from tests.e2e.plan_scripts import edit, make_project, session_key
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply, Text, ToolUse
 from tests.fakes.messages_api.script import RecordedRequest
@@ -303,7 +303,7 @@ async def test_rollback_to_step_2_of_4_restores_exactly_the_files_before_step_2(
     assert after_all["README.md"] == "calculator\n"
     assert "deep/d.txt" in after_all
 
-    from agentls.plans.executor import rollback
+    from agentls.workflows.plan_run import rollback
 
     async def restore(checkpoint_id: str) -> Any:
         return await asyncio.to_thread(env.checkpoints.restore, checkpoint_id)
@@ -373,7 +373,7 @@ async def _restore_with(env: Env) -> Any:
 
 
 async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_undoes(env: Env) -> None:
-    from agentls.plans.executor import rollback
+    from agentls.workflows.plan_run import rollback
 
     plan = env.plan([{"id": "a", "title": "A", "files": ["a.py"]}, {"id": "b", "title": "B", "files": ["b.py"]}])
     before = tree(env.root)
@@ -391,7 +391,7 @@ async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_
 
 
 async def test_rollback_restores_the_checkpoint_from_before_the_steps_first_attempt(env: Env) -> None:
-    from agentls.plans.executor import rollback
+    from agentls.workflows.plan_run import rollback
 
     plan = env.plan([{"id": "1", "title": "Write the flag", "files": ["flag.txt"], "verify": f"{PYTHON} check.py"}])
     (env.root / "check.py").write_text("import sys\nsys.exit(0 if open('flag.txt').read() == 'yes' else 3)\n")

@@ -33,7 +33,6 @@ from agentls.agent.server_tools import ProducedFile, produced_files
 from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry
 from agentls.config import Settings
-from agentls.context.tokens import COUNTER, TokenCounter
 from agentls.errors import AgentlsError, BudgetExceeded
 from agentls.providers.base import (
     Message,
@@ -49,6 +48,7 @@ from agentls.providers.base import (
     text_of,
 )
 from agentls.store.db import Store
+from agentls.tokens import COUNTER, TokenCounter
 
 log = logging.getLogger(__name__)
 

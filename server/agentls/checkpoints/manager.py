@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from agentls.checkpoints import files as fileops
+import agentls.checkpoints.files as fileops
 from agentls.checkpoints.gitcmd import LITERAL
 from agentls.checkpoints.model import (
     MAX_LISTED_FILES,

@@ -28,9 +28,9 @@ from agentls.context.graph import RepoGraph
 from agentls.context.index_db import Definition, IndexDB
 from agentls.context.repomap import fit
 from agentls.context.tags import enclosing_scopes, extract_tags, tags_supported
-from agentls.context.tokens import TokenCounter
 from agentls.syntax.languages import detect_language
 from agentls.syntax.parser import encode, get_parser
+from agentls.tokens import TokenCounter
 
 #: Lines of a definition shown from another file before "... N more lines".
 DEFINITION_LINES = 12

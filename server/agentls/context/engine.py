@@ -35,9 +35,9 @@ from agentls.context.graph import RepoGraph
 from agentls.context.index_db import IndexDB, content_hash, index_path
 from agentls.context.repomap import RepoMap, repo_map
 from agentls.context.scan import NO_TAGS, file_tags, is_vendored, language_of, looks_generated
-from agentls.context.tokens import COUNTER, TokenCounter
 from agentls.errors import AgentlsError
 from agentls.syntax.languages import detect_language
+from agentls.tokens import COUNTER, TokenCounter
 
 log = logging.getLogger(__name__)
 

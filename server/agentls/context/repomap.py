@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from agentls.context.graph import RankedDefinition, RepoGraph
-from agentls.context.tokens import TokenCounter
+from agentls.tokens import TokenCounter
 
 #: Definitions whose header is shown above the chosen definitions they contain.
 CONTAINER_KINDS = frozenset({"class", "interface", "module", "implementation"})

@@ -134,7 +134,8 @@ class AgentRunner:
         return True
 
     async def _run(self, session_id: str, request: SessionRequest) -> None:
-        from agentls.workflows.task import TaskSpec, run_task
+        from agentls.workflows.run import run_task
+        from agentls.workflows.task import TaskSpec
 
         progress = SessionProgress(self.server, request.title)
         progress.task = self.tasks.get(session_id) or asyncio.current_task()

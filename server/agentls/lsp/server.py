@@ -149,13 +149,3 @@ class AgentLanguageServer(LanguageServer):
             self.notify_user(f"internal error: {error} (details in the log)")
         except Exception:  # pragma: no cover - the connection itself is gone
             log.debug("could not report the error to the client", exc_info=True)
-
-
-def create_server() -> AgentLanguageServer:
-    from agentls.lsp.handlers import agent_commands, checkpoint_commands, code_actions, commands, documents, lifecycle
-
-    server = AgentLanguageServer()
-    for module in (lifecycle, documents, code_actions):
-        module.register(server)
-    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS})
-    return server

@@ -1,5 +1,5 @@
 """An agent session over the workspace, asked for from any front end: what it is given (``TaskSpec``),
-what it hands back (``TaskOutcome``), and ``run_task``, which runs it where the runtime runs sessions.
+what it hands back (``TaskOutcome``); ``workflows.run.run_task`` runs it where the runtime runs sessions.
 
 The session's edits collect in an overlay, validated before anyone sees them; the caller decides what
 happens to it: the headless CLI commits it to disk, the language server turns it into proposals.
@@ -10,17 +10,15 @@ server imports it; the session machinery, in ``task_session``, loads only where 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agentls.agent.events import AgentEvent
 from agentls.agent.outputs import Output
 from agentls.agent.overlay import Overlay
 from agentls.agent.results import SessionResult
 
 if TYPE_CHECKING:
-    from agentls.runtime import Runtime
     from agentls.syntax.issues import SyntaxIssue
 
 
@@ -55,15 +53,3 @@ class TaskSpec:
     role: str | None = None
     read_only: bool = False
     commit_before_commands: bool = False
-
-
-async def run_task(runtime: Runtime, spec: TaskSpec,
-                   on_event: Callable[[AgentEvent], None] | None = None) -> TaskOutcome:
-    """Run an agent session where the runtime runs sessions (its agent host, if it has one); its events
-    reach ``on_event`` on the caller's loop."""
-    if runtime.host is not None:
-        outcome: TaskOutcome = await runtime.host.call("run_task", spec, on_event=on_event)
-        return outcome
-    from agentls.workflows.task_session import run_session
-
-    return await run_session(runtime, spec, on_event)

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from agentls.lsp.handlers.commands import Handler
     from agentls.lsp.progress import SessionProgress
     from agentls.plans.book import PlanBook
-    from agentls.plans.executor import Decision, PlanExecutor
     from agentls.plans.models import Plan, Step
     from agentls.store.plans import ExecutionRow
+    from agentls.workflows.plan_run import Decision, PlanExecutor
     from agentls.workflows.task import TaskOutcome
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class _Events:
     """``$/progress`` for the plan and each step, ``agentls/planUpdated`` on every change."""
 
     def __init__(self, ls: AgentLanguageServer, plans: PlanRunner, plan_progress: SessionProgress) -> None:
-        from agentls.plans.executor import PlanEvents
+        from agentls.workflows.plan_run import PlanEvents
 
         self.ls, self.plans, self.plan_progress = ls, plans, plan_progress
         self.steps: dict[str, SessionProgress] = {}
@@ -296,7 +296,7 @@ class _ReviewApplier:
 async def plan_command(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     from agentls.lsp.params import PlanParams, parse
     from agentls.lsp.progress import SessionProgress
-    from agentls.plans.architect import draft_plan
+    from agentls.workflows.plan_draft import draft_plan
 
     params = parse(PlanParams, "agentls.plan", raw)
     plans = runner(ls)
@@ -345,7 +345,7 @@ async def update(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]
 
 async def execute(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     from agentls.lsp.params import PlanExecuteParams, parse
-    from agentls.plans.executor import select_steps
+    from agentls.workflows.plan_run import select_steps
 
     params = parse(PlanExecuteParams, "agentls.plan.execute", raw)
     plans = runner(ls)
@@ -370,7 +370,7 @@ async def execute(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
 async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max_parallel: int,
                on_failure: str) -> None:
     from agentls.lsp.progress import SessionProgress
-    from agentls.plans.executor import Applier, PlanExecutor
+    from agentls.workflows.plan_run import Applier, PlanExecutor
 
     plans = runner(ls)
     progress = SessionProgress(ls, f"agentls plan {plan.id}: {plan.instruction.strip().splitlines()[0][:50]}")
@@ -478,7 +478,7 @@ async def decide(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool
 async def rollback(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
     from agentls.lsp.params import PlanRollbackParams, parse
-    from agentls.plans.executor import rollback as rollback_plan
+    from agentls.workflows.plan_run import rollback as rollback_plan
 
     params = parse(PlanRollbackParams, "agentls.plan.rollback", raw)
     plans = runner(ls)

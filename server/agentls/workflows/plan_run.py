@@ -399,7 +399,8 @@ class PlanExecutor:
         return taken.id
 
     async def _work(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
-        from agentls.workflows.task import TaskSpec, run_task
+        from agentls.workflows.run import run_task
+        from agentls.workflows.task import TaskSpec
 
         self.events.step_message(plan, step, "checkpoint…")
         execution.checkpoint_before = await self._checkpoint(
