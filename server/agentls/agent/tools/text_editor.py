@@ -16,182 +16,30 @@ edits never touch the disk and every path goes through the workspace's safety ch
 
 Line endings are preserved: text the model sends with LF goes into a CRLF file as CRLF. Tabs are
 kept as they are (the reference implementation expands them, which rewrites whole files).
+
+This module holds the tool (definition, validation, dispatch) and the edit commands; ``view`` and
+the ``cat -n`` rendering are in ``text_editor_view``, the matching in ``text_editor_matching``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from agentls.agent.tools.base import ToolContext, ToolResult, describe_validation_error, error_message
-from agentls.agent.workspace import path_key
+from agentls.agent.tools.text_editor_input import COMMANDS, TOOL_NAME, TOOL_TYPE, EditError, TextEditorInput
+from agentls.agent.tools.text_editor_matching import fuzzy_find, line_ending, line_start, occurrences
+from agentls.agent.tools.text_editor_view import display_lines, edited_snippet, view_path
 from agentls.errors import AgentlsError
 
+#: Still importable from here; they live in ``text_editor_input`` (the tool's type, name and input,
+#: ``EditError``) and ``text_editor_matching`` (where an edit applies). ``view`` is in ``text_editor_view``.
+__all__ = ["COMMANDS", "TOOL_NAME", "TOOL_TYPE", "EditError", "TextEditorInput", "TextEditorTool", "fuzzy_find"]
+
 log = logging.getLogger(__name__)
-
-TOOL_TYPE = "text_editor_20250728"
-TOOL_NAME = "str_replace_based_edit_tool"
-COMMANDS = ("view", "create", "str_replace", "insert")
-SNIPPET_LINES = 4
-#: Cap on what one ``view`` returns when the definition sets no ``max_characters``.
-DEFAULT_VIEW_CHARS = 100_000
-MAX_DIR_ENTRIES = 1_000
-
-
-class TextEditorInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    command: str
-    path: str
-    view_range: list[int] | None = None
-    file_text: str | None = None
-    old_str: str | None = None
-    new_str: str | None = None
-    insert_line: int | None = None
-    insert_text: str | None = None
-
-
-class EditError(AgentlsError):
-    """A command that cannot be carried out as asked (the message says why)."""
-
-
-# -- text helpers ------------------------------------------------------------------------------
-
-
-def display_lines(text: str) -> list[str]:
-    """The lines ``cat -n`` shows: no terminators, no extra empty line after a final newline."""
-    if not text:
-        return []
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
-
-
-def numbered(lines: list[str], first: int = 1) -> str:
-    return "\n".join(f"{number:6}\t{line}" for number, line in enumerate(lines, first))
-
-
-def line_ending(text: str) -> Literal["\r\n", "\n", "mixed", "none"]:
-    crlf = text.count("\r\n")
-    lf = text.count("\n")
-    if lf == 0:
-        return "none"
-    if crlf == lf:
-        return "\r\n"
-    return "\n" if crlf == 0 else "mixed"
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-@dataclass(frozen=True)
-class Shift:
-    """A uniform indentation change: ``prefix`` added to (or removed from) every non-blank line."""
-
-    direction: Literal["add", "remove"]
-    prefix: str
-
-    def apply(self, text: str) -> str:
-        if not self.prefix:
-            return text
-        out = []
-        for line in text.split("\n"):
-            if not line.strip():
-                out.append(line)
-            elif self.direction == "add":
-                out.append(self.prefix + line)
-            elif line.startswith(self.prefix):
-                out.append(line[len(self.prefix) :])
-            else:  # less indented than the shift: remove what indentation there is
-                ws = _indent(line)
-                out.append(line[min(len(ws), len(self.prefix)) :])
-        return "\n".join(out)
-
-    def describe(self) -> str:
-        sign = "+" if self.direction == "add" else "-"
-        if set(self.prefix) == {" "}:
-            unit = "space" if len(self.prefix) == 1 else "spaces"
-        elif set(self.prefix) == {"\t"}:
-            unit = "tab" if len(self.prefix) == 1 else "tabs"
-        else:
-            return f"indentation {'added' if sign == '+' else 'removed'}: {self.prefix!r}"
-        return f"indentation shifted by {sign}{len(self.prefix)} {unit}"
-
-
-@dataclass(frozen=True)
-class FuzzyMatch:
-    start: int  # offsets in the text searched
-    end: int
-    line: int  # 1-based first line
-    last_line: int
-    shift: Shift
-
-
-def _line_shift(file_line: str, old_line: str) -> Shift | None:
-    f, o = file_line.rstrip(), old_line.rstrip()
-    f_ws, o_ws = _indent(f), _indent(o)
-    if f[len(f_ws) :] != o[len(o_ws) :]:
-        return None
-    if f_ws.endswith(o_ws):
-        return Shift("add", f_ws[: len(f_ws) - len(o_ws)])
-    if o_ws.endswith(f_ws):
-        return Shift("remove", o_ws[: len(o_ws) - len(f_ws)])
-    return None
-
-
-def fuzzy_find(text: str, old: str) -> list[FuzzyMatch]:
-    """Whole-line matches of ``old`` in ``text`` ignoring trailing whitespace (``\\r`` included)
-    and a uniform indentation shift. ``text`` and ``old`` use ``\\n`` line breaks."""
-    trailing_newline = old.endswith("\n")
-    old_lines = (old[:-1] if trailing_newline else old).split("\n")
-    if not any(line.strip() for line in old_lines):
-        return []
-    starts = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            starts.append(index + 1)
-    file_lines = text.split("\n")
-    if trailing_newline and file_lines and file_lines[-1] == "":
-        file_lines.pop()  # a final newline ends the last line; it is not an empty line to match
-    matches = []
-    size = len(old_lines)
-    for first in range(len(file_lines) - size + 1):
-        shift: Shift | None = None
-        for file_line, old_line in zip(file_lines[first : first + size], old_lines, strict=True):
-            if not old_line.strip() or not file_line.strip():
-                if old_line.strip() or file_line.strip():
-                    break
-                continue
-            line_shift = _line_shift(file_line, old_line)
-            if line_shift is None or (shift is not None and line_shift != shift):
-                break
-            shift = line_shift
-        else:
-            last = first + size - 1
-            end = starts[last] + len(file_lines[last])
-            if trailing_newline and end < len(text):
-                end += 1
-            matches.append(FuzzyMatch(starts[first], end, first + 1, last + 1, shift or Shift("add", "")))
-    return matches
-
-
-def _occurrences(text: str, needle: str) -> list[int]:
-    """Start offsets of every occurrence, overlapping ones included."""
-    found = []
-    index = text.find(needle)
-    while index != -1:
-        found.append(index)
-        index = text.find(needle, index + 1)
-    return found
-
-
-# -- the tool ----------------------------------------------------------------------------------
 
 
 class TextEditorTool:
@@ -226,7 +74,7 @@ class TextEditorTool:
     def _dispatch(self, params: TextEditorInput, ctx: ToolContext) -> ToolResult:
         command = params.command
         if command == "view":
-            return self._view(params, ctx)
+            return view_path(params, ctx, self.max_characters)
         if ctx.read_only and command in ("create", "str_replace", "insert"):
             raise EditError(f"Refused: `{command}` is a write, and this session is read-only (plan mode): "
                             "nothing may be changed now. Describe the change in the plan instead.")
@@ -242,96 +90,6 @@ class TextEditorTool:
                 f"({TOOL_TYPE}); to revert a change, use str_replace with the old text as new_str"
             )
         raise EditError(f"Unrecognized command {command!r}. The allowed commands are: {', '.join(COMMANDS)}")
-
-    # -- view ------------------------------------------------------------------------------
-
-    def _view(self, params: TextEditorInput, ctx: ToolContext) -> ToolResult:
-        rel = ctx.overlay.key(params.path)
-        if ctx.overlay.is_dir(rel):
-            if params.view_range:
-                raise EditError(
-                    "The `view_range` parameter is not allowed when `path` points to a directory."
-                )
-            return ToolResult(self._view_dir(rel, ctx))
-        limit = ctx.workspace.max_partial_bytes if params.view_range else None
-        lines = display_lines(ctx.overlay.read(rel, max_bytes=limit))
-        first = 1
-        total = len(lines)
-        if params.view_range is not None:
-            first, last = self._check_range(params.view_range, total)
-            lines = lines[first - 1 : last]
-        if total == 0:
-            return ToolResult(f"The file {rel} is empty.")
-        body = numbered(lines, first)
-        cap = self.max_characters or DEFAULT_VIEW_CHARS
-        note = ""
-        if len(body) > cap:
-            cut = body.rfind("\n", 0, cap)
-            body = body[: max(cut, 0)]
-            shown = body.count("\n") + 1 if body else 0
-            note = (
-                f"\n<response clipped: showed lines {first}-{first + shown - 1} of {total}; "
-                "use view_range to see the rest>"
-            )
-        return ToolResult(
-            f"Here's the result of running `cat -n` on {rel}:\n{body}\n{note}".rstrip("\n") + "\n"
-        )
-
-    @staticmethod
-    def _check_range(view_range: list[int], total: int) -> tuple[int, int]:
-        if len(view_range) != 2:
-            raise EditError("Invalid `view_range`. It should be a list of two integers: [start, end].")
-        first, last = view_range
-        if total == 0:
-            raise EditError("Invalid `view_range`: the file is empty.")
-        if first < 1 or first > total:
-            raise EditError(
-                f"Invalid `view_range`: {view_range}. Its first element `{first}` should be within the "
-                f"range of lines of the file: [1, {total}]"
-            )
-        if last == -1 or last > total:
-            last = total
-        elif last < first:
-            raise EditError(
-                f"Invalid `view_range`: {view_range}. Its second element `{last}` should be -1 or at "
-                f"least its first `{first}`"
-            )
-        return first, last
-
-    def _view_dir(self, rel: str, ctx: ToolContext) -> str:
-        workspace = ctx.workspace
-        prefix = "" if rel == "." else rel + "/"
-
-        def hidden(entry: str) -> bool:
-            return any(part.startswith(".") for part in entry[len(prefix) :].rstrip("/").split("/"))
-
-        entries = {
-            entry
-            for entry in workspace.iter_files(under=rel, max_depth=2, include_dirs=True)
-            if not hidden(entry)
-        }
-        for path, text in ctx.overlay.touched().items():
-            if text is None:
-                entries.discard(path)
-                continue
-            below = path[len(prefix) :].split("/") if path.startswith(prefix) else []
-            if 1 <= len(below) <= 2 and not hidden(path) and workspace.shown_under(rel, path):
-                entries.add(path)
-                if len(below) == 2:
-                    entries.add(prefix + below[0] + "/")
-        listing = sorted(entries, key=lambda entry: path_key(entry.rstrip("/")))
-        more = len(listing) - MAX_DIR_ENTRIES
-        shown = "\n".join(listing[:MAX_DIR_ENTRIES])
-        where = "the workspace root" if rel == "." else rel
-        text = (
-            f"Here's the files and directories up to 2 levels deep in {where}, "
-            f"excluding hidden items:\n{shown}\n"
-        )
-        if more > 0:
-            text += f"({more} more entries not shown; view a subdirectory or use list_files with a glob)\n"
-        if not listing:
-            text = f"{where} has no files or directories (hidden and ignored ones are not shown).\n"
-        return text
 
     # -- create ----------------------------------------------------------------------------
 
@@ -368,7 +126,7 @@ class TextEditorTool:
             raise EditError("No replacement was performed: `old_str` and `new_str` are the same.")
 
         note = ""
-        found = _occurrences(work, old)
+        found = occurrences(work, old)
         if len(found) > 1:
             lines = [work.count("\n", 0, index) + 1 for index in found]
             raise EditError(
@@ -407,19 +165,11 @@ class TextEditorTool:
         ctx.overlay.write(rel, updated)
         ctx.record("file_written", tool=TOOL_NAME, path=rel, command="str_replace", normalised=bool(note))
         first_line = work.count("\n", 0, start) + 1
-        snippet = self._snippet(updated, first_line, first_line + replacement.count("\n"))
+        snippet = edited_snippet(updated, first_line, first_line + replacement.count("\n"))
         return ToolResult(
             f"The file {rel} has been edited. {note}{snippet}"
             "Review the changes and make sure they are as expected. Edit the file again if necessary."
         )
-
-    @staticmethod
-    def _snippet(text: str, first_changed: int, last_changed: int) -> str:
-        lines = display_lines(text)
-        first = max(1, first_changed - SNIPPET_LINES)
-        last = min(len(lines), last_changed + SNIPPET_LINES)
-        body = numbered(lines[first - 1 : last], first)
-        return f"Here's the result of running `cat -n` on a snippet of the edited file:\n{body}\n"
 
     # -- insert ----------------------------------------------------------------------------
 
@@ -446,7 +196,7 @@ class TextEditorTool:
         if at < total:
             if not block.endswith(newline):
                 block += newline
-            offset = _line_start(text, at)
+            offset = line_start(text, at)
             updated = text[:offset] + block + text[offset:]
         elif text and not text.endswith("\n"):  # after the last line, which has no newline: keep none
             updated = text + newline + (block[: -len(newline)] if block.endswith(newline) else block)
@@ -457,17 +207,9 @@ class TextEditorTool:
         ctx.overlay.write(rel, updated)
         ctx.record("file_written", tool=TOOL_NAME, path=rel, command="insert")
         added = len(display_lines(block)) or 1
-        snippet = self._snippet(updated, at + 1, at + added)
+        snippet = edited_snippet(updated, at + 1, at + added)
         return ToolResult(
             f"The file {rel} has been edited. {snippet}"
             "Review the changes and make sure they are as expected (correct indentation, no duplicate "
             "lines, etc). Edit the file again if necessary."
         )
-
-
-def _line_start(text: str, line_index: int) -> int:
-    """Offset where the (0-based) line ``line_index`` starts."""
-    offset = 0
-    for _ in range(line_index):
-        offset = text.index("\n", offset) + 1
-    return offset
