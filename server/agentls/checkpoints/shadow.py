@@ -1,4 +1,4 @@
-"""The shadow repository on disk: where it lives, its config, its locks, its refs, its repair.
+"""The shadow repository on disk: its layout, its refs and checkpoint keys, its creation and repair.
 
 Layout, under ``<data dir>/checkpoints/<workspace name>-<hash of its real path>/``::
 
@@ -22,27 +22,33 @@ A checkpoint's key is ``<milliseconds, 12 hex digits>-<id>``: refs sort by time,
 type (8 random hex digits, like a short commit id) is unique from its first few characters.
 
 The two locks are held in that order (scan, then commit) by one thread at a time and by one process
-at a time (``fcntl.flock``), so two editors on one workspace serialise their checkpoints.
+at a time (``fcntl.flock``, see ``locks.py``), so two editors on one workspace serialise their
+checkpoints. The files agentls writes there itself (config, attributes, exclude) are made by
+``shadow_files.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import hashlib
 import logging
 import os
 import re
 import secrets
 import shutil
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from agentls.checkpoints.gitcmd import AUTHOR_EMAIL, AUTHOR_NAME, Git
+from agentls.checkpoints.gitcmd import Git
+from agentls.checkpoints.locks import FileLock
 from agentls.checkpoints.objects import ObjectStore
+from agentls.checkpoints.shadow_files import (
+    ATTRIBUTES,
+    config_text,
+    escape_pattern,
+    shadow_dir,
+    user_exclude_file,
+    write_if_changed,
+)
 from agentls.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -54,155 +60,6 @@ _KEY = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{8}$")
 _SHA = re.compile(rb"^[0-9a-f]{40}\n?$")
 COMMIT_LOCK_TIMEOUT_S = 60.0
 SCAN_LOCK_TIMEOUT_S = 600.0
-
-
-def shadow_dir(data_dir: Path, root: Path) -> Path:
-    """Where the shadow repository of the workspace ``root`` (a real path) lives."""
-    digest = hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", root.name)[:40] or "root"
-    return data_dir / "checkpoints" / f"{name}-{digest}"
-
-
-def _config_value(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def config_text(root: Path) -> str:
-    settings: dict[str, dict[str, str]] = {
-        "core": {
-            "repositoryformatversion": "0",
-            "filemode": "true",
-            "bare": "false",
-            "worktree": _config_value(str(root)),
-            "hooksPath": os.devnull,
-            "excludesFile": os.devnull,
-            "attributesFile": os.devnull,
-            "autocrlf": "false",
-            "safecrlf": "false",
-            "symlinks": "true",
-            "ignoreCase": "false",
-            "precomposeUnicode": "false",
-            "logAllRefUpdates": "false",
-            "fsmonitor": "false",
-            "untrackedCache": "false",
-            "splitIndex": "false",
-            "sparseCheckout": "false",
-            "quotePath": "false",
-            "compression": "1",
-            "looseCompression": "1",
-        },
-        "gc": {"auto": "0", "autoDetach": "false", "packRefs": "false", "writeCommitGraph": "false",
-               "pruneExpire": "10.minutes.ago", "worktreePruneExpire": "now"},
-        "maintenance": {"auto": "false"},
-        "commit": {"gpgSign": "false"},
-        "tag": {"gpgSign": "false"},
-        "user": {"name": AUTHOR_NAME, "email": AUTHOR_EMAIL, "useConfigOnly": "false"},
-        "status": {"renames": "false", "relativePaths": "false", "submoduleSummary": "false",
-                   "showUntrackedFiles": "all"},
-        "diff": {"renames": "false", "noprefix": "false", "mnemonicPrefix": "false", "ignoreSubmodules": "all",
-                 "algorithm": "myers"},
-        "submodule": {"recurse": "false"},
-        "protocol": {"allow": "never"},
-        "feature": {"manyFiles": "false"},
-        "fetch": {"writeCommitGraph": "false"},
-        "advice": {"detachedHead": "false", "addEmbeddedRepo": "false", "statusHints": "false"},
-    }
-    lines = ["# Written by agentls: the shadow repository of one workspace. Edits are overwritten."]
-    for section, values in settings.items():
-        lines.append(f"[{section}]")
-        lines.extend(f"\t{key} = {value}" for key, value in values.items() if value)
-    return "\n".join(lines) + "\n"
-
-
-ATTRIBUTES = (
-    "# Written by agentls: files are stored byte for byte, whatever .gitattributes say.\n"
-    "* -text -eol -ident -filter -working-tree-encoding\n"
-)
-
-
-def escape_pattern(rel: str) -> str:
-    """An anchored gitignore pattern matching exactly the directory ``rel``."""
-    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", rel)
-    if escaped.endswith(" "):
-        escaped = escaped[:-1] + "\\ "
-    return f"/{escaped}/"
-
-
-def user_exclude_file(root: Path) -> Path | None:
-    """The workspace's own ``info/exclude`` (``.git`` a directory, or a ``gitdir:`` file), read only."""
-    dot_git = root / ".git"
-    try:
-        if dot_git.is_dir():
-            return dot_git / "info" / "exclude"
-        if dot_git.is_file():
-            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-            if text.startswith("gitdir:"):
-                gitdir = Path(text[len("gitdir:"):].strip())
-                if not gitdir.is_absolute():
-                    gitdir = root / gitdir
-                common = gitdir / "commondir"
-                if common.is_file():
-                    rel = common.read_text(encoding="utf-8", errors="replace").strip()
-                    gitdir = Path(rel) if os.path.isabs(rel) else gitdir / rel
-                return gitdir / "info" / "exclude"
-    except OSError:
-        return None
-    return None
-
-
-class LockBusy(CheckpointError):
-    """A lock was not free within its timeout."""
-
-
-class FileLock:
-    """A thread lock plus an ``fcntl.flock`` on ``path``; re-entrant within a thread."""
-
-    def __init__(self, path: Path, timeout: float, what: str) -> None:
-        self.path = path
-        self.timeout = timeout
-        self.what = what
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
-
-    @contextlib.contextmanager
-    def hold(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the lock; ``LockBusy`` after ``timeout`` seconds (default: the lock's own timeout)."""
-        wait = self.timeout if timeout is None else timeout
-        if not self._lock.acquire(timeout=wait):
-            raise LockBusy(f"timed out after {wait:.0f} s waiting for the {self.what} lock")
-        try:
-            if self._depth == 0:
-                self._fd = self._flock(wait)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    os.close(self._fd)  # releases the flock
-                    self._fd = None
-        finally:
-            self._lock.release()
-
-    def _flock(self, wait: float) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)  # OSError: the caller reports it
-        deadline = time.monotonic() + wait
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    os.close(fd)
-                    raise
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise LockBusy(
-                    f"another agentls process has held the {self.what} lock for over {wait:.0f} s ({self.path})")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
 
 
 class ShadowRepo:
@@ -250,11 +107,11 @@ class ShadowRepo:
         for sub in ("objects/pack", "objects/info", "refs/heads", "refs/tags", CP_REFS, PENDING_REFS, "info"):
             (git_dir / sub).mkdir(parents=True, exist_ok=True)
         self.home.mkdir(exist_ok=True)
-        _write_if_changed(self.dir / "workspace", str(self.root) + "\n")
-        if _write_if_changed(git_dir / "HEAD", f"ref: {SCAN_REF}\n") and not fresh:
+        write_if_changed(self.dir / "workspace", str(self.root) + "\n")
+        if write_if_changed(git_dir / "HEAD", f"ref: {SCAN_REF}\n") and not fresh:
             repairs.append("HEAD rewritten")
-        _write_if_changed(git_dir / "config", config_text(self.root))
-        _write_if_changed(git_dir / "info" / "attributes", ATTRIBUTES)
+        write_if_changed(git_dir / "config", config_text(self.root))
+        write_if_changed(git_dir / "info" / "attributes", ATTRIBUTES)
         self.write_exclude(self.nested_in_exclude())  # the workspace's own exclude file may have changed
         repairs.extend(self._remove_stale_files(scan_locked))
         repairs.extend(self._check_refs())
@@ -342,7 +199,7 @@ class ShadowRepo:
         if inside.is_relative_to(self.root) and inside != self.root:
             lines.append("# agentls' own data")
             lines.append(escape_pattern(inside.relative_to(self.root).as_posix()))
-        return _write_if_changed(self.git_dir / "info" / "exclude", "\n".join(lines) + "\n")
+        return write_if_changed(self.git_dir / "info" / "exclude", "\n".join(lines) + "\n")
 
     def nested_in_exclude(self) -> list[str]:
         """The nested repositories listed in info/exclude by the last scan."""
@@ -416,7 +273,7 @@ class ShadowRepo:
         if last_key is None:
             marker.unlink(missing_ok=True)
         else:
-            _write_if_changed(marker, last_key + "\n")
+            write_if_changed(marker, last_key + "\n")
 
     def scan_running(self) -> str | None:
         """The key noted by a scan running now (in any process), None when none is."""
@@ -438,17 +295,3 @@ def public_id(key: str) -> str:
     """The id people see and type, from a checkpoint's key."""
     return key[13:]
 
-
-def _write_if_changed(path: Path, text: str) -> bool:
-    data = text.encode("utf-8", "surrogateescape")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
-    if path.is_dir():
-        shutil.rmtree(path)
-    tmp = path.with_name(f".{path.name}.agentls-tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
