@@ -69,6 +69,7 @@ class Host:
         logs.apply_settings(settings)
         if self.runtime is None:
             self.runtime = Runtime(lambda: self.root, lambda: self.settings or Settings())
+            self.runtime.record_events()
 
     async def run(self, call_id: int, name: str, args: tuple[Any, ...]) -> None:
         try:

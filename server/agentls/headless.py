@@ -10,6 +10,7 @@ import asyncio
 import difflib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -151,13 +152,16 @@ def _confirm(prompt: str) -> bool:
         return False
 
 
-async def _run(runtime: Runtime, options: RunOptions, on_event: Any) -> Any:
+async def _run(runtime: Runtime, options: RunOptions, progress: Callable[[AgentEvent], None]) -> Any:
     from agentls.workflows.run import run_task
     from agentls.workflows.task import TaskSpec
 
+    runtime.record_events()
+    unsubscribe = runtime.events.subscribe(lambda item: progress(item.event))  # the status line follows the bus
     try:
-        return await run_task(runtime, TaskSpec(instruction=options.task, kind="run"), on_event)
+        return await run_task(runtime, TaskSpec(instruction=options.task, kind="run"))
     finally:
+        unsubscribe()
         await runtime.close_providers()  # on the loop that used them
 
 

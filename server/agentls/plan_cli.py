@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from agentls.plans.models import Plan, Step
     from agentls.runtime import Runtime
     from agentls.store.plans import ExecutionRow
-    from agentls.workflows.plan_run import Decision
+    from agentls.workflows.plan_steps import Decision
 
 ACTIONS = ("list", "show", "run", "rollback")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -62,7 +62,7 @@ class _Progress:
     """Plain progress lines on stderr: step states, tool calls, cost."""
 
     def __init__(self) -> None:
-        from agentls.workflows.plan_run import PlanEvents
+        from agentls.workflows.plan_steps import PlanEvents
 
         outer = self
 
@@ -158,6 +158,7 @@ async def _main(action: str, words: list[str], args: argparse.Namespace, workspa
     from agentls.store.plans import PlanStore
 
     runtime = Runtime(workspace, settings)
+    runtime.record_events()
     plans = PlanStore(runtime.store())
     book = PlanBook(plans, data_dir() / "plans")
     try:
@@ -239,7 +240,8 @@ async def _new(task: str, book: PlanBook, runtime: Runtime, as_json: bool) -> in
 
 
 async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Namespace) -> int:
-    from agentls.workflows.plan_run import DiskApplier, PlanExecutor
+    from agentls.workflows.plan_run import PlanExecutor
+    from agentls.workflows.plan_steps import DiskApplier
 
     _sync(plan, book)
     progress = _Progress()
@@ -266,7 +268,7 @@ async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Name
 
 
 async def _rollback(plan: Plan, step_id: str, book: PlanBook, runtime: Runtime, as_json: bool) -> int:
-    from agentls.workflows.plan_run import rollback
+    from agentls.workflows.plan_steps import rollback
 
     checkpoints = await runtime.checkpoints()
 

@@ -27,7 +27,8 @@ from agentls.store.db import Store
 from agentls.store.plans import PlanStore
 from agentls.workflows.checkpointing import open_checkpoints
 from agentls.workflows.plan_draft import draft_plan
-from agentls.workflows.plan_run import Decision, DiskApplier, PlanExecutor, RunResult
+from agentls.workflows.plan_run import PlanExecutor
+from agentls.workflows.plan_steps import Decision, DiskApplier, RunResult
 from tests.e2e.plan_scripts import edit, make_project, session_key
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply, Text, ToolUse
 from tests.fakes.messages_api.script import RecordedRequest
@@ -303,7 +304,7 @@ async def test_rollback_to_step_2_of_4_restores_exactly_the_files_before_step_2(
     assert after_all["README.md"] == "calculator\n"
     assert "deep/d.txt" in after_all
 
-    from agentls.workflows.plan_run import rollback
+    from agentls.workflows.plan_steps import rollback
 
     async def restore(checkpoint_id: str) -> Any:
         return await asyncio.to_thread(env.checkpoints.restore, checkpoint_id)
@@ -373,7 +374,7 @@ async def _restore_with(env: Env) -> Any:
 
 
 async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_undoes(env: Env) -> None:
-    from agentls.workflows.plan_run import rollback
+    from agentls.workflows.plan_steps import rollback
 
     plan = env.plan([{"id": "a", "title": "A", "files": ["a.py"]}, {"id": "b", "title": "B", "files": ["b.py"]}])
     before = tree(env.root)
@@ -391,7 +392,7 @@ async def test_rollback_after_concurrent_steps_resets_every_step_whose_edits_it_
 
 
 async def test_rollback_restores_the_checkpoint_from_before_the_steps_first_attempt(env: Env) -> None:
-    from agentls.workflows.plan_run import rollback
+    from agentls.workflows.plan_steps import rollback
 
     plan = env.plan([{"id": "1", "title": "Write the flag", "files": ["flag.txt"], "verify": f"{PYTHON} check.py"}])
     (env.root / "check.py").write_text("import sys\nsys.exit(0 if open('flag.txt').read() == 'yes' else 3)\n")

@@ -15,7 +15,7 @@ from agentls.plans.models import Plan, PlanError, parse_steps
 from agentls.plans.roles import ROLE_NAMES, load_role
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore, owner_alive, owner_token
-from agentls.workflows.plan_run import select_steps
+from agentls.workflows.plan_steps import select_steps
 
 STEPS = [
     {"id": "1", "title": "Model", "files": ["app/model.py"]},

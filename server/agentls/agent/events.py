@@ -1,11 +1,35 @@
-"""What an agent session reports while it runs (rendered by the CLI and as LSP ``$/progress``)."""
+"""What an agent session reports while it runs: one typed stream of events, and the bus that carries it.
+
+The session publishes; front ends subscribe (``EventBus``) and translate: LSP ``$/progress`` and
+notifications, the CLI's status line, the store (for the dashboard and replay), and next the ACP agent.
+The kinds map one-to-one onto ACP's ``session/update`` kinds, so that agent is a translation:
+
+    TextDelta -> agent_message_chunk      ThinkingDelta -> agent_thought_chunk
+    ToolCalled -> tool_call               ToolFinished, ServerToolFinished -> tool_call_update
+    ChangeProposed -> tool_call_update with diff content
+    UsageUpdated, CheckpointTaken, Compacted, Retrying, SessionEnded -> extensions (``_meta``)
+
+Every event is a frozen dataclass of plain values: it pickles (the agent host sends them to the
+server) and serialises to JSON (``as_json``).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from agentls.providers.base import Retrying, TextDelta, ThinkingDelta, ToolUseStarted, Usage
+
+log = logging.getLogger(__name__)
+
+#: ACP's tool kinds.
+ToolKind = Literal["read", "edit", "delete", "move", "search", "execute", "think", "fetch", "other"]
 
 
 @dataclass(frozen=True)
@@ -17,7 +41,12 @@ class TurnStarted:
 class ToolCalled:
     id: str
     name: str
+    #: One line for people: "view src/app.py", "search 'TODO'".
     summary: str
+    kind: ToolKind = "other"
+    input: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Workspace-relative paths the call is about.
+    locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,6 +55,33 @@ class ToolFinished:
     name: str
     summary: str
     is_error: bool
+    #: What the tool answered the model (cut to ``RESULT_CHARS``).
+    content: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeProposed:
+    """A file the session changed (in its overlay): its text before and after (None: absent)."""
+
+    path: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class CheckpointTaken:
+    id: str
+    paths: tuple[str, ...]
+    trigger: str
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    status: str
+    summary: str
+    error: str
+    turns: int
+    cost_usd: float
 
 
 @dataclass(frozen=True)
@@ -61,7 +117,86 @@ class Compacted:
 
 
 AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
-              | ServerToolFinished | FilesWritten | UsageUpdated | Compacted)
+              | ServerToolFinished | FilesWritten | ChangeProposed | CheckpointTaken | UsageUpdated | Compacted
+              | SessionEnded)
+
+#: Tool results in events are cut to this many characters (the model gets them whole).
+RESULT_CHARS = 4_000
+
+
+def tool_kind(name: str, params: dict[str, Any]) -> ToolKind:
+    command = params.get("command")
+    if name == "str_replace_based_edit_tool":
+        return "read" if command == "view" else "edit"
+    if name in ("search", "list_files", "web_search"):
+        return "search"
+    if name in ("run_command", "code_execution", "bash_code_execution"):
+        return "execute"
+    if name == "web_fetch":
+        return "fetch"
+    if name == "remember":
+        return "think"
+    return "other"
+
+
+def tool_called(id: str, name: str, params: dict[str, Any]) -> ToolCalled:
+    """The ``ToolCalled`` event for a call: its one-line summary, ACP kind and the paths it names."""
+    path = params.get("path")
+    locations = (path,) if isinstance(path, str) and path else ()
+    return ToolCalled(id, name, describe_call(name, params), tool_kind(name, params), dict(params), locations)
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """An event on the bus: which session, when, what."""
+
+    session_id: str
+    event: AgentEvent
+    time: float = dataclasses.field(default_factory=time.time)
+
+    @property
+    def kind(self) -> str:
+        return type(self.event).__name__
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sessionId": self.session_id, "time": self.time, "kind": self.kind,
+                "data": dataclasses.asdict(self.event)}
+
+
+Subscriber = Callable[[SessionEvent], None]
+
+
+class EventBus:
+    """One stream of session events for a process. Subscribers are called in the publisher's thread, in
+    order; one that raises is logged and does not stop the others."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[Subscriber, str | None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber, session_id: str | None = None) -> Callable[[], None]:
+        """Hear every event (or one session's); returns the call that unsubscribes."""
+        entry = (subscriber, session_id)
+        with self._lock:
+            self._subscribers.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._subscribers:
+                    self._subscribers.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, session_id: str, event: AgentEvent) -> None:
+        item = SessionEvent(session_id, event)
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber, only in subscribers:
+            if only is None or only == session_id:
+                try:
+                    subscriber(item)
+                except Exception:
+                    log.exception("a subscriber failed on %s", item.kind)
 
 
 def describe_call(name: str, params: dict[str, object]) -> str:

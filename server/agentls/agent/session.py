@@ -20,13 +20,14 @@ from collections.abc import Callable
 from agentls.agent import compaction, server_tools
 from agentls.agent.cost import cost_usd
 from agentls.agent.events import (
+    RESULT_CHARS,
     AgentEvent,
     Compacted,
-    ToolCalled,
     ToolFinished,
     TurnStarted,
     UsageUpdated,
     describe_call,
+    tool_called,
 )
 from agentls.agent.results import SessionResult, Status
 from agentls.agent.server_tools import ProducedFile, produced_files
@@ -135,12 +136,13 @@ class AgentSession:
         if truncated:
             return [ToolResultBlock(call.id, TRUNCATED_CALL, is_error=True) for call in calls]
         for call in calls:
-            self._emit(ToolCalled(call.id, call.name, describe_call(call.name, call.input)))
+            self._emit(tool_called(call.id, call.name, dict(call.input)))
         results = await self.tools.run_calls(calls, self.context)
         blocks = []
         limit = self.settings.agent.max_tool_result_chars
         for call, result in zip(calls, results, strict=True):
-            self._emit(ToolFinished(call.id, call.name, describe_call(call.name, call.input), result.is_error))
+            self._emit(ToolFinished(call.id, call.name, describe_call(call.name, call.input), result.is_error,
+                                    result.content[:RESULT_CHARS]))
             content = compaction.truncate_middle(result.content, limit)
             blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error))
         return blocks

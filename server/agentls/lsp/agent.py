@@ -149,7 +149,11 @@ class AgentRunner:
             first_message = await self._first_message(request)
             spec = TaskSpec(instruction=request.instruction, first_message=first_message, kind=request.kind,
                             files_in_play=tuple(request.files_in_play), buffers=buffers, session_id=session_id)
-            outcome = await run_task(self.runtime, spec, progress.event)
+            unsubscribe = self.runtime.events.subscribe(lambda item: progress.event(item.event), session_id)
+            try:
+                outcome = await run_task(self.runtime, spec)
+            finally:
+                unsubscribe()
             result = outcome.result
             if not result.ok:
                 progress.end(f"failed: {result.error}")

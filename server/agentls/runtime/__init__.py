@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentls.agent.events import EventBus
 from agentls.errors import InvalidRequest
 from agentls.runtime.remote import HostClient, RemoteCheckpoints
 
@@ -65,6 +66,8 @@ class Runtime:
         self._audit = audit
         self._checkpoints, self._owns_checkpoints = checkpoints, checkpoints is None
         self._checkpoints_lock = threading.Lock()
+        #: Every session event of this process (``agent.events``): front ends subscribe here.
+        self.events = EventBus()
 
     # -- what sessions share --------------------------------------------------------------------------
     @property
@@ -135,6 +138,13 @@ class Runtime:
             # Duck-typed: the methods the server calls, with the real object's signatures.
             return RemoteCheckpoints(self.host, asyncio.get_running_loop())  # type: ignore[return-value]
         return await asyncio.to_thread(self.checkpoints_now)
+
+    def record_events(self) -> None:
+        """Write this process's session events to the store (where sessions run: the host, a CLI)."""
+        from agentls.runtime.recorder import EventRecorder
+        from agentls.store.events import EventStore
+
+        self.events.subscribe(EventRecorder(EventStore(self.store())))
 
     def settings_changed(self) -> None:
         """Tell the agent host (if any) about new settings or a new workspace root."""

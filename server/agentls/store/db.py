@@ -123,6 +123,17 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX IF NOT EXISTS plan_logs_plan ON plan_logs(plan_id, time)",
     ],
+    [
+        # What each session did, event by event (``store/events.py``): for the dashboard and for replay.
+        """CREATE TABLE IF NOT EXISTS session_events (
+            session_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            time REAL NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )""",
+    ],
 ]
 
 

@@ -3,7 +3,9 @@ one (the language server), else in this process (the CLIs; ``task_session``)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agentls.agent.events import AgentEvent
@@ -18,7 +20,15 @@ async def run_task(runtime: Runtime, spec: TaskSpec,
     """Run an agent session where the runtime runs sessions (its agent host, if it has one); its events
     reach ``on_event`` on the caller's loop."""
     if runtime.host is not None:
-        outcome: TaskOutcome = await runtime.host.call("run_task", spec, on_event=on_event)
+        session_id = spec.session_id or uuid.uuid4().hex[:12]
+
+        def republish(event: AgentEvent) -> None:  # the host's events, on this process's bus too
+            runtime.events.publish(session_id, event)
+            if on_event is not None:
+                on_event(event)
+
+        outcome: TaskOutcome = await runtime.host.call("run_task", replace(spec, session_id=session_id),
+                                                       on_event=republish)
         return outcome
     from agentls.workflows.task_session import run_session
 

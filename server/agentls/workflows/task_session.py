@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 
-from agentls.agent.events import AgentEvent, FilesWritten
+from agentls.agent.events import AgentEvent, ChangeProposed, CheckpointTaken, FilesWritten, SessionEnded
 from agentls.agent.memory import load_memory
 from agentls.agent.outputs import collect
 from agentls.agent.overlay import Overlay
@@ -29,13 +29,16 @@ from agentls.workflows.validation import introduced, repair_prompt
 class _Checkpointer:
     """The session's checkpoint hook for tools, over the runtime's one checkpoint history."""
 
-    def __init__(self, runtime: Runtime, session_id: str) -> None:
-        self.runtime, self.session_id = runtime, session_id
+    def __init__(self, runtime: Runtime, session_id: str, emit: Callable[[AgentEvent], None]) -> None:
+        self.runtime, self.session_id, self.emit = runtime, session_id, emit
 
     def __call__(self, paths: Sequence[str] | None, trigger: str) -> object:
         summary = "after a command the agent ran" if trigger == "command" else "before writing the agent's edits"
-        return self.runtime.checkpoints_now().checkpoint(None if paths is None else list(paths), trigger=trigger,
-                                                         session_id=self.session_id, summary=summary)
+        taken = self.runtime.checkpoints_now().checkpoint(None if paths is None else list(paths), trigger=trigger,
+                                                          session_id=self.session_id, summary=summary)
+        if taken is not None:
+            self.emit(CheckpointTaken(taken.id, tuple(taken.files), trigger))
+        return taken
 
 
 async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str,
@@ -59,14 +62,20 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
     """The session itself, in this process. ``tools`` replaces the tool set (the architect's)."""
     settings, store = runtime.settings, runtime.store()
     session_id = spec.session_id or uuid.uuid4().hex[:12]
-    emit = on_event or (lambda event: None)
+
+    def emit(event: AgentEvent) -> None:
+        """Everything the session does goes on the runtime's bus, and to the caller's ``on_event``."""
+        runtime.events.publish(session_id, event)
+        if on_event is not None:
+            on_event(event)
+
     overlay = Overlay(Workspace(runtime.root, settings.tools.deny, settings.tools.max_file_bytes),
                       on_commit=lambda paths: emit(FilesWritten(tuple(paths))))
     workspace = overlay.workspace
     for path, text in spec.buffers.items():
         overlay.seed(path, text)
     files = list(spec.files_in_play)
-    checkpointer = _Checkpointer(runtime, session_id) if settings.checkpoints.enabled else None
+    checkpointer = _Checkpointer(runtime, session_id, emit) if settings.checkpoints.enabled else None
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
                           session_id=session_id, audit=runtime.audit(), checkpoint=checkpointer,
                           read_only=spec.read_only, commit_before_commands=spec.commit_before_commands)
@@ -88,16 +97,19 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
     provider = runtime.provider()
     session = AgentSession(
         session_id=session_id, provider=provider, context=context, settings=settings, tools=tools, system=system,
-        store=store, on_event=on_event,
+        store=store, on_event=emit,
     )
     store.start_session(session_id, str(workspace.root), spec.kind, spec.instruction, settings.model.name)
-    status, summary = "cancelled", ""
+    status, summary, error = "cancelled", "", ""
     try:
         result, issues = await run_with_repair(session, overlay, spec.first_message or spec.instruction,
                                                settings.agent.repair_rounds)
-        status, summary = result.status, result.summary or result.error
+        status, summary, error = result.status, result.summary, result.error
         outputs = await collect(provider, result.produced, overlay, settings.tools.max_file_bytes) \
             if result.ok else []
+        for change in overlay.changes():
+            emit(ChangeProposed(change.path, change.before, change.after))
         return TaskOutcome(session_id, result, overlay, issues, list(remember.notes) if remember else [], outputs)
     finally:
-        store.end_session(session_id, status, summary)
+        store.end_session(session_id, status, summary or error)
+        emit(SessionEnded(status, summary, error, session.turns, session.cost))

@@ -25,20 +25,15 @@ from agentls.errors import AgentlsError
 from agentls.lsp.server import AgentLanguageServer
 
 if TYPE_CHECKING:
-    from agentls.agent.events import AgentEvent
     from agentls.lsp.handlers.commands import Handler
-    from agentls.lsp.progress import SessionProgress
     from agentls.plans.book import PlanBook
     from agentls.plans.models import Plan, Step
-    from agentls.store.plans import ExecutionRow
-    from agentls.workflows.plan_run import Decision, PlanExecutor
-    from agentls.workflows.task import TaskOutcome
+    from agentls.workflows.plan_run import PlanExecutor
+    from agentls.workflows.plan_steps import Decision
 
 log = logging.getLogger(__name__)
 
 PLAN_UPDATED = "agentls/planUpdated"
-#: Auto-apply: how long (x 0.1 s) an open document that differs from the disk may take to catch up.
-RELOAD_POLLS = 30
 ACTIONS: dict[str, Decision] = {"Retry": "retry", "Skip": "skip", "Edit plan": "edit", "Roll back": "rollback",
                                 "Stop": "stop"}
 _RUNNERS: weakref.WeakKeyDictionary[AgentLanguageServer, PlanRunner] = weakref.WeakKeyDictionary()
@@ -124,172 +119,6 @@ class PlanRunner:
         return doc.text if doc is not None else None
 
 
-# -- progress and events ---------------------------------------------------------------------------
-
-
-class _Events:
-    """``$/progress`` for the plan and each step, ``agentls/planUpdated`` on every change."""
-
-    def __init__(self, ls: AgentLanguageServer, plans: PlanRunner, plan_progress: SessionProgress) -> None:
-        from agentls.workflows.plan_run import PlanEvents
-
-        self.ls, self.plans, self.plan_progress = ls, plans, plan_progress
-        self.steps: dict[str, SessionProgress] = {}
-        self._pending: set[asyncio.Task[None]] = set()
-        outer = self
-
-        class Events(PlanEvents):
-            def plan_changed(self, plan: Plan) -> None:
-                outer.plans.updated(plan)
-
-            def step_started(self, plan: Plan, step: Step) -> None:
-                outer.started(plan, step)
-
-            def step_event(self, plan: Plan, step: Step, event: AgentEvent) -> None:
-                progress = outer.steps.get(step.id)
-                if progress is not None:
-                    progress.event(event)
-
-            def step_message(self, plan: Plan, step: Step, message: str) -> None:
-                progress = outer.steps.get(step.id)
-                if progress is not None:
-                    progress.report(message)
-
-            def step_finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
-                outer.finished(plan, step, execution)
-
-        self.events = Events()
-
-    def started(self, plan: Plan, step: Step) -> None:
-        from agentls.lsp.progress import SessionProgress
-
-        order = plan.order()
-        position = f"{order.index(step.id) + 1}/{len(order)}"
-        self.plan_progress.report(f"step {step.id} ({position}): {step.title}")
-        progress = SessionProgress(self.ls, f"agentls plan step {step.id}: {step.title[:60]}")
-        self.steps[step.id] = progress
-        task = asyncio.get_running_loop().create_task(progress.begin("starting…"))
-        self._pending.add(task)  # keep a reference until it is done
-        task.add_done_callback(self._pending.discard)
-
-    def finished(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
-        progress = self.steps.pop(step.id, None)
-        verify = f", verify {execution.verify_status}" if execution.verify_status else ""
-        message = f"{execution.status}{verify} · ${execution.cost_usd:.4f}"
-        if execution.error:
-            message += f": {execution.error}"
-        if progress is not None:
-            progress.end(message)
-        self.plan_progress.report(f"step {step.id} {message}")
-
-    def close(self) -> None:
-        for progress in self.steps.values():
-            progress.end("stopped")
-        self.steps.clear()
-
-
-# -- appliers ---------------------------------------------------------------------------------------
-
-
-class _AutoApplier:
-    """Auto-apply: the step's edits are written to disk (checkpointed before the step), as the CLI does;
-    editors reload the files they show. A changed file with unsaved changes in the editor is not
-    overwritten: the step fails and says so."""
-
-    commit_before_commands = True
-
-    def __init__(self, ls: AgentLanguageServer) -> None:
-        self.ls = ls
-
-    def buffers(self) -> dict[str, str]:
-        # The session starts from what the editor shows: a write to disk (``run_command`` commits
-        # pending edits first) over a file whose unsaved buffer differs from the disk is an overlay
-        # conflict, and nothing is written.
-        return {rel: snap.text for rel, snap in self.ls.agent.snapshots().items()}
-
-    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
-        changed = {c.path for c in outcome.overlay.changes()}
-        open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
-        root = self.ls.agent.root
-
-        def unsaved() -> list[str]:
-            found = []
-            for rel, snap in open_docs.items():
-                try:
-                    disk: str | None = (root / rel).read_text(encoding="utf-8")
-                except OSError:
-                    disk = None
-                if disk != snap.text:
-                    found.append(rel)
-            return found
-
-        dirty = await asyncio.to_thread(unsaved)
-        for _ in range(RELOAD_POLLS):  # an editor reloading a file an earlier step wrote: give it a moment
-            if not dirty:
-                break
-            await asyncio.sleep(0.1)
-            open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
-            dirty = await asyncio.to_thread(unsaved)
-        if dirty:
-            raise AgentlsError(f"not applied: {', '.join(dirty)} has unsaved changes in the editor; save or revert "
-                               "it, then retry the step")
-        return await asyncio.to_thread(outcome.overlay.commit)
-
-
-class _ReviewApplier:
-    """Review: the step's edits become proposals; the step waits until the user resolved them all and
-    saved the accepted files (the next step's checkpoint and the verification read the disk)."""
-
-    commit_before_commands = False
-
-    def __init__(self, ls: AgentLanguageServer) -> None:
-        self.ls = ls
-
-    def buffers(self) -> dict[str, str]:
-        return {}  # proposals are rebased onto the editor's text when presented
-
-    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
-        review = self.ls.review
-        snapshots = self.ls.agent.snapshots()
-        before = {p.id for p in review.book.all()}
-        await review.present(outcome.session_id, outcome, snapshots)
-        proposals = [p for p in review.book.all() if p.id not in before]
-        try:
-            # ReviewService has no per-proposal "resolved" callback yet: poll the proposals' states.
-            while not all(p.resolved for p in proposals):  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
-        except asyncio.CancelledError:
-            review.drop_session(outcome.session_id)  # a cancelled step leaves no proposal behind
-            raise
-        accepted = sorted({p.path for p in proposals if "accepted" in p.states.values()})
-        await self._saved(accepted)
-        return accepted
-
-    async def _saved(self, paths: list[str]) -> None:
-        """Wait until the accepted files open in the editor are saved."""
-        root = self.ls.agent.root
-
-        def unsaved() -> list[str]:
-            found = []
-            for rel, snap in self.ls.agent.snapshots().items():
-                if rel in paths:
-                    try:
-                        disk = (root / rel).read_text(encoding="utf-8")
-                    except OSError:
-                        disk = None
-                    if disk != snap.text:
-                        found.append(rel)
-            return found
-
-        waiting = await asyncio.to_thread(unsaved)
-        if waiting:
-            self.ls.notify_user(f"save {', '.join(waiting)} to continue the plan (the next step and the checks "
-                                "read the files on disk)", types.MessageType.Info)
-        while waiting:
-            await asyncio.sleep(0.2)
-            waiting = await asyncio.to_thread(unsaved)
-
-
 # -- commands ---------------------------------------------------------------------------------------
 
 
@@ -345,7 +174,7 @@ async def update(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]
 
 async def execute(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     from agentls.lsp.params import PlanExecuteParams, parse
-    from agentls.workflows.plan_run import select_steps
+    from agentls.workflows.plan_steps import select_steps
 
     params = parse(PlanExecuteParams, "agentls.plan.execute", raw)
     plans = runner(ls)
@@ -369,15 +198,18 @@ async def execute(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
 
 async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max_parallel: int,
                on_failure: str) -> None:
+    from agentls.lsp.plan_appliers import AutoApplier, ReviewApplier
+    from agentls.lsp.plan_progress import PlanProgress
     from agentls.lsp.progress import SessionProgress
-    from agentls.workflows.plan_run import Applier, PlanExecutor
+    from agentls.workflows.plan_run import PlanExecutor
+    from agentls.workflows.plan_steps import Applier
 
     plans = runner(ls)
     progress = SessionProgress(ls, f"agentls plan {plan.id}: {plan.instruction.strip().splitlines()[0][:50]}")
     progress.task = asyncio.current_task()
     await progress.begin("starting…")
-    events = _Events(ls, plans, progress)
-    applier: Applier = _AutoApplier(ls) if plan.auto_apply else _ReviewApplier(ls)
+    events = PlanProgress(ls, plans, progress)
+    applier: Applier = AutoApplier(ls) if plan.auto_apply else ReviewApplier(ls)
 
     async def ask(plan: Plan, step: Step, error: str) -> Decision:
         if on_failure == "stop":
@@ -478,7 +310,7 @@ async def decide(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool
 async def rollback(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
     from agentls.lsp.params import PlanRollbackParams, parse
-    from agentls.workflows.plan_run import rollback as rollback_plan
+    from agentls.workflows.plan_steps import rollback as rollback_plan
 
     params = parse(PlanRollbackParams, "agentls.plan.rollback", raw)
     plans = runner(ls)

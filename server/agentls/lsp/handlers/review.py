@@ -51,6 +51,8 @@ class ReviewService:
         self._locks: dict[str, asyncio.Lock] = {}
         #: Proposals by the session that produced them (a cancelled session takes its own back).
         self._by_session: dict[str, list[str]] = {}
+        #: Notified whenever hunks are resolved (accepted, rejected, dropped, conflicted).
+        self.resolution = asyncio.Condition()
 
     def _lock(self, proposal_id: str) -> asyncio.Lock:
         return self._locks.setdefault(proposal_id, asyncio.Lock())
@@ -154,6 +156,16 @@ class ReviewService:
             "proposalId": proposal.id, "uri": proposal.uri, "resolved": proposal.resolved,
             "hunks": [{"id": i, "state": proposal.states[i]} for i in ids],
         })
+        self.server.spawn(self._announce_resolution())
+
+    async def _announce_resolution(self) -> None:
+        async with self.resolution:
+            self.resolution.notify_all()
+
+    async def until_resolved(self, proposals: Sequence[Proposal]) -> None:
+        """Wait until every hunk of ``proposals`` is resolved (woken by each resolution, never polling)."""
+        async with self.resolution:
+            await self.resolution.wait_for(lambda: all(p.resolved for p in proposals))
 
     # -- hints and code actions ------------------------------------------------------------------
     def hints(self, doc: OpenDocument | None, uri: str) -> list[types.Diagnostic]:

@@ -1,0 +1,117 @@
+"""How a plan step's edits reach the files from the editor: written to disk (auto-apply) or proposed for
+review and waited for (``workflows.plan_steps.Applier``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from agentls.errors import AgentlsError
+
+if TYPE_CHECKING:
+    from agentls.lsp.server import AgentLanguageServer
+    from agentls.plans.models import Plan, Step
+    from agentls.workflows.task import TaskOutcome
+
+#: Auto-apply: how long (x 0.1 s) an open document that differs from the disk may take to catch up.
+RELOAD_POLLS = 30
+
+
+
+class AutoApplier:
+    """Auto-apply: the step's edits are written to disk (checkpointed before the step), as the CLI does;
+    editors reload the files they show. A changed file with unsaved changes in the editor is not
+    overwritten: the step fails and says so."""
+
+    commit_before_commands = True
+
+    def __init__(self, ls: AgentLanguageServer) -> None:
+        self.ls = ls
+
+    def buffers(self) -> dict[str, str]:
+        # The session starts from what the editor shows: a write to disk (``run_command`` commits
+        # pending edits first) over a file whose unsaved buffer differs from the disk is an overlay
+        # conflict, and nothing is written.
+        return {rel: snap.text for rel, snap in self.ls.agent.snapshots().items()}
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        changed = {c.path for c in outcome.overlay.changes()}
+        open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
+        root = self.ls.agent.root
+
+        def unsaved() -> list[str]:
+            found = []
+            for rel, snap in open_docs.items():
+                try:
+                    disk: str | None = (root / rel).read_text(encoding="utf-8")
+                except OSError:
+                    disk = None
+                if disk != snap.text:
+                    found.append(rel)
+            return found
+
+        dirty = await asyncio.to_thread(unsaved)
+        for _ in range(RELOAD_POLLS):  # an editor reloading a file an earlier step wrote: give it a moment
+            if not dirty:
+                break
+            await asyncio.sleep(0.1)
+            open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
+            dirty = await asyncio.to_thread(unsaved)
+        if dirty:
+            raise AgentlsError(f"not applied: {', '.join(dirty)} has unsaved changes in the editor; save or revert "
+                               "it, then retry the step")
+        return await asyncio.to_thread(outcome.overlay.commit)
+
+
+class ReviewApplier:
+    """Review: the step's edits become proposals; the step waits until the user resolved them all and
+    saved the accepted files (the next step's checkpoint and the verification read the disk)."""
+
+    commit_before_commands = False
+
+    def __init__(self, ls: AgentLanguageServer) -> None:
+        self.ls = ls
+
+    def buffers(self) -> dict[str, str]:
+        return {}  # proposals are rebased onto the editor's text when presented
+
+    async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
+        review = self.ls.review
+        snapshots = self.ls.agent.snapshots()
+        before = {p.id for p in review.book.all()}
+        await review.present(outcome.session_id, outcome, snapshots)
+        proposals = [p for p in review.book.all() if p.id not in before]
+        try:
+            await review.until_resolved(proposals)
+        except asyncio.CancelledError:
+            review.drop_session(outcome.session_id)  # a cancelled step leaves no proposal behind
+            raise
+        accepted = sorted({p.path for p in proposals if "accepted" in p.states.values()})
+        await self._saved(accepted)
+        return accepted
+
+    async def _saved(self, paths: list[str]) -> None:
+        """Wait until the accepted files open in the editor are saved."""
+        root = self.ls.agent.root
+
+        def unsaved() -> list[str]:
+            found = []
+            for rel, snap in self.ls.agent.snapshots().items():
+                if rel in paths:
+                    try:
+                        disk = (root / rel).read_text(encoding="utf-8")
+                    except OSError:
+                        disk = None
+                    if disk != snap.text:
+                        found.append(rel)
+            return found
+
+        waiting = await asyncio.to_thread(unsaved)
+        if waiting:
+            self.ls.notify_user(f"save {', '.join(waiting)} to continue the plan (the next step and the checks "
+                                "read the files on disk)", types.MessageType.Info)
+        while waiting:
+            await asyncio.sleep(0.2)
+            waiting = await asyncio.to_thread(unsaved)
