@@ -40,6 +40,7 @@ def run_context(args: argparse.Namespace) -> int:
     from agentls.config import load_settings
     from agentls.context.assemble import EditRequest
     from agentls.context.engine import ContextEngine
+    from agentls.edits.lines import split_lines
 
     root = Path(os.path.realpath(args.workspace))
     if not root.is_dir():
@@ -72,7 +73,7 @@ def run_context(args: argparse.Namespace) -> int:
             sys.stderr.write("\r")
         sys.stderr.write(f"index: {report.files:,} files ({report.indexed:,} re-indexed) in {report.seconds:.2f} s\n")
         text = full.read_text(encoding="utf-8", errors="surrogateescape")
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text)  # numbered as the editor numbers them
         if first < 1 or last < first or first > max(1, len(lines)):
             sys.stderr.write(f"agentls: {rel} has {len(lines)} lines; {first}-{last} is outside it\n")
             return 2

@@ -11,16 +11,8 @@ class AgentlsError(Exception):
     """Base class: an expected failure with a message a person can act on."""
 
 
-class ConfigError(AgentlsError):
-    """A setting could not be read or has an invalid value."""
-
-
 class InvalidRequest(AgentlsError):
     """A request's parameters are malformed (missing field, wrong type, unknown document)."""
-
-
-class NotAvailable(AgentlsError):
-    """A command exists in the protocol but this build cannot carry it out (yet)."""
 
 
 class OutsideWorkspace(AgentlsError):
@@ -41,10 +33,6 @@ class ProviderError(AgentlsError):
 
 class BudgetExceeded(AgentlsError):
     """A session reached its token or dollar budget."""
-
-
-class Cancelled(AgentlsError):
-    """The user cancelled the operation."""
 
 
 class CheckpointError(AgentlsError):

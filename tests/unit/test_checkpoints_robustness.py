@@ -7,6 +7,7 @@ processes), a crash that leaves locks, broken refs or a broken index behind, and
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from agentls.checkpoints import CheckpointError, Checkpoints
+from agentls.checkpoints.shadow import KEEP_BROKEN
 from agentls.store.db import Store
 from tests.unit.test_checkpoints_support import (  # noqa: F401  (fixtures)
     complete,
@@ -209,6 +211,22 @@ def test_unusable_shadow_repository_is_recreated(workspace: Path, data_dir: Path
         cps.restore(fresh.id)
     assert (workspace / "a.txt").read_text() == "alpha\n"
     assert list(repo.parent.glob("repo.broken-*"))
+
+
+def test_old_copies_of_unusable_repositories_are_pruned(workspace: Path, data_dir: Path) -> None:
+    with Checkpoints(workspace, data_dir=data_dir) as cps:
+        cps.checkpoint(["a.txt"], trigger="edit")
+    repo = shadow(data_dir)
+    for stamp in (999999999, 1000000001, 1000000000):  # 999999999 sorts last as a string, first as a number
+        (repo.parent / f"repo.broken-{stamp}" / "objects").mkdir(parents=True)
+    shutil.rmtree(repo / "objects")  # beyond repair: moved aside on the next open
+    with Checkpoints(workspace, data_dir=data_dir) as cps:
+        assert cps.list() == []
+    left = sorted(path.name for path in repo.parent.glob("repo.broken-*"))
+    assert len(left) == KEEP_BROKEN == 2
+    assert "repo.broken-1000000001" in left  # the newest old copy, and the one just moved aside
+    assert not (repo.parent / "repo.broken-999999999").exists()
+    assert (repo / "objects").is_dir()
 
 
 def test_pending_checkpoint_of_a_crashed_process_is_completed_by_the_next(workspace: Path, data_dir: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentls.edits import _lines
+from agentls.edits import lines as edit_lines
 from agentls.edits.hunks import Hunk, apply_hunks, diff_hunks, line_range
 
 BASE = "one\ntwo\nthree\nfour\nfive\n"
@@ -96,13 +96,13 @@ def test_repeated_lines_do_not_pull_unrelated_blocks_together() -> None:
 
 def test_diff_only_splits_the_changed_region(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
-    split = _lines.split_lines
+    split = edit_lines.split_lines
 
     def spy(text: str) -> list[str]:
         seen.append(len(text))
         return split(text)
 
-    monkeypatch.setattr(_lines, "split_lines", spy)
+    monkeypatch.setattr(edit_lines, "split_lines", spy)
     base = "".join(f"line {i}\n" for i in range(5000))
     after = base.replace("line 2500\n", "line 2500 changed\n")
     assert len(diff_hunks(base, after)) == 1
@@ -239,7 +239,7 @@ def test_any_subset_applies_independently(base: str, after: str, data: st.DataOb
 @given(line_texts(("\n", "\r\n", "\r")), line_texts(("\n", "\r\n", "\r")))
 def test_patience_anchors_give_valid_hunks(base: str, after: str) -> None:
     # Large regions are cut by unique-line anchors first; force that path on small texts.
-    with patch.object(_lines, "_SMALL", 0):
+    with patch.object(edit_lines, "_SMALL", 0):
         hunks = diff_hunks(base, after)
     _check_hunks(base, after, hunks)
     assert apply_hunks(base, hunks) == after

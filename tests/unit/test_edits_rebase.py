@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentls.edits import _lines
+from agentls.edits import lines as edit_lines
 from agentls.edits.hunks import Hunk, apply_hunks, diff_hunks
 from agentls.edits.rebase import Rebased, rebase
 
@@ -263,13 +263,13 @@ def test_large_file_diffs_only_the_changed_region(monkeypatch: pytest.MonkeyPatc
     after = base.replace("line 3000\n", "LINE 3000\n").replace("line 5000\n", "")
     hunks = diff_hunks(base, after)
     seen: list[int] = []
-    split = _lines.split_lines
+    split = edit_lines.split_lines
 
     def spy(text: str) -> list[str]:
         seen.append(len(text))
         return split(text)
 
-    monkeypatch.setattr(_lines, "split_lines", spy)
+    monkeypatch.setattr(edit_lines, "split_lines", spy)
     current = "# top\n" + base
     rebased = rebase(base, current, hunks)
     assert max(seen) < 20

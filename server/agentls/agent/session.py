@@ -87,7 +87,6 @@ class AgentSession:
         self.turns = 0
         self.messages: list[Message] = []
         self.counter = counter or COUNTER
-        self.compactions = 0
         self.max_tokens = settings.model.max_tokens
         #: The code execution container the session's turns share (its files persist between them).
         self.container: str | None = None
@@ -297,7 +296,6 @@ class AgentSession:
         if not summary:
             summary = compaction.fallback_summary(self.messages[:cut])
         self.messages = compaction.compacted(self.messages, cut, summary)
-        self.compactions += 1
         after = compaction.request_bytes(self._request(self.messages)) / self.counter.bytes_per_token
         log.info("session %s: compacted into a summary (~%d -> ~%d tokens)", self.session_id, int(before), int(after))
         self._emit(Compacted(int(before), int(after)))

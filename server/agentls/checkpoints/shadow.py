@@ -60,6 +60,8 @@ _KEY = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{8}$")
 _SHA = re.compile(rb"^[0-9a-f]{40}\n?$")
 COMMIT_LOCK_TIMEOUT_S = 60.0
 SCAN_LOCK_TIMEOUT_S = 600.0
+#: Unusable shadow repositories moved aside by ``ShadowRepo.open``: how many are kept for inspection.
+KEEP_BROKEN = 2
 
 
 class ShadowRepo:
@@ -94,8 +96,8 @@ class ShadowRepo:
         index's and packs' temporary files are cleaned up too). Stale lock and temporary files of a
         crashed run are removed, a ref that is unreadable or names a missing commit is dropped (the
         rest is kept), the config, HEAD and info files are rewritten when they differ. A repository
-        beyond repair (its objects directory gone or not a directory) is moved aside and created
-        afresh.
+        beyond repair (its objects directory gone or not a directory) is moved aside (kept for
+        inspection, the newest ``KEEP_BROKEN`` copies only) and created afresh.
         """
         repairs: list[str] = []
         git_dir = self.git_dir
@@ -104,6 +106,7 @@ class ShadowRepo:
             broken = self.dir / f"repo.broken-{int(time.time())}"
             os.replace(git_dir, broken)
             repairs.append(f"the shadow repository was unusable; moved to {broken.name} and created afresh")
+        repairs.extend(self.remove_old_broken())
         for sub in ("objects/pack", "objects/info", "refs/heads", "refs/tags", CP_REFS, PENDING_REFS, "info"):
             (git_dir / sub).mkdir(parents=True, exist_ok=True)
         self.home.mkdir(exist_ok=True)
@@ -260,13 +263,6 @@ class ShadowRepo:
             pass
         return f"{now:012x}-{checkpoint_id}"
 
-    def move_aside(self) -> Path:
-        """Move an unusable repository out of the way (kept for inspection) so it is created afresh."""
-        broken = self.dir / f"repo.broken-{int(time.time())}"
-        if self.git_dir.exists():
-            os.replace(self.git_dir, broken)
-        return broken
-
     def mark_scan_running(self, last_key: str | None) -> None:
         """Note that a scan began after checkpoint ``last_key`` ("" : before any), or (None) that it ended."""
         marker = self.dir / "scan-running"
@@ -285,10 +281,20 @@ class ShadowRepo:
     def remove_index(self) -> None:
         (self.git_dir / "index").unlink(missing_ok=True)
 
-    def remove_old_broken(self, keep: int = 2) -> None:
-        broken = sorted(self.dir.glob("repo.broken-*"))
-        for path in broken[:-keep]:
+    def remove_old_broken(self, keep: int = KEEP_BROKEN) -> list[str]:
+        """Delete all but the newest ``keep`` repositories that ``open`` moved aside; returns what it removed."""
+        broken = sorted(self.dir.glob("repo.broken-*"), key=_broken_time)
+        removed = []
+        for path in broken[:max(len(broken) - keep, 0)]:
             shutil.rmtree(path, ignore_errors=True)
+            removed.append(f"old {path.name} removed")
+        return removed
+
+
+def _broken_time(path: Path) -> tuple[int, str]:
+    """``repo.broken-<seconds>``, oldest first (by the number, not the string); odd names first."""
+    stamp = path.name.removeprefix("repo.broken-")
+    return (int(stamp) if stamp.isdigit() else -1, path.name)
 
 
 def public_id(key: str) -> str:

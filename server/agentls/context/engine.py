@@ -73,7 +73,6 @@ class ContextEngine:
         self._graph_loaded_at = 0.0
         self._refresh: asyncio.Future[BuildReport] | None = None
         self._refresh_waiters = 0
-        self.last_report: BuildReport | None = None
 
     @property
     def db(self) -> IndexDB:
@@ -92,9 +91,7 @@ class ContextEngine:
 
     def refresh_sync(self, on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Build in this process (the CLI; tests)."""
-        report = build_index(self.root, self.db, self.settings, self.deny, on_progress)
-        self.last_report = report
-        return report
+        return build_index(self.root, self.db, self.settings, self.deny, on_progress)
 
     async def refresh(self, on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Build in a child process; concurrent callers share one build. Cancelling kills the child."""
@@ -150,7 +147,6 @@ class ContextEngine:
             log.warning("index build for %s failed (exit %s): %s", self.root, code, stderr[-2000:])
             raise IndexBuildFailed(f"indexing {self.root} failed (exit {code}): "
                                    f"{stderr.splitlines()[-1] if stderr else 'no message'}")
-        self.last_report = report
         log.info("index of %s: %s", self.root, json.dumps(asdict(report)))
         return report
 

@@ -108,9 +108,6 @@ class RepoGraph:
     def definition_count(self) -> int:
         return len(self.pair_file)
 
-    def index_of(self, path: str) -> int | None:
-        return self._path_index.get(path)
-
     def sites_of(self, path: str) -> list[DefinitionSite]:
         """The definitions of one file, in line order (from the index, cached per graph)."""
         with self._sites_lock:

@@ -165,10 +165,6 @@ class IndexDB:
                 self._conn.execute("COMMIT")
         return (int(row[0]) if row else 0), paths, defs, refs
 
-    def paths_by_id(self) -> dict[int, str]:
-        with self._lock:
-            return dict(self._conn.execute("SELECT id, path FROM files").fetchall())
-
     def definitions_of(self, names: Sequence[str]) -> list[Definition]:
         """Every definition of any of ``names``, in a fixed order (path, line)."""
         found: list[Definition] = []

@@ -4,7 +4,8 @@
 - ``rebase``: ``rebase`` carries hunks made against a base onto the text the user has now, or reports the
   hunks whose lines the user changed (the conflict rules are in its docstring);
 - ``proposal``: ``Proposal``, the per-file record the workflow keeps (hunk states), and ``build_proposal``;
-- ``_lines``: line splitting and the trimmed patience line diff both use.
+- ``lines``: the line-splitting rule (LSP's: ``\\n``, ``\\r\\n``, ``\\r``) and the line diff (trimmed, patience
+  anchors) the whole code base uses: ``hunks`` and ``rebase`` here, ``syntax.align``, ``lsp.convert``, the CLIs.
 
 Offsets are Python ``str`` indices (code points); the LSP layer converts to UTF-16. A leaf layer: stdlib only.
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentls.edits._lines import changes
+from agentls.edits.lines import changes
 
 __all__ = ["Hunk", "apply_hunks", "diff_hunks", "line_range"]
 

@@ -39,8 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from agentls.edits._lines import Change, changes, line_end, previous_line_start
 from agentls.edits.hunks import Hunk, apply_hunks, check_hunk
+from agentls.edits.lines import Change, changes, line_end, previous_line_start
 
 __all__ = ["Rebased", "rebase"]
 

@@ -7,7 +7,15 @@ argument) without the server importing them back.
 
 from __future__ import annotations
 
-from agentls.lsp.handlers import agent_commands, checkpoint_commands, code_actions, commands, documents, lifecycle
+from agentls.lsp.handlers import (
+    agent_commands,
+    checkpoint_commands,
+    code_actions,
+    commands,
+    documents,
+    lifecycle,
+    plan_commands,
+)
 from agentls.lsp.server import AgentLanguageServer
 
 
@@ -15,5 +23,5 @@ def create_server() -> AgentLanguageServer:
     server = AgentLanguageServer()
     for module in (lifecycle, documents, code_actions):
         module.register(server)
-    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS})
+    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS, **plan_commands.HANDLERS})
     return server

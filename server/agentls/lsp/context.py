@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from agentls.errors import AgentlsError
+from agentls.lsp.debounce import Debouncer
 from agentls.lsp.progress import SessionProgress
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class ContextService:
     def __init__(self, server: AgentLanguageServer) -> None:
         self.server = server
         self._engine: ContextEngine | None = None
-        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._debounce: Debouncer[str] = Debouncer()  # per document URI
         self._refresh_task: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -189,18 +190,13 @@ class ContextService:
             return
         self._touch(rel)
         self._dirty.add(uri)
-        handle = self._pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
-        loop = asyncio.get_running_loop()
 
         def fire() -> None:
-            self._pending.pop(uri, None)
             doc = self.server.state.documents.get(uri)
             if doc is not None:
                 self._spawn(self._update(rel, doc.text))
 
-        self._pending[uri] = loop.call_later(CHANGE_DEBOUNCE_S, fire)
+        self._debounce.schedule(uri, CHANGE_DEBOUNCE_S, fire)
 
     def saved(self, uri: str) -> None:
         self._dirty.discard(uri)
@@ -208,9 +204,7 @@ class ContextService:
 
     def closed(self, uri: str) -> None:
         self._dirty.discard(uri)
-        handle = self._pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        self._debounce.cancel(uri)
         self._from_disk(uri)  # unsaved edits were thrown away: the disk is the truth again
 
     def _from_disk(self, uri: str) -> None:
@@ -262,10 +256,8 @@ class ContextService:
     async def flush(self) -> None:
         """Apply the debounced buffer updates now and wait for the file updates under way (an edit must
         see what the user just typed and the files that just changed on disk)."""
-        pending, self._pending = self._pending, {}
         updates = []
-        for uri, handle in pending.items():
-            handle.cancel()
+        for uri in self._debounce.cancel_all():
             rel, doc = self._rel(uri), self.server.state.documents.get(uri)
             if rel is not None and doc is not None:
                 updates.append(self._update(rel, doc.text))
@@ -321,9 +313,7 @@ class ContextService:
         return found.text
 
     def close(self) -> None:
-        for handle in self._pending.values():
-            handle.cancel()
-        self._pending.clear()
+        self._debounce.cancel_all()
         if self._refresh_task is not None:
             self._refresh_task.cancel()
         if self._engine is not None:

@@ -2,13 +2,11 @@
 
 ``base`` holds the provider-agnostic types, ``resilience`` the retry policy and circuit breaker,
 ``anthropic`` the Messages API client. Importing this package (or ``base``, ``resilience``) does
-not import the ``anthropic`` SDK, which costs over a second: ``make_provider`` imports it when a
-provider is actually built.
+not import the ``anthropic`` SDK, which costs over a second: the runtime imports
+``agentls.providers.anthropic`` when a provider is actually built.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from agentls.providers.base import (
     AssistantBlock,
@@ -33,17 +31,6 @@ from agentls.providers.base import (
     Usage,
 )
 
-if TYPE_CHECKING:
-    from agentls.config import ModelSettings
-
-
-def make_provider(settings: ModelSettings) -> Provider:
-    """The provider ``settings.provider`` names (only "anthropic" so far); imports its SDK now."""
-    from agentls.providers.anthropic import AnthropicProvider
-
-    return AnthropicProvider(settings)
-
-
 __all__ = [
     "AssistantBlock",
     "Block",
@@ -65,5 +52,4 @@ __all__ = [
     "TurnRequest",
     "TurnResult",
     "Usage",
-    "make_provider",
 ]

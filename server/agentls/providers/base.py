@@ -78,11 +78,6 @@ def text_of(blocks: Sequence[Block]) -> str:
     return "".join(block.text for block in blocks if isinstance(block, TextBlock))
 
 
-def thinking_of(blocks: Sequence[Block]) -> str:
-    """The readable thinking text (empty when the display was "omitted")."""
-    return "\n\n".join(b.thinking.strip() for b in blocks if isinstance(b, ThinkingBlock) and b.thinking.strip())
-
-
 @dataclass(frozen=True)
 class Usage:
     """Token counts of one turn (or, summed with ``+``, of a session), and the server tools it used."""

@@ -1,7 +1,8 @@
 """Which parts of an old text survive unchanged in a new one, and where they went (code point offsets).
 
-A line diff (difflib, after trimming the common head and tail, which is most of the file for an edit) finds
-the unchanged lines; inside a small changed block a character diff finds what survived within the lines.
+The line diff of the edits (``agentls.edits.lines.changes``: the common head and tail trimmed, which is most
+of the file for an edit) finds the unchanged lines; inside a small changed block a character diff finds what
+survived within the lines.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import bisect
 import difflib
 from dataclasses import dataclass
-from itertools import accumulate
+
+from agentls.edits.lines import changes
 
 # A character diff of a changed block is quadratic at worst: only small blocks get one.
 _MAX_CHAR_DIFF = 4000
@@ -55,42 +57,24 @@ class Alignment:
 
 def align(old: str, new: str) -> Alignment:
     """The unchanged stretches between two texts."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    old_offsets = [0, *accumulate(len(line) for line in old_lines)]
-    new_offsets = [0, *accumulate(len(line) for line in new_lines)]
-
-    head = 0
-    limit = min(len(old_lines), len(new_lines))
-    while head < limit and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
-        tail += 1
-
     segments: list[tuple[int, int, int]] = []
-    if head:
-        segments.append((0, 0, old_offsets[head]))
-    matcher = difflib.SequenceMatcher(
-        None, old_lines[head : len(old_lines) - tail], new_lines[head : len(new_lines) - tail], autojunk=False
-    )
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        old_start, old_end = old_offsets[head + i1], old_offsets[head + i2]
-        new_start, new_end = new_offsets[head + j1], new_offsets[head + j2]
-        if tag == "equal":
-            segments.append((old_start, new_start, old_end - old_start))
-        elif tag == "replace" and (old_end - old_start) + (new_end - new_start) <= _MAX_CHAR_DIFF:
+    old_at = new_at = 0  # the end of the last change in each text
+    for change in changes(old, new):
+        if change.old_start > old_at:
+            segments.append((old_at, new_at, change.old_start - old_at))
+        old_size, new_size = change.old_end - change.old_start, change.new_end - change.new_start
+        if old_size and new_size and old_size + new_size <= _MAX_CHAR_DIFF:
             chars = difflib.SequenceMatcher(
-                None, old[old_start:old_end], new[new_start:new_end], autojunk=False
+                None, old[change.old_start : change.old_end], new[change.new_start : change.new_end], autojunk=False
             )
             segments.extend(
-                (old_start + block.a, new_start + block.b, block.size)
+                (change.old_start + block.a, change.new_start + block.b, block.size)
                 for block in chars.get_matching_blocks()
                 if block.size >= _MIN_CHAR_MATCH
             )
-    if tail:
-        old_start, new_start = old_offsets[len(old_lines) - tail], new_offsets[len(new_lines) - tail]
-        segments.append((old_start, new_start, len(old) - old_start))
+        old_at, new_at = change.old_end, change.new_end
+    if old_at < len(old):
+        segments.append((old_at, new_at, len(old) - old_at))
     return Alignment(tuple(_coalesce(segments)), len(old), len(new))
 
 

@@ -27,11 +27,6 @@ _SECRET_ENV = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION
 _PROBES: dict[str, str | None] = {}
 
 
-def reset_sandbox_probe() -> None:
-    """Forget the cached bubblewrap probe (tests; after installing bubblewrap)."""
-    _PROBES.clear()
-
-
 async def sandbox_problem(bwrap: str | None = None) -> str | None:
     """None when bubblewrap can build our sandbox here, else why not (probed once, cached)."""
     bwrap = bwrap or shutil.which("bwrap")

@@ -8,13 +8,13 @@ languages whose grammar raises no false alarms on real code publish by default (
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from agentls.lsp.convert import to_range
+from agentls.lsp.debounce import Debouncer
 
 if TYPE_CHECKING:
     from agentls.lsp.handlers.documents import OpenDocument
@@ -27,7 +27,7 @@ SOURCE = "agentls"
 class DiagnosticsPublisher:
     def __init__(self, server: AgentLanguageServer) -> None:
         self._server = server
-        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._debounce: Debouncer[str] = Debouncer()  # per document URI
         self._published: set[str] = set()
 
     def _publishes(self, language: str | None) -> bool:
@@ -49,7 +49,7 @@ class DiagnosticsPublisher:
         self._schedule(doc)
 
     def closed(self, doc: OpenDocument) -> None:
-        self._cancel(doc.uri)
+        self._debounce.cancel(doc.uri)
         if self._server.review.book.for_uri(doc.uri):
             self.refresh(doc.uri)  # pending agent changes stay visible (hints only; syntax errors go)
         else:
@@ -61,8 +61,7 @@ class DiagnosticsPublisher:
             self._schedule(doc, immediately=True)
 
     def close(self) -> None:
-        for uri in list(self._pending):
-            self._cancel(uri)
+        self._debounce.cancel_all()
 
     def _attach(self, doc: OpenDocument) -> None:
         if self._publishes(doc.language):
@@ -86,15 +85,9 @@ class DiagnosticsPublisher:
     def _schedule(self, doc: OpenDocument, immediately: bool = False, force: bool = False) -> None:
         if doc.syntax is None and not force and not self._server.review.book.for_uri(doc.uri):
             return
-        self._cancel(doc.uri)
         delay = 0.0 if immediately else self._server.state.settings.diagnostics.debounce_ms / 1000
-        loop = asyncio.get_running_loop()
-        self._pending[doc.uri] = loop.call_later(delay, self._publish, doc.uri)
-
-    def _cancel(self, uri: str) -> None:
-        handle = self._pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        uri = doc.uri
+        self._debounce.schedule(uri, delay, lambda: self._publish(uri))
 
     def _clear(self, uri: str) -> None:
         if uri in self._published:
@@ -102,7 +95,6 @@ class DiagnosticsPublisher:
             self._send(uri, [], None)
 
     def _publish(self, uri: str) -> None:
-        self._pending.pop(uri, None)
         doc = self._server.state.documents.get(uri)
         if doc is None:
             return

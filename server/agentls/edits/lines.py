@@ -1,4 +1,7 @@
-"""Line splitting and the line diff shared by ``hunks`` and ``rebase`` (code point offsets throughout).
+"""Line splitting and the line diff (code point offsets throughout): one rule and one diff for the code base.
+
+``split_lines`` is the rule wherever lines must agree with the editor's (hunks, LSP positions, line numbers
+people type); ``changes`` is the line diff of ``hunks``, ``rebase`` and ``syntax.align``.
 
 Lines end in ``\\r\\n``, ``\\n`` or a lone ``\\r``, as LSP counts them (not ``str.splitlines``, which also
 breaks on form feeds, ``\\x85``, ``\\u2028``...). The last line may have no ending.
