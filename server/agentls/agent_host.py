@@ -8,6 +8,7 @@ asks for on it, one asyncio task per call, streaming their events back. It never
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 import threading
@@ -17,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from agentls.config import Settings
+from agentls.questions import Question
 from agentls.runtime import Runtime
 
 log = logging.getLogger("agentls.agent_host")
+#: The server's call an operation runs for (its questions are cancelled with it).
+CALL: contextvars.ContextVar[int] = contextvars.ContextVar("CALL", default=0)
 
 Emit = Callable[[Any], None]
 
@@ -57,6 +61,8 @@ class Host:
         self.root: Path | None = None
         self.runtime: Runtime | None = None
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        #: Questions put to the server's front end, waiting for its answer.
+        self.questions: dict[str, asyncio.Future[str]] = {}
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self._send_lock:
@@ -69,9 +75,22 @@ class Host:
         logs.apply_settings(settings)
         if self.runtime is None:
             self.runtime = Runtime(lambda: self.root, lambda: self.settings or Settings())
+            self.runtime.asker = self.ask_server
             self.runtime.record_events()
 
+    async def ask_server(self, question: Question) -> str:
+        """A question from an operation: the server's front end answers it."""
+        future = asyncio.get_running_loop().create_future()
+        self.questions[question.id] = future
+        try:
+            self.send(("ask", CALL.get(), question))
+            answer: str = await future
+            return answer
+        finally:
+            self.questions.pop(question.id, None)
+
     async def run(self, call_id: int, name: str, args: tuple[Any, ...]) -> None:
+        CALL.set(call_id)
         try:
             if self.runtime is None:
                 raise RuntimeError("the agent host got a call before its settings")
@@ -112,6 +131,8 @@ class Host:
                 self.tasks[call_id] = asyncio.create_task(self.run(call_id, name, args))
             elif kind == "cancel" and (task := self.tasks.get(message[1])) is not None:
                 task.cancel()
+            elif kind == "answer" and (future := self.questions.get(message[1])) is not None and not future.done():
+                future.set_result(message[2])
         # The server is gone (or finished): stop what runs, close what was opened.
         tasks = list(self.tasks.values())
         for task in tasks:

@@ -26,14 +26,17 @@ from agentls.agent.events import (
 )
 from agentls.agent.overlay import FileChange
 from agentls.config import load_settings
+from agentls.edits.lines import split_lines
 from agentls.errors import AgentlsError
 from agentls.providers.base import Retrying, TextDelta, ThinkingDelta
+from agentls.questions import Option, Question
 
 if TYPE_CHECKING:
     from agentls.runtime import Runtime
     from agentls.workflows.task import TaskOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_APPLIED, EXIT_CANCELLED = 0, 1, 3, 130
+APPLY_OPTIONS = (Option("apply", "Apply", "allow_once", key="y"), Option("skip", "Don't apply", "reject_once", key="n"))
 
 
 def _say(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
@@ -125,8 +128,8 @@ def _tokens(usage: Any) -> str:
 
 
 def unified_diff(change: FileChange) -> str:
-    before = (change.before or "").splitlines(keepends=True)
-    after = (change.after or "").splitlines(keepends=True)
+    before = split_lines(change.before or "")
+    after = split_lines(change.after or "")
     old = f"a/{change.path}" if change.before is not None else "/dev/null"
     new = f"b/{change.path}" if change.after is not None else "/dev/null"
     return "".join(difflib.unified_diff(before, after, old, new))
@@ -141,15 +144,6 @@ class RunOptions:
     model: str | None = None
     #: Accept the memory notes the agent proposes without asking.
     remember: bool = False
-
-
-def _confirm(prompt: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    try:
-        return input(prompt).strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
 
 
 async def _run(runtime: Runtime, options: RunOptions, progress: Callable[[AgentEvent], None]) -> Any:
@@ -176,23 +170,19 @@ def _checkpoint_before_writing(runtime: Runtime, options: RunOptions, session_id
     return taken.id if taken else None
 
 
-def _offer_notes(options: RunOptions, notes: list[str], err: TextIO) -> list[str]:
+async def _offer_notes(runtime: Runtime, notes: list[str], session_id: str, err: TextIO) -> list[str]:
     """Memory notes the agent proposed: saved with ``--remember`` or the user's "y", else only shown."""
-    from agentls.agent.memory import NOTES_FILE, append_note
+    from agentls.agent.memory import NOTES_FILE
+    from agentls.workflows.memory_notes import offer_notes
 
-    remembered = []
-    for note in notes:
-        if options.remember or _confirm(f"agentls: remember this for the project? “{note}” [y/N] "):
-            try:
-                append_note(options.workspace, note)
-                remembered.append(note)
-            except OSError as exc:
-                _say(f"agentls: could not save the note to {NOTES_FILE}: {exc}", err)
-        else:
-            _say(f"agentls: proposed note, not saved (pass --remember to keep such notes): {note}", err)
-    if remembered:
-        _say(f"agentls: {len(remembered)} note(s) added to {NOTES_FILE}", err)
-    return remembered
+    outcome = await offer_notes(runtime, notes, session_id)
+    for note in outcome.declined:
+        _say(f"agentls: proposed note, not saved (pass --remember to keep such notes): {note}", err)
+    if outcome.error:
+        _say(f"agentls: {outcome.error}", err)
+    if outcome.saved:
+        _say(f"agentls: {len(outcome.saved)} note(s) added to {NOTES_FILE}", err)
+    return outcome.saved
 
 
 def run(options: RunOptions) -> int:
@@ -206,27 +196,37 @@ def run(options: RunOptions) -> int:
     for warning in loaded.warnings:
         _say(f"agentls: warning: {warning}", err)
     progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)
+    from agentls.questions import answering
     from agentls.runtime import Runtime
+    from agentls.terminal import TerminalQuestions
 
     runtime = Runtime(options.workspace, loaded.settings)
+    given = {"apply_changes": "apply"} if options.yes else {}
+    if options.remember:
+        given["memory_note"] = "remember"
+    runtime.asker = answering(given, TerminalQuestions(err))
     try:
-        try:
-            outcome = asyncio.run(_run(runtime, options, progress))
-        except KeyboardInterrupt:
-            progress.close()
-            _say("agentls: cancelled; no files were changed", err)
-            return EXIT_CANCELLED
-        except AgentlsError as exc:
-            progress.close()
-            _say(f"agentls: {exc}", err)
-            return EXIT_FAILED
+        return asyncio.run(_main(runtime, options, progress, err))
+    except KeyboardInterrupt:
         progress.close()
-        return _apply(runtime, options, outcome, err)
+        _say("agentls: cancelled; no files were changed", err)
+        return EXIT_CANCELLED
     finally:
         runtime.close()
 
 
-def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, err: TextIO) -> int:
+async def _main(runtime: Runtime, options: RunOptions, progress: PlainProgress | RichProgress, err: TextIO) -> int:
+    try:
+        outcome = await _run(runtime, options, progress)
+    except AgentlsError as exc:
+        progress.close()
+        _say(f"agentls: {exc}", err)
+        return EXIT_FAILED
+    progress.close()
+    return await _apply(runtime, options, outcome, err)
+
+
+async def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, err: TextIO) -> int:
     """After the session: show what it did, apply its changes (checkpoint first) if the user agrees."""
     result = outcome.result
     if result.server_tools:
@@ -240,17 +240,19 @@ def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, err: Tex
     if result.ok and changes:
         for change in changes:
             _say(unified_diff(change), err, end="")
-        if options.yes or _confirm(f"Apply changes to {len(changes)} file(s)? [y/N] "):
+        question = Question("apply_changes", f"apply the changes to {len(changes)} file(s)?", APPLY_OPTIONS,
+                            default="skip", session_id=outcome.session_id)
+        if await runtime.ask(question) == "apply":
             try:
-                checkpoint = _checkpoint_before_writing(runtime, options, outcome.session_id,
-                                                        [c.path for c in changes])
-                applied = outcome.overlay.commit()
+                checkpoint = await asyncio.to_thread(_checkpoint_before_writing, runtime, options,
+                                                     outcome.session_id, [c.path for c in changes])
+                applied = await asyncio.to_thread(outcome.overlay.commit)
                 if checkpoint:
                     _say(f"agentls: checkpoint {checkpoint} taken before writing; "
                          f"undo with: agentls checkpoints restore {checkpoint}", err)
             except AgentlsError as exc:
                 error = str(exc)
-    remembered = _offer_notes(options, outcome.notes, err) if result.ok else []
+    remembered = await _offer_notes(runtime, outcome.notes, outcome.session_id, err) if result.ok else []
     usage = result.usage
     if options.json:
         _say(json.dumps({

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from agentls.plans.models import Plan, Step
     from agentls.runtime import Runtime
     from agentls.store.plans import ExecutionRow
-    from agentls.workflows.plan_steps import Decision
 
 ACTIONS = ("list", "show", "run", "rollback")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -95,19 +94,6 @@ class _Progress:
             _err(f"{prefix}x {event.summary}")
 
 
-def _ask_on_terminal(plan: Plan, step: Step, error: str) -> Decision:
-    if not sys.stdin.isatty():
-        return "stop"
-    _err(f"step {step.id} failed: {error}")
-    choices = {"r": "retry", "s": "skip", "e": "edit", "b": "rollback", "q": "stop"}
-    try:
-        answer = input("[r]etry, [s]kip, [e]dit the plan, roll [b]ack, [q]uit? ").strip().lower()[:1]
-    except EOFError:
-        return "stop"
-    decision = choices.get(answer, "stop")
-    return decision  # type: ignore[return-value]
-
-
 def _table(plan: Plan, book: PlanBook) -> str:
     latest = book.latest_executions(plan.id)
     rows = []
@@ -156,8 +142,10 @@ async def _main(action: str, words: list[str], args: argparse.Namespace, workspa
     from agentls.plans.book import PlanBook
     from agentls.runtime import Runtime
     from agentls.store.plans import PlanStore
+    from agentls.terminal import TerminalQuestions
 
     runtime = Runtime(workspace, settings)
+    runtime.asker = TerminalQuestions()  # after a failed step: retry, skip, edit, roll back or stop
     runtime.record_events()
     plans = PlanStore(runtime.store())
     book = PlanBook(plans, data_dir() / "plans")
@@ -246,11 +234,8 @@ async def _run(plan: Plan, book: PlanBook, runtime: Runtime, args: argparse.Name
     _sync(plan, book)
     progress = _Progress()
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
-        return await asyncio.to_thread(_ask_on_terminal, plan, step, error)
-
-    executor = PlanExecutor(runtime, book=book, applier=DiskApplier(), events=progress.events, ask=ask,
-                            max_parallel=args.max_parallel)
+    executor = PlanExecutor(runtime, book=book, applier=DiskApplier(), events=progress.events,
+                            max_parallel=args.max_parallel)  # a failed step: runtime.ask, on the terminal
     result = await executor.run(plan, args.steps)
     data = book.wire(plan)
     if args.json:

@@ -42,6 +42,8 @@ class RecordingClient(LanguageClient):
         #: window/showMessageRequest received, and the action title the user picks (None: dismissed).
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = None
+        #: Set: the user answers only once it is released (meanwhile the client's own UI may answer instead).
+        self.hold_message_requests: asyncio.Event | None = None
         #: client/registerCapability requests (the server's file watcher, say).
         self.registrations: list[types.Registration] = []
 
@@ -145,9 +147,11 @@ def make_client() -> RecordingClient:
     def resolved(client: RecordingClient, params: Any) -> None:
         client.resolutions.append(_plain(params))
 
-    def show_message_request(client: RecordingClient,
-                             params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    async def show_message_request(client: RecordingClient,
+                                   params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         client.message_requests.append(params)
+        if client.hold_message_requests is not None:
+            await client.hold_message_requests.wait()
         return types.MessageActionItem(client.message_answer) if client.message_answer else None
 
     def register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:

@@ -15,12 +15,12 @@ PACKAGE = SERVER / "agentls"
 
 #: Lowest first; a module may import its own layer and the ones below (within a layer: no cycle).
 LAYERS: list[set[str]] = [
-    {"errors", "choices", "paths", "atomic", "tokens", "__init__"},
+    {"errors", "choices", "paths", "atomic", "tokens", "questions", "__init__"},
     {"config", "logs"},
     {"edits", "syntax", "checkpoints", "store", "providers", "grammars"},
     {"agent", "context", "plans"},
     {"runtime", "workflows"},
-    {"lsp", "cli", "headless", "plan_cli", "context_cli", "doctor", "agent_host", "__main__"},
+    {"lsp", "cli", "headless", "plan_cli", "context_cli", "doctor", "agent_host", "terminal", "__main__"},
 ]
 #: Third-party packages only one part of the code may import.
 BOUNDARIES = {"pygls": ("lsp",), "lsprotocol": ("lsp",), "anthropic": ("providers.anthropic",),
@@ -153,3 +153,13 @@ def test_each_third_party_boundary_is_crossed_in_one_place(package: str) -> None
                       if any(i == package or i.startswith(f"{package}.") for i in imports_of(path))
                       and not name.removeprefix("agentls.").startswith(allowed))
     assert crossing == []
+
+
+#: A module longer than this is doing more than one thing (shared/ARCHITECTURE.md: "no module over ~400 lines").
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    long = sorted(f"{name}: {lines} lines" for name, path in modules().items()
+                  if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES)
+    assert long == []

@@ -19,13 +19,13 @@ from agentls.agent.tools.run_command import sandbox_problem
 from agentls.checkpoints import Checkpoints
 from agentls.config import Settings
 from agentls.plans.book import PlanBook
-from agentls.plans.models import Plan, Step, parse_steps
+from agentls.plans.models import Plan, parse_steps
 from agentls.plans.verify import coverage_of
 from agentls.providers.anthropic import AnthropicProvider
+from agentls.questions import Question
 from agentls.runtime import Runtime
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore
-from agentls.workflows.checkpointing import open_checkpoints
 from agentls.workflows.plan_draft import draft_plan
 from agentls.workflows.plan_run import PlanExecutor
 from agentls.workflows.plan_steps import Decision, DiskApplier, RunResult
@@ -104,7 +104,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 async def env(fake_messages_api: FakeMessagesAPI, tmp_path: Path, data_dir: Path) -> AsyncIterator[Env]:
     root = make_project(tmp_path / "project")
     store = Store(data_dir / "agentls.db")
-    checkpoints = open_checkpoints(root, settings_for(fake_messages_api).checkpoints, store)
+    checkpoints = Checkpoints(root, data_dir=data_dir, store=store)
     yield Env(fake_messages_api, root, store, PlanBook(PlanStore(store), data_dir / "plans"), checkpoints, data_dir)
     await asyncio.to_thread(checkpoints.close)
     store.close()
@@ -248,16 +248,16 @@ async def test_retry_after_a_failure_starts_from_the_files_before_the_step(env: 
         {"id": "2", "title": "Then this", "files": ["two.txt"], "depends_on": ["1"]},
     ])
     (env.root / "check.py").write_text("import sys\nsys.exit(0 if open('flag.txt').read() == 'yes' else 3)\n")
-    asked: list[tuple[str, str]] = []
+    asked: list[tuple[str, str, str]] = []
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
-        asked.append((step.id, error))
+    async def ask(question: Question) -> str:
+        asked.append((question.subject["stepId"], question.detail, question.default))
         return "retry"
 
     # The second attempt uses `create`, which fails if the first attempt's file were still there.
     result = await env.run(plan, {"1": [create("flag.txt", "no"), create("flag.txt", "yes")],
                                   "2": [create("two.txt", "2")]}, allow=[f"{PYTHON} check.py"], ask=ask)
-    assert asked == [("1", "verification failed (exit code 3): " + f"{PYTHON} check.py")]
+    assert asked == [("1", "verification failed (exit code 3): " + f"{PYTHON} check.py", "stop")]
     assert result.done == ["1", "2"]
     assert tree(env.root)["flag.txt"] == "yes"
     runs = env.book.plans.executions(plan.id, "1")
@@ -268,7 +268,7 @@ async def test_skip_lets_dependants_run(env: Env) -> None:
     plan = env.plan([{"id": "1", "title": "Fails", "files": ["one.txt"]},
                      {"id": "2", "title": "After", "files": ["two.txt"], "depends_on": ["1"]}])
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+    async def ask(question: Question) -> str:
         return "skip"
 
     refusal = [Reply.text("no", stop_reason="refusal")]
@@ -416,7 +416,7 @@ async def test_an_error_in_the_run_leaves_no_step_running_and_the_plan_not_runni
     plan = env.plan([{"id": "1", "title": "Fails", "files": ["one.txt"]},
                      {"id": "2", "title": "Slow, independent", "files": ["two.txt"]}])
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+    async def ask(question: Question) -> str:
         return "rollback"  # with checkpoints off there is nothing to roll back to: PlanError
 
     refusal = [Reply.text("no", stop_reason="refusal")]
@@ -436,7 +436,7 @@ async def test_stop_or_edit_after_a_failure_starts_no_other_step(env: Env, decis
                      {"id": "2", "title": "After 1", "files": ["two.txt"], "depends_on": ["1"]},
                      {"id": "3", "title": "Independent, waiting", "files": ["three.txt"]}])
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+    async def ask(question: Question) -> str:
         return decision
 
     refusal = [Reply.text("no", stop_reason="refusal")]
@@ -455,7 +455,7 @@ async def test_a_retry_unblocks_dependants_even_if_another_step_finished_while_a
                      {"id": "2", "title": "Independent", "files": ["two.txt"]},
                      {"id": "3", "title": "After 1", "files": ["three.txt"], "depends_on": ["1"]}])
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+    async def ask(question: Question) -> str:
         while plan.step("2").status != "done":  # noqa: ASYNC110 - the question is open while step 2 finishes
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.1)

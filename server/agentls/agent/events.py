@@ -7,7 +7,9 @@ The kinds map one-to-one onto ACP's ``session/update`` kinds, so that agent is a
     TextDelta -> agent_message_chunk      ThinkingDelta -> agent_thought_chunk
     ToolCalled -> tool_call               ToolFinished, ServerToolFinished -> tool_call_update
     ChangeProposed -> tool_call_update with diff content
-    UsageUpdated, CheckpointTaken, Compacted, Retrying, SessionEnded -> extensions (``_meta``)
+    UsageUpdated, CheckpointTaken, Compacted, Retrying, QuestionAnswered, SessionEnded -> extensions (``_meta``)
+    (questions themselves are not events: ``Runtime.ask`` puts them to the front end, ACP's
+    ``session/request_permission``)
 
 Every event is a frozen dataclass of plain values: it pickles (the agent host sends them to the
 server) and serialises to JSON (``as_json``).
@@ -116,9 +118,18 @@ class Compacted:
     after_tokens: int
 
 
+@dataclass(frozen=True)
+class QuestionAnswered:
+    """The user (or a front end's flag or default) answered a question (``agentls.questions``)."""
+
+    topic: str
+    text: str
+    answer: str
+
+
 AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
               | ServerToolFinished | FilesWritten | ChangeProposed | CheckpointTaken | UsageUpdated | Compacted
-              | SessionEnded)
+              | QuestionAnswered | SessionEnded)
 
 #: Tool results in events are cut to this many characters (the model gets them whole).
 RESULT_CHARS = 4_000

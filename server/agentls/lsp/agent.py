@@ -164,7 +164,7 @@ class AgentRunner:
                 self.server.notify_user(f"code execution produced files that were not proposed: {', '.join(unsaved)}",
                                         types.MessageType.Info)
             if outcome.notes:
-                self._spawn(self._offer_notes(outcome.notes))
+                self._spawn(self._offer_notes(outcome.notes, session_id))
         except asyncio.CancelledError:
             self.server.review.drop_session(session_id)  # a cancelled session leaves no proposal
             progress.end("cancelled")
@@ -186,23 +186,13 @@ class AgentRunner:
         else:
             progress.end(result.summary or f"{count} file(s) with proposed changes")
 
-    async def _offer_notes(self, notes: list[str]) -> None:
+    async def _offer_notes(self, notes: list[str], session_id: str) -> None:
         """Ask the user about each memory note the agent proposed; only an accepted one is saved."""
-        from agentls.agent.memory import NOTES_FILE, append_note
+        from agentls.workflows.memory_notes import offer_notes
 
-        for note in notes:
-            try:
-                choice = await self.server.window_show_message_request_async(types.ShowMessageRequestParams(
-                    type=types.MessageType.Info, message=f"agentls: remember this for the project? “{note}”",
-                    actions=[types.MessageActionItem("Remember"), types.MessageActionItem("Dismiss")]))
-            except Exception:
-                log.info("the client could not ask about a memory note; not saved", exc_info=True)
-                return
-            if choice is not None and choice.title == "Remember":
-                try:
-                    await asyncio.to_thread(append_note, self.root, note)
-                except OSError as exc:
-                    self.server.notify_user(f"could not save the note to {NOTES_FILE}: {exc}")
+        outcome = await offer_notes(self.runtime, notes, session_id)
+        if outcome.error:
+            self.server.notify_user(outcome.error)
 
     async def _first_message(self, request: SessionRequest) -> str:
         """The request's first message, with the context engine's parts added (never fails the session)."""

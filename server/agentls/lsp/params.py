@@ -88,6 +88,11 @@ class PlanListParams(_Params):
     limit: int = Field(20, ge=1, le=500)
 
 
+class AnswerParams(_Params):
+    question_id: str = Field(min_length=1)
+    option_id: str = Field(min_length=1)
+
+
 class PlanDecideParams(_Params):
     plan_id: str = Field(min_length=1)
     step_id: str = Field(min_length=1)

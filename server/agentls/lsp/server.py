@@ -104,7 +104,11 @@ class AgentLanguageServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         from agentls.lsp.agent import AgentRunner
         from agentls.lsp.handlers.review import ReviewService
+        from agentls.lsp.questions import EditorQuestions
 
+        #: The core's questions, put to the user in the editor.
+        self.questions = EditorQuestions(self)
+        self.runtime.asker = self.questions
         self.agent: AgentRunner = AgentRunner(self)
         self.review: ReviewService = ReviewService(self)
         self.review.before_apply = self.agent.checkpoint_before_apply

@@ -22,8 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentls.agent.events import EventBus
+from agentls.agent.events import EventBus, QuestionAnswered
 from agentls.errors import InvalidRequest
+from agentls.questions import Asker, Question, take_default
 from agentls.runtime.remote import HostClient, RemoteCheckpoints
 
 if TYPE_CHECKING:
@@ -56,8 +57,10 @@ class Runtime:
     ) -> None:
         self._root = root if callable(root) else (lambda: root)
         self._settings = settings if callable(settings) else (lambda: settings)
+        #: How this front end answers questions (``agentls.questions``); set by the front end.
+        self.asker: Asker = take_default
         #: Where sessions run when not in this process (the language server's agent host).
-        self.host = HostClient(self._root, self._settings) if host else None
+        self.host = HostClient(self._root, self._settings, self.answer) if host else None
         self._given_provider = provider
         self._provider: Provider | None = None
         self._provider_key = ""
@@ -138,6 +141,23 @@ class Runtime:
             # Duck-typed: the methods the server calls, with the real object's signatures.
             return RemoteCheckpoints(self.host, asyncio.get_running_loop())  # type: ignore[return-value]
         return await asyncio.to_thread(self.checkpoints_now)
+
+    async def answer(self, question: Question) -> str:
+        """The front end's answer to ``question`` (its default when the front end fails to ask)."""
+        try:
+            return question.valid(await self.asker(question))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("could not ask the user %r; taking %r", question.text, question.default, exc_info=True)
+            return question.default
+
+    async def ask(self, question: Question) -> str:
+        """Ask the user (through whichever front end answers for this runtime); the answer is a session event."""
+        answer = await self.answer(question)
+        if question.session_id:
+            self.events.publish(question.session_id, QuestionAnswered(question.topic, question.text, answer))
+        return answer
 
     def record_events(self) -> None:
         """Write this process's session events to the store (where sessions run: the host, a CLI)."""

@@ -8,10 +8,13 @@ server starts the host at once (its SDK import overlaps the editor's start-up) a
 two pipes with pickled messages:
 
     parent -> host   ("settings", Settings, root) · ("call", id, name, args) · ("cancel", id)
+                     ("answer", question id, option id)
     host -> parent   ("event", id, event) · ("result", id, value) · ("error", id, kind, message)
+                     ("ask", id, Question)
 
 ``call`` runs one of the host's operations (``agentls.agent_host.OPERATIONS``) and streams its events
-to ``on_event`` on the caller's loop; cancelling the caller cancels the operation in the host. A host
+to ``on_event`` on the caller's loop; cancelling the caller cancels the operation in the host. A
+question the operation asks (``Runtime.ask`` in the host) is answered by the server's front end. A host
 that dies fails the calls under way with one clear error, and the next call starts a new one. The
 host exits when the server's end of the pipe closes (the server quit or died).
 """
@@ -35,6 +38,7 @@ from agentls import errors
 
 if TYPE_CHECKING:
     from agentls.config import Settings
+    from agentls.questions import Asker, Question
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,12 @@ HOST_DIED = "the agent host process stopped unexpectedly (details in the log); t
 class HostClient:
     """The server's end of the agent host. Every method is called on the server's event loop."""
 
-    def __init__(self, root: Callable[[], Path | None], settings: Callable[[], Settings]) -> None:
+    def __init__(self, root: Callable[[], Path | None], settings: Callable[[], Settings], answer: Asker) -> None:
         self._root = root
         self._settings = settings
+        self._answer = answer
+        #: Questions being put to the user, by the call that asked (cancelled with it).
+        self._questions: dict[int, set[asyncio.Task[None]]] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._to_host: Connection | None = None
         self._outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
@@ -122,6 +129,8 @@ class HostClient:
             raise
         finally:
             self._calls.pop(call_id, None)
+            for task in self._questions.pop(call_id, ()):
+                task.cancel()
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:
         kind, call_id = message[0], message[1]
@@ -129,7 +138,12 @@ class HostClient:
         if call is None:
             return  # cancelled meanwhile
         future, on_event = call
-        if kind == "event":
+        if kind == "ask":
+            task = asyncio.get_running_loop().create_task(self._put(message[2]))
+            asking = self._questions.setdefault(call_id, set())
+            asking.add(task)
+            task.add_done_callback(asking.discard)
+        elif kind == "event":
             if on_event is not None:
                 try:
                     on_event(message[2])
@@ -141,6 +155,10 @@ class HostClient:
             future.set_result(message[2])
         elif kind == "error":
             future.set_exception(rebuild_error(message[2], message[3]))
+
+    async def _put(self, question: Question) -> None:
+        """Ask the front end, send the answer back to the host."""
+        self._outbox.put(("answer", question.id, await self._answer(question)))
 
     def _host_gone(self, process: subprocess.Popen[bytes], code: int) -> None:
         if process is not self._process:

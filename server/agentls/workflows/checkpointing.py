@@ -1,4 +1,4 @@
-"""Checkpoints around agent writes, for both front ends: open the workspace's history, guard a write.
+"""Checkpoints around agent writes, for every front end: guard a write.
 
 "Guard" means: take the checkpoint first; if that fails, the write does not happen.
 """
@@ -6,22 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from agentls.config import CheckpointSettings
 
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoint, Checkpoints
-    from agentls.store.db import Store
-
-
-def open_checkpoints(root: Path, settings: CheckpointSettings, store: Store | None) -> Checkpoints:
-    from agentls.checkpoints import Checkpoints  # GitPython: imported on first use only
-    from agentls.paths import data_dir
-
-    return Checkpoints(root, data_dir=data_dir(), store=store, max_file_bytes=settings.max_file_bytes,
-                       retention=settings.retention)
 
 
 def guard(checkpoints: Checkpoints | None, paths: Sequence[str], *, trigger: str, session_id: str | None = None,

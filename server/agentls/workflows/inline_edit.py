@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
+
+from agentls.edits.lines import split_lines
 
 #: Lines of the file shown around the selection in the first message.
 CONTEXT_LINES = 30
@@ -30,9 +34,10 @@ def edit_prompt(target: EditTarget, context: str = "") -> str:
     """The first message of an edit session: the instruction, the selection and its surroundings, and
     the context engine's parts (enclosing scopes, imports, definitions used, repo map) when given."""
     text = target.text
-    lines = text.splitlines(keepends=True) or [""]
-    first = text.count("\n", 0, target.start)  # 0-based
-    last = text.count("\n", 0, max(target.end - 1, target.start)) if target.end > target.start else first
+    lines = split_lines(text) or [""]
+    ends = list(accumulate(len(line) for line in lines))  # the offset after each line, its break included
+    first = bisect_right(ends, target.start)  # 0-based
+    last = bisect_right(ends, max(target.end - 1, target.start)) if target.end > target.start else first
     lo, hi = max(0, first - CONTEXT_LINES), min(len(lines), last + 1 + CONTEXT_LINES)
     selection = text[target.start:target.end]
     whole = lo == 0 and hi == len(lines)

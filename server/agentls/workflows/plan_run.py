@@ -12,7 +12,7 @@ For each step, in an order that respects its dependencies:
 
 Steps whose dependencies are finished and whose files are disjoint from the running steps' run
 at the same time (at most ``max_parallel``); a step that names no files runs alone. A failed step
-blocks its dependants and asks the user (``ask``): retry (its files are restored first), skip,
+blocks its dependants and asks the user (``failure_question``): retry (its files are restored first), skip,
 edit the plan, or roll back. Every state change is saved before it is announced, so a restarted
 server reports a step cut short as interrupted and never runs it again by itself.
 """
@@ -30,6 +30,7 @@ from agentls.errors import AgentlsError
 from agentls.plans.book import PlanBook
 from agentls.plans.models import FINISHED, Plan, PlanError, Step
 from agentls.plans.verify import Verification, verify
+from agentls.questions import Asker
 from agentls.store.plans import ExecutionRow
 
 if TYPE_CHECKING:
@@ -37,19 +38,18 @@ if TYPE_CHECKING:
     from agentls.runtime import Runtime
 
 from agentls.workflows.plan_steps import (
-    DECISIONS,
     DEFAULT_PARALLEL,
     Applier,
-    Ask,
     Decision,
     PlanEvents,
     Restore,
     RunResult,
     StepFailed,
+    as_decision,
+    failure_question,
     rollback,
     select_steps,
     step_prompt,
-    stop_on_failure,
 )
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class PlanExecutor:
         book: PlanBook,
         applier: Applier,
         events: PlanEvents | None = None,
-        ask: Ask = stop_on_failure,
+        ask: Asker | None = None,
         restore: Restore | None = None,
         max_parallel: int = DEFAULT_PARALLEL,
     ) -> None:
@@ -76,7 +76,8 @@ class PlanExecutor:
         self.applier = applier
         self.audit = runtime.audit()
         self.events = events or PlanEvents()
-        self.ask = ask
+        #: Who decides after a failed step (``failure_question``): the runtime's front end by default.
+        self.ask: Asker = ask or runtime.ask
         self.restore = restore
         self.max_parallel = max(1, max_parallel)
         self.cancel = threading.Event()
@@ -212,7 +213,7 @@ class PlanExecutor:
             execution = await self._attempt(plan, step)
             if execution.status != "failed":
                 return None
-            decision = await self._decide(plan, step, execution.error)
+            decision = await self._decide(plan, step, execution.error, execution.session_id)
             self.book.plans.log(plan.id, step.id, "info", f"after the failure: {decision}")
             if decision == "retry":
                 await self._undo_files(plan, step, execution)
@@ -223,15 +224,14 @@ class PlanExecutor:
                 return None
             return decision
 
-    async def _decide(self, plan: Plan, step: Step, error: str) -> Decision:
+    async def _decide(self, plan: Plan, step: Step, error: str, session_id: str | None) -> Decision:
         try:
-            decision = await self.ask(plan, step, error)
+            return as_decision(await self.ask(failure_question(plan, step, error, session_id)))
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("asking what to do after step %s failed", step.id)
             return "stop"
-        return decision if decision in DECISIONS else "stop"
 
     async def _undo_files(self, plan: Plan, step: Step, execution: ExecutionRow) -> None:
         """Before a retry: the files the failed attempt changed go back to how they were before it."""

@@ -13,6 +13,7 @@ from agentls.agent.events import AgentEvent
 from agentls.errors import AgentlsError
 from agentls.plans.book import PlanBook
 from agentls.plans.models import FINISHED, Plan, PlanError, Step
+from agentls.questions import Option, Question
 from agentls.store.plans import ExecutionRow
 
 if TYPE_CHECKING:
@@ -76,12 +77,24 @@ class PlanEvents:
         pass
 
 
-Ask = Callable[[Plan, Step, str], Awaitable[Decision]]
 Restore = Callable[[str], Awaitable[Any]]
 
+#: The answers to "step N failed: what now?", in the order front ends show them.
+FAILURE_OPTIONS = (Option("retry", "Retry", "allow_once"), Option("skip", "Skip", "allow_once"),
+                   Option("edit", "Edit plan", "allow_once"), Option("rollback", "Roll back", "reject_once", key="b"),
+                   Option("stop", "Stop", "reject_once", key="q"))
 
-async def stop_on_failure(plan: Plan, step: Step, error: str) -> Decision:
-    return "stop"
+
+def failure_question(plan: Plan, step: Step, error: str, session_id: str | None = None) -> Question:
+    """What the user is asked after ``step`` failed (in session ``session_id``); the default (nobody
+    answers) stops the plan."""
+    return Question("plan_step", f"plan {plan.id}: step {step.id} ({step.title}) failed", FAILURE_OPTIONS,
+                    default="stop", detail=error, session_id=session_id,
+                    subject={"planId": plan.id, "stepId": step.id})
+
+
+def as_decision(answer: str) -> Decision:
+    return next((d for d in DECISIONS if d == answer), "stop")
 
 
 @dataclass

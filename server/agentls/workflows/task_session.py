@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from agentls.agent.events import AgentEvent, ChangeProposed, CheckpointTaken, FilesWritten, SessionEnded
 from agentls.agent.memory import load_memory
@@ -78,7 +79,8 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
     checkpointer = _Checkpointer(runtime, session_id, emit) if settings.checkpoints.enabled else None
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
                           session_id=session_id, audit=runtime.audit(), checkpoint=checkpointer,
-                          read_only=spec.read_only, commit_before_commands=spec.commit_before_commands)
+                          read_only=spec.read_only, commit_before_commands=spec.commit_before_commands,
+                          ask=lambda question: runtime.ask(replace(question, session_id=session_id)))
     memory = load_memory(workspace.root, files)
     remember = None
     if spec.role is not None:

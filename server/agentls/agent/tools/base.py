@@ -22,6 +22,7 @@ from agentls.agent.overlay import Overlay
 from agentls.agent.workspace import Workspace
 from agentls.config import ToolsSettings
 from agentls.errors import AgentlsError
+from agentls.questions import Asker
 from agentls.store.audit import AuditLog
 
 
@@ -63,6 +64,10 @@ class ToolContext:
     checkpoint: Callable[[Sequence[str] | None, str], object] | None = None
     #: Plan mode: tools that would write (text editor edits, run_command) refuse, telling the model why.
     read_only: bool = False
+    #: Puts a question to the user (``Runtime.ask``); None: nobody to ask, tools take the cautious way.
+    ask: Asker | None = None
+    #: Command lines the user allowed for the rest of this session (run_command's "always").
+    approved_commands: set[str] = field(default_factory=set)
 
     def record(self, event: str, **fields: Any) -> None:
         """Append an audit event for this session (no-op without an audit log)."""

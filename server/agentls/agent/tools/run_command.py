@@ -1,9 +1,10 @@
 """``run_command``: run an allowed command in the workspace, sandboxed with bubblewrap.
 
-Refused unless ``tools.run_command.enabled``; the command line must match one of the ``allow``
-fnmatch patterns. It runs without a shell (split like a POSIX shell line, then executed directly),
-so ``;``, ``&&``, ``|``, redirections and ``$(...)`` are plain arguments and cannot chain a second,
-unapproved command onto an allowed one.
+Refused unless ``tools.run_command.enabled``; a command line that matches none of the ``allow``
+fnmatch patterns runs only if the user approves it (``ToolContext.ask``: once, or for the rest of the
+session); with nobody to ask it is refused. It runs without a shell (split like a POSIX shell line,
+then executed directly), so ``;``, ``&&``, ``|``, redirections and ``$(...)`` are plain arguments and
+cannot chain a second, unapproved command onto an allowed one.
 
 The sandbox (``bwrap``, built in ``command_sandbox``): no network, the system directories and the
 toolchains read-only, the workspace read-write except its ``.git`` directories and deny-listed files,
@@ -39,6 +40,11 @@ from agentls.agent.tools.command_output import CappedOutput, middle_truncate
 from agentls.agent.tools.command_sandbox import clean_env, sandbox_argv, sandbox_problem
 from agentls.config import CommandSettings
 from agentls.errors import AgentlsError
+from agentls.questions import Option, Question
+
+COMMAND_OPTIONS = (Option("once", "Run once", "allow_once"),
+                   Option("always", "Allow for this session", "allow_always"),
+                   Option("reject", "Don't run", "reject_once"))
 
 #: ``middle_truncate`` and ``sandbox_problem`` are imported from here by callers and tests.
 __all__ = ["RunCommandInput", "RunCommandTool", "command_allowed", "middle_truncate", "sandbox_problem"]
@@ -63,9 +69,9 @@ def command_allowed(command: str, settings: CommandSettings) -> bool:
 class RunCommandTool(BaseTool[RunCommandInput]):
     name: ClassVar[str] = "run_command"
     description: ClassVar[str] = (
-        "Run a command in the workspace (e.g. the tests) and get its output and exit code. Only commands "
-        "allowed in the settings run; there is no shell (no pipes, redirections, '&&' or 'cd') and no "
-        "network. Commands see the files on disk, not your pending edits."
+        "Run a command in the workspace (e.g. the tests) and get its output and exit code. Commands the "
+        "settings do not allow run only if the user approves them; there is no shell (no pipes, "
+        "redirections, '&&' or 'cd') and no network. Commands see the files on disk, not your pending edits."
     )
     read_only: ClassVar[bool] = False
     input_model = RunCommandInput
@@ -91,14 +97,10 @@ class RunCommandTool(BaseTool[RunCommandInput]):
                 is_error=True,
             )
         command = params.command.strip()
-        if not command_allowed(command, settings):
-            allowed = ", ".join(repr(pattern) for pattern in settings.allow) or "none"
-            return ToolResult(
-                f"Command not allowed: {command!r}. Allowed patterns (fnmatch, whole command line): "
-                f"{allowed}. To allow more, add patterns to `allow` under [tools.run_command] "
-                "in agentls.toml.",
-                is_error=True,
-            )
+        if not command_allowed(command, settings) and command not in ctx.approved_commands:
+            refusal = await self._approve(command, ctx)
+            if refusal is not None:
+                return refusal
         try:
             argv = shlex.split(command)
         except ValueError as exc:
@@ -151,6 +153,29 @@ class RunCommandTool(BaseTool[RunCommandInput]):
                 result = ToolResult(f"{result.content}\n[warning: no checkpoint after the command: {exc}]",
                                     result.is_error)
         return result
+
+    @staticmethod
+    async def _approve(command: str, ctx: ToolContext) -> ToolResult | None:
+        """A command the settings do not allow runs only if the user says so; None: it may run."""
+        allowed = ", ".join(repr(pattern) for pattern in ctx.settings.run_command.allow) or "none"
+        if ctx.ask is None:
+            return ToolResult(
+                f"Command not allowed: {command!r}. Allowed patterns (fnmatch, whole command line): "
+                f"{allowed}. To allow more, add patterns to `allow` under [tools.run_command] "
+                "in agentls.toml.",
+                is_error=True,
+            )
+        answer = await ctx.ask(Question(
+            "command", f"The agent wants to run: {command}", COMMAND_OPTIONS, default="reject",
+            detail=f"Not matched by the allowed patterns ({allowed}). It runs in the sandbox, in the workspace.",
+            subject={"command": command}))
+        ctx.record("command_approval", tool="run_command", input={"command": command}, answer=answer)
+        if answer == "always":
+            ctx.approved_commands.add(command)
+        if answer in ("once", "always"):
+            return None
+        return ToolResult(f"Not run: the user did not approve {command!r} (allowed patterns: {allowed}). Do not "
+                          "ask again; continue without it, or say which command the user should run.", is_error=True)
 
     @staticmethod
     async def _run(

@@ -1,4 +1,5 @@
-"""``agentls.edit``, ``agentls.task``, ``agentls.cancel``, ``agentls.usage``: parse, delegate, answer.
+"""``agentls.edit``, ``agentls.task``, ``agentls.cancel``, ``agentls.usage``, ``agentls.accept``,
+``agentls.reject``, ``agentls.answer``: parse, delegate, answer.
 
 Edit and task return ``{sessionId}`` at once; the session runs as an asyncio task (``lsp/agent.py``)
 reporting ``$/progress``, and its result arrives as proposals.
@@ -81,6 +82,13 @@ async def usage(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     return {"sessions": rows, "totalCostUsd": round(sum(s.cost_usd for s in sessions), 6)}
 
 
+async def answer(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool]:
+    from agentls.lsp.params import AnswerParams, parse  # pydantic: kept off the start-up path
+
+    params = parse(AnswerParams, "agentls.answer", raw)
+    return {"accepted": ls.questions.answer(params.question_id, params.option_id)}
+
+
 async def accept(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, list[str]]:
     return await ls.review.accept(raw)
 
@@ -96,4 +104,5 @@ HANDLERS: dict[str, Handler] = {
     "agentls.usage": usage,
     "agentls.accept": accept,
     "agentls.reject": reject,
+    "agentls.answer": answer,
 }

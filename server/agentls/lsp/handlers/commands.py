@@ -1,19 +1,19 @@
 """``workspace/executeCommand``: every ``agentls.*`` command, registered up front.
 
-Each command takes one JSON object argument. A command whose feature has not landed yet answers a
-JSON-RPC error saying so (never silence). Expected failures (``AgentlsError``) become errors with
-their one-line message; anything else is logged with its traceback and reported in one line.
+Each command takes one JSON object argument. Every listed command has a handler (``register`` refuses
+a table that misses one). Expected failures (``AgentlsError``) become errors with their one-line
+message; anything else is logged with its traceback and reported in one line.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from agentls.errors import AgentlsError, InvalidRequest, NotAvailable
+from agentls.errors import AgentlsError, InvalidRequest
 from agentls.lsp.server import AgentLanguageServer
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ COMMANDS = (
     "agentls.task",
     "agentls.accept",
     "agentls.reject",
+    "agentls.answer",
     "agentls.cancel",
     "agentls.checkpoints.list",
     "agentls.checkpoints.diff",
@@ -53,13 +54,6 @@ def single_object(name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     raise InvalidRequest(f"{name} takes one JSON object argument, got {len(args)} argument(s)")
 
 
-def not_available(name: str) -> Handler:
-    async def handler(ls: AgentLanguageServer, params: dict[str, Any]) -> Any:
-        raise NotAvailable(f"{name} is not available in agentls {ls.version} yet")
-
-    return handler
-
-
 def _wrap(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[..., Awaitable[Any]]:
     # No functools.wraps: pygls inspects the signature and must see (*args), not the handler's.
     async def command(*args: Any) -> Any:
@@ -81,9 +75,10 @@ def _wrap(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[
     return command
 
 
-def register(server: AgentLanguageServer, handlers: dict[str, Handler] | None = None) -> None:
-    from agentls.lsp.handlers import plan_commands
-
-    handlers = {**plan_commands.HANDLERS, **(handlers or {})}
+def register(server: AgentLanguageServer, handlers: Mapping[str, Handler]) -> None:
+    """Register the handler of each of ``COMMANDS``; a table that differs from the list is a programming error."""
+    missing, unlisted = set(COMMANDS) - handlers.keys(), handlers.keys() - set(COMMANDS)
+    if missing or unlisted:
+        raise ValueError(f"command handlers: missing {sorted(missing)}, not listed in COMMANDS {sorted(unlisted)}")
     for name in COMMANDS:
-        server.command(name)(_wrap(server, name, handlers.get(name, not_available(name))))
+        server.command(name)(_wrap(server, name, handlers[name]))

@@ -27,15 +27,13 @@ from agentls.lsp.server import AgentLanguageServer
 if TYPE_CHECKING:
     from agentls.lsp.handlers.commands import Handler
     from agentls.plans.book import PlanBook
-    from agentls.plans.models import Plan, Step
+    from agentls.plans.models import Plan
+    from agentls.questions import Question
     from agentls.workflows.plan_run import PlanExecutor
-    from agentls.workflows.plan_steps import Decision
 
 log = logging.getLogger(__name__)
 
 PLAN_UPDATED = "agentls/planUpdated"
-ACTIONS: dict[str, Decision] = {"Retry": "retry", "Skip": "skip", "Edit plan": "edit", "Roll back": "rollback",
-                                "Stop": "stop"}
 _RUNNERS: weakref.WeakKeyDictionary[AgentLanguageServer, PlanRunner] = weakref.WeakKeyDictionary()
 
 
@@ -61,15 +59,13 @@ async def shutdown_plans(ls: AgentLanguageServer) -> None:
 
 
 class PlanRunner:
-    """The server's plans: the book, the running executions, the open questions."""
+    """The server's plans: the book and the running executions (their questions: ``ls.questions``)."""
 
     def __init__(self, ls: AgentLanguageServer) -> None:
         self.ls = ls
         self._book: PlanBook | None = None
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.executors: dict[str, PlanExecutor] = {}
-        self.questions: dict[tuple[str, str], asyncio.Future[Decision]] = {}
-        self.errors: dict[tuple[str, str], str] = {}
 
     def book(self) -> PlanBook:
         if self._book is None:
@@ -90,10 +86,10 @@ class PlanRunner:
     def wire(self, plan: Plan, logs: bool = False) -> dict[str, Any]:
         data = self.book().wire(plan, logs=logs)
         data["running"] = plan.id in self.tasks
-        data["question"] = next(({"stepId": step_id, "error": self.errors.get((pid, step_id), ""),
-                                  "actions": list(ACTIONS.values())}
-                                 for (pid, step_id), fut in self.questions.items()
-                                 if pid == plan.id and not fut.done()), None)
+        question = self.ls.questions.find(lambda q: q.topic == "plan_step" and q.subject.get("planId") == plan.id)
+        data["question"] = None if question is None else {
+            "stepId": question.subject["stepId"], "error": question.detail, "questionId": question.id,
+            "actions": list(question.option_ids)}
         return data
 
     def updated(self, plan: Plan) -> None:
@@ -211,10 +207,17 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
     events = PlanProgress(ls, plans, progress)
     applier: Applier = AutoApplier(ls) if plan.auto_apply else ReviewApplier(ls)
 
-    async def ask(plan: Plan, step: Step, error: str) -> Decision:
+    async def ask(question: Question) -> str:
+        """After a failed step: a dialog, or (``decide``) only ``agentls.plan.decide``, or (``stop``) nobody."""
         if on_failure == "stop":
-            return "stop"
-        return await _ask(ls, plans, plan, step, error, dialog=on_failure == "ask")
+            return question.default
+        try:  # the plan's state shows the open question
+            answer = await ls.questions.ask(question, dialog=on_failure == "ask", opened=lambda: plans.updated(plan))
+        finally:
+            plans.updated(plan)
+        if answer == "edit":
+            await plans.show_document(plan)
+        return answer
 
     async def restore(checkpoint_id: str) -> Any:
         from agentls.lsp.handlers.checkpoint_commands import restore as restore_checkpoint
@@ -260,51 +263,13 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
         ls.notify_user(f"plan {plan.id}: {summary}", types.MessageType.Warning)
 
 
-async def _ask(ls: AgentLanguageServer, plans: PlanRunner, plan: Plan, step: Step, error: str, *,
-               dialog: bool) -> Decision:
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Decision] = loop.create_future()
-    key = (plan.id, step.id)
-    plans.questions[key] = future
-    plans.errors[key] = error
-    plans.updated(plan)
-
-    async def ask_editor() -> None:
-        try:
-            answer = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
-                type=types.MessageType.Error,
-                message=f"agentls plan {plan.id}: step {step.id} ({step.title}) failed: {error}",
-                actions=[types.MessageActionItem(title=title) for title in ACTIONS]))
-            decision: Decision = ACTIONS.get(answer.title, "stop") if answer is not None else "stop"
-        except Exception:
-            log.info("the client cannot ask the user; stopping the plan (answer with agentls.plan.decide)",
-                     exc_info=True)
-            decision = "stop"
-        if not future.done():
-            future.set_result(decision)
-
-    asker = loop.create_task(ask_editor()) if dialog else None
-    try:
-        decision = await future
-    finally:
-        if asker is not None:
-            asker.cancel()
-        plans.questions.pop(key, None)
-        plans.errors.pop(key, None)
-    if decision == "edit":
-        await plans.show_document(plan)
-    return decision
-
-
 async def decide(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, bool]:
     from agentls.lsp.params import PlanDecideParams, parse
 
     params = parse(PlanDecideParams, "agentls.plan.decide", raw)
-    future = runner(ls).questions.get((params.plan_id, params.step_id))
-    if future is None or future.done():
-        return {"accepted": False}
-    future.set_result(params.action)
-    return {"accepted": True}
+    question = ls.questions.find(lambda q: q.topic == "plan_step" and q.subject.get("planId") == params.plan_id
+                                 and q.subject.get("stepId") == params.step_id)
+    return {"accepted": question is not None and ls.questions.answer(question.id, params.action)}
 
 
 async def rollback(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
