@@ -159,17 +159,6 @@ async def _run(runtime: Runtime, options: RunOptions, progress: Callable[[AgentE
         await runtime.close_providers()  # on the loop that used them
 
 
-def _checkpoint_before_writing(runtime: Runtime, options: RunOptions, session_id: str,
-                               paths: list[str]) -> str | None:
-    """Snapshot the files about to be written; raises (and nothing is written) if that fails."""
-    if not runtime.settings.checkpoints.enabled:
-        return None
-    from agentls.workflows.checkpointing import guard
-
-    taken = guard(runtime.checkpoints_now(), paths, trigger="edit", session_id=session_id, summary=options.task)
-    return taken.id if taken else None
-
-
 async def _offer_notes(runtime: Runtime, notes: list[str], session_id: str, err: TextIO) -> list[str]:
     """Memory notes the agent proposed: saved with ``--remember`` or the user's "y", else only shown."""
     from agentls.agent.memory import NOTES_FILE
@@ -244,8 +233,11 @@ async def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, er
                             default="skip", session_id=outcome.session_id)
         if await runtime.ask(question) == "apply":
             try:
-                checkpoint = await asyncio.to_thread(_checkpoint_before_writing, runtime, options,
-                                                     outcome.session_id, [c.path for c in changes])
+                from agentls.workflows.checkpointing import guard_write
+
+                taken = await guard_write(runtime, [c.path for c in changes], trigger="edit",
+                                          session_id=outcome.session_id, summary=options.task[:200])
+                checkpoint = taken.id if taken else None
                 applied = await asyncio.to_thread(outcome.overlay.commit)
                 if checkpoint:
                     _say(f"agentls: checkpoint {checkpoint} taken before writing; "

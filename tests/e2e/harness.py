@@ -198,6 +198,7 @@ async def start(
     home: Path,
     initialization_options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    process_id: int | None = None,
 ) -> tuple[RecordingClient, types.InitializeResult]:
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "agentls", "serve"],
@@ -212,6 +213,7 @@ async def start(
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
             initialization_options=initialization_options,
+            process_id=process_id,
         )
     )
     return client, result

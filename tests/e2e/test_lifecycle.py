@@ -122,3 +122,41 @@ async def test_bad_settings_warn_once_and_fall_back(client_name: str, tmp_path, 
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_the_server_stops_when_the_editor_process_dies_even_with_its_stdin_open(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    editor = await asyncio.create_subprocess_exec("sleep", "300")
+    conn = await RawConnection.open(tmp_path / "home")
+    try:
+        await conn.send({"id": 1, "method": "initialize", "params": {
+            "capabilities": {}, "processId": editor.pid, "rootUri": workspace.as_uri()}})
+        await conn.response(1)
+        await conn.send({"method": "initialized", "params": {}})
+        await conn.send({"id": 2, "method": "workspace/executeCommand",
+                         "params": {"command": "agentls.usage", "arguments": [{}]}})
+        assert "sessions" in (await conn.response(2))["result"]
+        editor.kill()
+        await editor.wait()
+        # Our end of its stdin is still open: only the editor's end is gone.
+        assert await asyncio.wait_for(conn.process.wait(), 15) == 0
+    finally:
+        if editor.returncode is None:
+            editor.kill()
+        await conn.close()
+
+
+async def test_an_editor_process_that_is_not_visible_from_here_is_not_watched(tmp_path: Path) -> None:
+    conn = await RawConnection.open(tmp_path / "home")
+    try:
+        # A pid from another namespace (an editor outside the container) looks like a dead process here.
+        await conn.send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "processId": 4_194_000}})
+        await conn.response(1)
+        await conn.send({"method": "initialized", "params": {}})
+        await asyncio.sleep(0.5)
+        await conn.send({"id": 2, "method": "shutdown"})
+        assert (await conn.response(2)).get("error") is None
+        assert conn.process.returncode is None
+    finally:
+        await conn.close()

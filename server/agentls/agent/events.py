@@ -7,6 +7,7 @@ The kinds map one-to-one onto ACP's ``session/update`` kinds, so that agent is a
     TextDelta -> agent_message_chunk      ThinkingDelta -> agent_thought_chunk
     ToolCalled -> tool_call               ToolFinished, ServerToolFinished -> tool_call_update
     ChangeProposed -> tool_call_update with diff content
+    ChangeResolved -> tool_call_update (status), once the user reviewed the diff
     UsageUpdated, CheckpointTaken, Compacted, Retrying, QuestionAnswered, SessionEnded -> extensions (``_meta``)
     (questions themselves are not events: ``Runtime.ask`` puts them to the front end, ACP's
     ``session/request_permission``)
@@ -71,6 +72,18 @@ class ChangeProposed:
 
 
 @dataclass(frozen=True)
+class ChangeResolved:
+    """The user resolved hunks of a proposed change (accepted, rejected, conflict, stale)."""
+
+    path: str
+    proposal_id: str
+    #: (hunk id, its state now) for each hunk resolved.
+    hunks: tuple[tuple[str, str], ...]
+    #: No hunk of the proposal is pending any more.
+    resolved: bool
+
+
+@dataclass(frozen=True)
 class CheckpointTaken:
     id: str
     paths: tuple[str, ...]
@@ -128,8 +141,8 @@ class QuestionAnswered:
 
 
 AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
-              | ServerToolFinished | FilesWritten | ChangeProposed | CheckpointTaken | UsageUpdated | Compacted
-              | QuestionAnswered | SessionEnded)
+              | ServerToolFinished | FilesWritten | ChangeProposed | ChangeResolved | CheckpointTaken | UsageUpdated
+              | Compacted | QuestionAnswered | SessionEnded)
 
 #: Tool results in events are cut to this many characters (the model gets them whole).
 RESULT_CHARS = 4_000

@@ -72,16 +72,6 @@ class AgentRunner:
         except AgentlsError as exc:
             log.warning("checkpoints unavailable: %s", exc)
 
-    async def checkpoint_before_apply(self, paths: list[str], trigger: str) -> None:
-        """The accept path's guard: no checkpoint, no write (``CheckpointError`` propagates)."""
-        if not self.server.state.settings.checkpoints.enabled:
-            return
-        from agentls.workflows.checkpointing import guard
-
-        checkpoints = await self.runtime.checkpoints()
-        await asyncio.to_thread(guard, checkpoints, paths, trigger=trigger,
-                                summary=f"before accepting the agent's change to {', '.join(paths)}")
-
     # -- paths -------------------------------------------------------------------------------
     @property
     def root(self) -> Path:

@@ -153,9 +153,7 @@ class ContextService:
                 await self._update(rel, doc.text)
 
     async def _register_watcher(self) -> None:
-        workspace = self.server.client_capabilities.workspace
-        watched = workspace.did_change_watched_files if workspace else None
-        if watched is None or not watched.dynamic_registration:
+        if not self.server.client_features.file_watching:
             return
         options = types.DidChangeWatchedFilesRegistrationOptions(
             watchers=[types.FileSystemWatcher(glob_pattern="**/*")])

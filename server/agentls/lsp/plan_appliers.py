@@ -4,6 +4,7 @@ review and waited for (``workflows.plan_steps.Applier``)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 #: Auto-apply: how long (x 0.1 s) an open document that differs from the disk may take to catch up.
 RELOAD_POLLS = 30
 
+
+
+def differ_from_disk(root: Path, texts: dict[str, str]) -> list[str]:
+    """The paths whose text in ``texts`` is not what the disk holds (blocking: reads files)."""
+    found = []
+    for rel, text in texts.items():
+        try:
+            disk: str | None = (root / rel).read_text(encoding="utf-8")
+        except OSError:
+            disk = None
+        if disk != text:
+            found.append(rel)
+    return found
 
 
 class AutoApplier:
@@ -38,27 +52,17 @@ class AutoApplier:
 
     async def apply(self, plan: Plan, step: Step, outcome: TaskOutcome) -> list[str]:
         changed = {c.path for c in outcome.overlay.changes()}
-        open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
         root = self.ls.agent.root
 
-        def unsaved() -> list[str]:
-            found = []
-            for rel, snap in open_docs.items():
-                try:
-                    disk: str | None = (root / rel).read_text(encoding="utf-8")
-                except OSError:
-                    disk = None
-                if disk != snap.text:
-                    found.append(rel)
-            return found
+        def texts() -> dict[str, str]:  # on the loop, where the documents change
+            return {rel: snap.text for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
 
-        dirty = await asyncio.to_thread(unsaved)
+        dirty = await asyncio.to_thread(differ_from_disk, root, texts())
         for _ in range(RELOAD_POLLS):  # an editor reloading a file an earlier step wrote: give it a moment
             if not dirty:
                 break
             await asyncio.sleep(0.1)
-            open_docs = {rel: snap for rel, snap in self.ls.agent.snapshots().items() if rel in changed}
-            dirty = await asyncio.to_thread(unsaved)
+            dirty = await asyncio.to_thread(differ_from_disk, root, texts())
         if dirty:
             raise AgentlsError(f"not applied: {', '.join(dirty)} has unsaved changes in the editor; save or revert "
                                "it, then retry the step")
@@ -94,24 +98,16 @@ class ReviewApplier:
 
     async def _saved(self, paths: list[str]) -> None:
         """Wait until the accepted files open in the editor are saved."""
-        root = self.ls.agent.root
-
-        def unsaved() -> list[str]:
-            found = []
-            for rel, snap in self.ls.agent.snapshots().items():
-                if rel in paths:
-                    try:
-                        disk = (root / rel).read_text(encoding="utf-8")
-                    except OSError:
-                        disk = None
-                    if disk != snap.text:
-                        found.append(rel)
-            return found
-
-        waiting = await asyncio.to_thread(unsaved)
+        waiting = await self._unsaved(paths)
         if waiting:
             self.ls.notify_user(f"save {', '.join(waiting)} to continue the plan (the next step and the checks "
                                 "read the files on disk)", types.MessageType.Info)
         while waiting:
             await asyncio.sleep(0.2)
-            waiting = await asyncio.to_thread(unsaved)
+            waiting = await self._unsaved(paths)
+
+    async def _unsaved(self, paths: list[str]) -> list[str]:
+        """Which of ``paths`` are open with text that differs from the disk. The editor's texts are taken
+        here, on the loop (the documents change there); only the disk is read in a thread."""
+        open_texts = {rel: snap.text for rel, snap in self.ls.agent.snapshots().items() if rel in paths}
+        return await asyncio.to_thread(differ_from_disk, self.ls.agent.root, open_texts)

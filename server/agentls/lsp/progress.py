@@ -37,8 +37,7 @@ class SessionProgress:
         self._thinking = ThinkingLine()
 
     def _supported(self) -> bool:
-        window = self.server.client_capabilities.window
-        return bool(window and window.work_done_progress)
+        return self.server.client_features.work_done_progress
 
     async def begin(self, message: str) -> None:
         if not self._supported():

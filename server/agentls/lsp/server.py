@@ -65,6 +65,26 @@ class AgentProtocol(LanguageServerProtocol):
             commands.work_done_progress = True  # agentls.edit / agentls.task report $/progress
         return result
 
+    # pygls keeps a copy of every open document (``workspace``) and applies each change to it before our
+    # handler applies it to ours (``handlers.documents.OpenDocument``: an incremental line index with LSP's
+    # line breaks, and the tree-sitter tree). One copy is enough: these three hand the notification
+    # straight to our handler and leave pygls's store empty (nothing reads it).
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._ours(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._ours(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._ours(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _ours(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         """pygls drops a request whose params do not parse without answering it; answer it."""
         try:
@@ -94,7 +114,11 @@ class AgentLanguageServer(LanguageServer):
             "agentls", __version__, types.TextDocumentSyncKind.Incremental, protocol_cls=AgentProtocol
         )
         self.state = ServerState()
+        from agentls.lsp.client import ClientFeatures
         from agentls.runtime import Runtime
+
+        #: What the editor can do, read once at ``initialize``.
+        self.client_features = ClientFeatures()
 
         #: The core, as this server uses it; sessions run in its agent host, a process of their own.
         self.runtime: Runtime = Runtime(lambda: self.state.root, lambda: self.state.settings, host=True)
@@ -111,7 +135,6 @@ class AgentLanguageServer(LanguageServer):
         self.runtime.asker = self.questions
         self.agent: AgentRunner = AgentRunner(self)
         self.review: ReviewService = ReviewService(self)
-        self.review.before_apply = self.agent.checkpoint_before_apply
         from agentls.lsp.context import ContextService
 
         self.context: ContextService = ContextService(self)

@@ -1,7 +1,8 @@
 """``agentls.checkpoints.list|diff|restore``: the shadow history, from the editor.
 
 Restore writes closed files on disk; files open in the editor are changed through
-``workspace/applyEdit`` instead (the editor owns open buffers and their undo).
+``workspace/applyEdit`` instead (the editor owns open buffers and their undo), except a deletion the
+editor cannot make (it declared no ``delete`` resource operation): that one happens on disk.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from lsprotocol import types
 from agentls.errors import InvalidRequest
 from agentls.lsp.convert import to_range
 from agentls.lsp.server import AgentLanguageServer
+from agentls.lsp.workspace_edit import WorkspaceEditBuilder
 
 if TYPE_CHECKING:
     from agentls.lsp.handlers.commands import Handler
@@ -64,40 +66,39 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
     in_editor = [f for f in plan.files if f.path in open_docs]
     result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip={f.path for f in in_editor})
     restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
-    closed_meanwhile: list[str] = []
+    on_disk: list[str] = []  # closed while the restore ran, or a deletion the editor cannot do
     if in_editor:
         from agentls.edits.hunks import diff_hunks
 
         encoding = ls.position_encoding
-        changes: list[Any] = []
+        builder = WorkspaceEditBuilder(ls.client_features)
         for item in in_editor:
             snap = open_docs[item.path]
             doc = ls.state.documents.get(snap.uri)
             if doc is None:  # closed while the restore ran: the editor no longer owns it
-                closed_meanwhile.append(item.path)
+                on_disk.append(item.path)
                 continue
             if item.target is None:
-                options = types.DeleteFileOptions(ignore_if_not_exists=True)
-                changes.append(types.DeleteFile(uri=snap.uri, options=options))
-                deleted.append(item.path)
+                if builder.delete(snap.uri):
+                    deleted.append(item.path)
+                else:
+                    on_disk.append(item.path)
                 continue
             target = item.target.decode("utf-8", errors="surrogateescape")
             edits = [types.TextEdit(range=to_range(doc.lines, h.start, h.end, encoding), new_text=h.new_text)
                      for h in diff_hunks(doc.text, target)]
             if edits:
-                changes.append(types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=doc.version),
-                    edits=edits))
+                builder.edit(snap.uri, doc.version, edits)
                 restored.append(item.path)
-        if changes:
+        if builder:
             applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-                edit=types.WorkspaceEdit(document_changes=changes), label="agentls: restore checkpoint"))
+                edit=builder.build(), label="agentls: restore checkpoint"))
             if not applied.applied:
                 names = ", ".join(f.path for f in in_editor)
                 ls.notify_user(f"the editor did not apply the restore to open files ({names}); "
                                f"undo the rest with checkpoint {result.safety_checkpoint}", types.MessageType.Warning)
-    if closed_meanwhile:
-        late = await asyncio.to_thread(checkpoints.restore, checkpoint_id, closed_meanwhile)
+    if on_disk:
+        late = await asyncio.to_thread(checkpoints.restore, checkpoint_id, on_disk)
         restored += late.restored
         deleted += late.deleted
         created += late.created

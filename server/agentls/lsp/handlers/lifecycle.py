@@ -79,13 +79,24 @@ def register(server: AgentLanguageServer) -> None:
         # The environment's setting starts the watch before the settings load (which it may catch).
         with contextlib.suppress(ValueError):
             watch_stalls(float(os.environ.get("AGENTLS_DEBUG__LOOP_STALL_MS", "0")))
+        from agentls.lsp.client import ClientFeatures
+
+        server.client_features = ClientFeatures.of(params.capabilities)
         state = server.state
         state.root = _root(params)
-        options = params.initialization_options
-        if isinstance(options, Mapping):
-            state.inline_proposals = bool(options.get("inlineProposals", False))
-            state.editor_settings = editor_section(options.get("settings", {}))
+        from agentls.lsp.init_options import InitOptions
+
+        options, problems = InitOptions.parse(params.initialization_options)
+        state.inline_proposals = options.inline_proposals
+        state.editor_settings = options.settings
+        for problem in problems:
+            server.warn_once(problem)
         log.info("initialize: root=%s inlineProposals=%s", state.root, state.inline_proposals)
+        pid = params.process_id
+        if pid is not None:
+            from agentls.lsp.editor_process import watch
+
+            watch(pid, lambda: editor_gone(server, pid), server.spawn)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
@@ -106,10 +117,26 @@ def register(server: AgentLanguageServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:
-        if server.state.diagnostics is not None:
-            server.state.diagnostics.close()
-        from agentls.lsp.handlers.plan_commands import shutdown_plans
+        await stop_work(server)
 
-        await shutdown_plans(server)  # before the agent closes the store the plans record into
-        await server.agent.shutdown()
-        server.context.close()
+
+async def stop_work(server: AgentLanguageServer) -> None:
+    """What ``shutdown`` does: stop the diagnostics, the plans, the sessions and the context engine."""
+    if server.state.diagnostics is not None:
+        server.state.diagnostics.close()
+    from agentls.lsp.handlers.plan_commands import shutdown_plans
+
+    await shutdown_plans(server)  # before the agent closes the store the plans record into
+    await server.agent.shutdown()
+    server.context.close()
+
+
+async def editor_gone(server: AgentLanguageServer, pid: int) -> None:
+    """The editor's process ended without ``shutdown``/``exit``: stop the work (bounded), then the process."""
+    log.warning("the editor's process (%d) has exited; stopping", pid)
+    try:
+        await asyncio.wait_for(stop_work(server), 10)
+    except Exception:
+        log.exception("stopping after the editor exited")
+    logging.shutdown()
+    os._exit(0)

@@ -99,8 +99,7 @@ class PlanRunner:
             log.debug("could not send %s", PLAN_UPDATED, exc_info=True)
 
     async def show_document(self, plan: Plan) -> None:
-        window = self.ls.client_capabilities.window
-        if not (window and window.show_document and window.show_document.support):
+        if not self.ls.client_features.show_document:
             return
         uri = self.book().document_path(plan.id).as_uri()
         try:
