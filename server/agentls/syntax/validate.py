@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from agentls.syntax import bases
 from agentls.syntax.align import Alignment, align
 from agentls.syntax.issues import MAX_ISSUES, SyntaxIssue, scan
 from agentls.syntax.parser import encode, get_parser
 
-__all__ = ["SyntaxIssue", "errors", "introduced_errors"]
+__all__ = ["SyntaxIssue", "errors", "introduced_errors", "prepare"]
 
 
 def errors(text: str, language: str) -> list[SyntaxIssue] | None:
@@ -27,11 +28,22 @@ def introduced_errors(before: str, after: str, language: str) -> list[SyntaxIssu
       differently now that the text after it changed), or
     - it has the same message, overlaps where the old one maps to, and touches none of the changed text.
     Each error of ``before`` excuses at most one error of ``after``. None when the language has no grammar.
+
+    When ``before`` was parsed already (``prepare``, or an earlier call that found errors), ``after`` is
+    reparsed incrementally from its tree: a valid ``after`` (the usual case) then costs about the changed
+    lines, not a whole parse. The errors themselves always come from a fresh parse, as they did, since
+    tree-sitter's error recovery can shape them differently when it reparses incrementally.
     """
+    if get_parser(language) is None:
+        return None
+    base = bases.recall(before, language)
+    if base is not None and not base.reparse(after).root_node.has_error:
+        return []  # valid: an incremental reparse of valid text gives the tree a fresh parse gives
     new = errors(after, language)
     if not new:
         return new
-    old = errors(before, language)
+    base = base or bases.remember(before, language)  # kept: the repair rounds validate against it again
+    old = base.errors() if base is not None else []
     if not old:
         return new
     alignment = align(before, after)
@@ -52,6 +64,15 @@ def introduced_errors(before: str, after: str, language: str) -> list[SyntaxIssu
         else:
             moved[match] = None
     return introduced
+
+
+def prepare(text: str, language: str) -> bool:
+    """Parse ``text`` now, so that ``introduced_errors(text, ...)`` reparses its later versions incrementally.
+
+    For a session's base texts, at its start (off any latency-sensitive path: a fresh parse of a 5,000-line
+    file is 15-30 ms). False when the language has no grammar.
+    """
+    return bases.remember(text, language) is not None
 
 
 def _moved(issue: SyntaxIssue, alignment: Alignment) -> SyntaxIssue | None:

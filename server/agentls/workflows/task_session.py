@@ -4,8 +4,9 @@ in a front end without one)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from agentls.agent.events import AgentEvent, ChangeProposed, CheckpointTaken, FilesWritten, SessionEnded
@@ -24,7 +25,7 @@ from agentls.plans.roles import load_role
 from agentls.runtime import Runtime
 from agentls.syntax.validate import SyntaxIssue
 from agentls.workflows.task import TaskOutcome, TaskSpec
-from agentls.workflows.validation import introduced, repair_prompt
+from agentls.workflows.validation import introduced, prepare_bases, repair_prompt
 
 
 class _Checkpointer:
@@ -42,15 +43,22 @@ class _Checkpointer:
         return taken
 
 
-async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str,
-                          rounds: int) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
-    """Run the session; while its change introduces syntax errors, send them back (``rounds`` times)."""
-    result = await session.run(first_message)
+async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str, rounds: int,
+                          bases: Mapping[str, str] | None = None) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
+    """Run the session; while its change introduces syntax errors, send them back (``rounds`` times).
+    ``bases`` (path -> text the session starts from) are parsed while the model works, so that the
+    changes to them are validated incrementally."""
+    preparing = asyncio.create_task(asyncio.to_thread(prepare_bases, bases)) if bases else None
+    try:
+        result = await session.run(first_message)
+    finally:
+        if preparing is not None:
+            await asyncio.gather(preparing, return_exceptions=True)  # a grammar failure only costs speed
     found: dict[str, list[SyntaxIssue]] = {}
     for round_ in range(rounds + 1):
         if not result.ok:
             break
-        found = introduced(overlay.changes())
+        found = await asyncio.to_thread(introduced, overlay.changes())
         if not found or round_ == rounds:
             break
         texts = {path: overlay.read(path) for path in found}
@@ -104,8 +112,9 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
     store.start_session(session_id, str(workspace.root), spec.kind, spec.instruction, settings.model.name)
     status, summary, error = "cancelled", "", ""
     try:
+        in_play = {path: spec.buffers[path] for path in files if path in spec.buffers}
         result, issues = await run_with_repair(session, overlay, spec.first_message or spec.instruction,
-                                               settings.agent.repair_rounds)
+                                               settings.agent.repair_rounds, in_play)
         status, summary, error = result.status, result.summary, result.error
         outputs = await collect(provider, result.produced, overlay, settings.tools.max_file_bytes) \
             if result.ok else []
