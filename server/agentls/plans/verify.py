@@ -22,7 +22,6 @@ from agentls.config import ToolsSettings
 from agentls.store.audit import AuditLog
 
 VerifyStatus = Literal["passed", "failed", "not_verified"]
-_EXIT = re.compile(r"\[exit code (-?\d+)\]\s*$")
 #: coverage.py / pytest-cov's "TOTAL ... 87%" line.
 _COVERAGE = re.compile(r"^TOTAL\s.*?(\d+(?:\.\d+)?)%\s*$", re.MULTILINE)
 #: go test -cover, c8/nyc/jest's "All files | 87.5 |".
@@ -60,11 +59,10 @@ async def verify(command: str, root: Path, settings: ToolsSettings, *, cancel: t
     context = ToolContext(workspace=workspace, overlay=Overlay(workspace), settings=settings, session_id=session_id,
                           audit=audit, cancel=cancel or threading.Event())
     result = await RunCommandTool(settings.run_command.allow).run({"command": command}, context)
-    output = result.content
-    exit_match = _EXIT.search(output)
-    if exit_match is None:
-        if "\n[timed out after " in output or output.endswith("[cancelled: the command was killed]"):
-            return Verification("failed", output)
-        return Verification("not_verified", f"not verified: {output}")
-    code = int(exit_match.group(1))
-    return Verification("passed" if code == 0 else "failed", output, code, coverage_of(output))
+    ran = result.ran
+    if ran is None:  # refused (not allowed, no sandbox, ...): the reason is the text
+        return Verification("not_verified", f"not verified: {result.content}")
+    if ran.outcome != "exited":
+        return Verification("failed", result.content)
+    code = ran.exit_code
+    return Verification("passed" if code == 0 else "failed", result.content, code, coverage_of(ran.output))

@@ -14,7 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,11 +27,23 @@ from agentls.store.audit import AuditLog
 
 
 @dataclass(frozen=True)
+class CommandRun:
+    """What a command did, for code that reads it (the plan verifier) rather than the model's text."""
+
+    outcome: Literal["exited", "timeout", "cancelled"]
+    exit_code: int | None
+    #: stdout and stderr interleaved, cut in the middle when long.
+    output: str
+
+
+@dataclass(frozen=True)
 class ToolResult:
-    """What goes back to the model in a ``tool_result`` block."""
+    """What goes back to the model in a ``tool_result`` block (``content``); ``ran`` is for the code."""
 
     content: str
     is_error: bool = False
+    #: The command this result reports, when one ran (``run_command``).
+    ran: CommandRun | None = None
 
 
 @dataclass(frozen=True)

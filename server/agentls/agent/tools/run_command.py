@@ -35,7 +35,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from agentls.agent.tools.base import BaseTool, ToolContext, ToolInput, ToolResult
+from agentls.agent.tools.base import BaseTool, CommandRun, ToolContext, ToolInput, ToolResult
 from agentls.agent.tools.command_output import CappedOutput, middle_truncate
 from agentls.agent.tools.command_sandbox import clean_env, sandbox_argv, sandbox_problem
 from agentls.config import CommandSettings
@@ -237,11 +237,13 @@ class RunCommandTool(BaseTool[RunCommandInput]):
         if outcome == "timeout":
             return ToolResult(
                 f"{header}{text}\n[timed out after {limit_s:g}s: the command and its processes were killed]",
-                is_error=True,
+                is_error=True, ran=CommandRun("timeout", None, text),
             )
         if outcome == "cancelled":
-            return ToolResult(f"{header}{text}\n[cancelled: the command was killed]", is_error=True)
-        return ToolResult(f"{header}{text}\n[exit code {proc.returncode}]")
+            return ToolResult(f"{header}{text}\n[cancelled: the command was killed]", is_error=True,
+                              ran=CommandRun("cancelled", None, text))
+        return ToolResult(f"{header}{text}\n[exit code {proc.returncode}]",
+                          ran=CommandRun("exited", proc.returncode, text))
 
 
 def _kill_group(pid: int) -> None:
