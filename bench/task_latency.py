@@ -79,7 +79,7 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AGENTLS_"))}
         env.update(fake.env(), XDG_CONFIG_HOME=str(Path(tmp) / "config"), AGENTLS_DATA_DIR=str(Path(tmp) / "data"))
         if args.stalls:
-            env.update(AGENTLS_DEBUG__LOOP_STALL_MS="50", AGENTLS_LOG_FILE=args.stalls)
+            env.update(AGENTLS_DEBUG__LOOP_STALL_MS=os.environ.get("STALL_MS", "50"), AGENTLS_LOG_FILE=args.stalls)
         started = time.perf_counter()
         client = StdioClient([sys.executable, "-m", "agentls", "serve"], env)
         client.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {
@@ -100,7 +100,9 @@ def main() -> int:
             return time.perf_counter() - start
 
         first: list[float] = []
+        when: list[float] = []  # each one's start, in seconds after the server was started
         while time.perf_counter() - started < 3.0:
+            when.append(time.perf_counter() - started)
             first.append(one())
         client.request("workspace/executeCommand", {"command": "agentls.task", "arguments": [
             {"instruction": "look around the project", "files": []}]})
@@ -116,6 +118,8 @@ def main() -> int:
 
     print(f"code action round trip while an agent task works on {args.files:,} files (being indexed)")
     print(stats("first 3 s after start", first))
+    slowest = sorted(zip(first, when, strict=True), reverse=True)[:3]
+    print("    slowest: " + ", ".join(f"{d * 1000:.0f} ms at {t:.2f} s" for d, t in slowest))
     print(stats(f"task running ({task_seconds:.1f} s)", busy))
     print(stats("same server, idle afterwards", idle))
     p99, worst, early = percentile(busy, 99) * 1000, max(busy) * 1000, max(first) * 1000

@@ -22,6 +22,7 @@ host exits when the server's end of the pipe closes (the server quit or died).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The host is background work: on a busy machine the editor's answers come first (the CPU the host loses
+#: is a few milliseconds of a session that waits seconds for the model).
+HOST_NICE = 5
 HOST_DIED = "the agent host process stopped unexpectedly (details in the log); the next request starts a new one"
 
 
@@ -74,6 +78,8 @@ class HostClient:
             pass_fds=(down_r, up_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True)
         os.close(down_r)
         os.close(up_w)
+        with contextlib.suppress(OSError, AttributeError):  # not everywhere (Windows), not always allowed
+            os.setpriority(os.PRIO_PROCESS, self._process.pid, HOST_NICE)
         self._to_host = Connection(down_w, readable=False)
         from_host = Connection(up_r, writable=False)
         process = self._process
