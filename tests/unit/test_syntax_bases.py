@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import tree_sitter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -16,31 +15,9 @@ from agentls.syntax.byte_diff import ByteEdit, byte_edits
 from agentls.syntax.parser import encode, parse
 from agentls.syntax.validate import errors, introduced_errors, prepare
 from agentls.workflows.validation import introduced, prepare_bases
+from tests.unit.syntax_samples import PIECES, SOURCE, nodes
 
-SOURCE = '''"""Prices, in € and ¥."""
-
-import math
-
-
-class Cart:
-    """A cart: 🛒 with items."""
-
-    def __init__(self, owner: str = "José") -> None:
-        self.owner = owner
-        self.items: dict[str, float] = {}
-
-    def add(self, name: str, price: float) -> None:
-        self.items[name] = self.items.get(name, 0.0) + price
-
-    def total(self) -> float:
-        return math.fsum(self.items.values())
-
-
-def greet(name):
-    return f"こんにちは, {name}!"
-'''
-
-PIECES = ["(", ")", "[", "]", ":", "def ", "x = 1", "\n", "    ", " ", "é", "日本", "🎉", "'", '"', "#", "pass\n"]
+BASE_PIECES = [piece for piece in PIECES if piece != "\r\n"]  # bases hold text as the editor has it
 
 
 @pytest.fixture(autouse=True)
@@ -136,8 +113,8 @@ def test_byte_edits_in_a_text_of_one_repeated_line() -> None:
 
 @settings(max_examples=200)
 @given(
-    st.lists(st.sampled_from([*PIECES, "return total\n", "        self.name = name\n"]), max_size=400),
-    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 0.1), st.lists(st.sampled_from(PIECES), max_size=3))),
+    st.lists(st.sampled_from([*BASE_PIECES, "return total\n", "        self.name = name\n"]), max_size=400),
+    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 0.1), st.lists(st.sampled_from(BASE_PIECES), max_size=3))),
 )
 def test_byte_edits_rebuild_any_edit(pieces: list[str], steps: list[tuple[float, float, list[str]]]) -> None:
     old = new = "".join(pieces)
@@ -151,20 +128,6 @@ def test_byte_edits_rebuild_any_edit(pieces: list[str], steps: list[tuple[float,
 # -- reparsing from a base ----------------------------------------------------------------------------------
 
 
-def _nodes(tree: tree_sitter.Tree) -> list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]:
-    found = []
-    cursor = tree.walk()
-    while True:
-        node = cursor.node
-        assert node is not None
-        found.append((node.type, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point)))
-        if cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return found  # type: ignore[return-value]
-
-
 def _assert_reparse_matches_fresh_parse(before: str, after: str) -> None:
     """Valid text: the tree a fresh parse gives. Broken text: errors, as a fresh parse has (perhaps shaped
     differently: see test_syntax_document)."""
@@ -175,10 +138,10 @@ def _assert_reparse_matches_fresh_parse(before: str, after: str) -> None:
     assert fresh is not None
     assert tree.root_node.has_error == fresh.root_node.has_error
     if not fresh.root_node.has_error:
-        assert _nodes(tree) == _nodes(fresh)
+        assert nodes(tree) == nodes(fresh)
     fresh_base = parse(before, "python")
     assert fresh_base is not None
-    assert _nodes(base.tree) == _nodes(fresh_base)  # the base's tree is left as it was
+    assert nodes(base.tree) == nodes(fresh_base)  # the base's tree is left as it was
 
 
 def _assert_same_as_without_a_base(before: str, after: str, language: str = "python") -> list[object] | None:
@@ -207,8 +170,7 @@ BROKEN = SOURCE.replace("def greet(name):", "def greet(name:")
         ("", SOURCE, False),
     ],
 )
-def test_a_base_reports_the_introduced_errors_a_fresh_parse_reports(before: str, after: str,
-                                                                      introduces: bool) -> None:
+def test_a_base_reports_the_introduced_errors_a_fresh_parse_reports(before: str, after: str, introduces: bool) -> None:
     _assert_reparse_matches_fresh_parse(before, after)
     assert bool(_assert_same_as_without_a_base(before, after)) == introduces
 
@@ -224,8 +186,17 @@ def test_many_hunks_over_a_large_file() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 1), st.sampled_from([0.0, 0.0, 0.01, 0.05, 0.2]),
-                          st.lists(st.sampled_from(PIECES), max_size=4)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from([0.0, 0.0, 0.01, 0.05, 0.2]),
+            st.lists(st.sampled_from(BASE_PIECES), max_size=4),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 @example([(0.515625, 0.0, ["'"]), (0.0, 0.2, []), (0.1875, 0.0, ["'"])])  # the unclosed quote
 def test_random_edits_agree_with_a_fresh_parse(steps: list[tuple[float, float, list[str]]]) -> None:
     before, after = SOURCE, SOURCE
@@ -285,8 +256,9 @@ def test_the_repair_prompt_names_line_and_column_even_for_an_error_at_the_very_e
     from agentls.workflows.validation import repair_prompt
 
     text = "def f():\n    return (1,\r\nx = 2\n"
-    prompt = repair_prompt({"a.py": [SyntaxIssue(22, 22, "missing ')'"), SyntaxIssue(len(text), len(text),
-                                                                                   "unexpected end")]},
-                           {"a.py": text})
+    prompt = repair_prompt(
+        {"a.py": [SyntaxIssue(22, 22, "missing ')'"), SyntaxIssue(len(text), len(text), "unexpected end")]},
+        {"a.py": text},
+    )
     assert "- a.py:2:14: missing ')'\n    return (1," in prompt  # \r\n is one line break, as the editor says
     assert "- a.py:4:1: unexpected end\n    " in prompt  # past the last line break: an empty line 4

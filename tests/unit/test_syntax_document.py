@@ -3,75 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import tree_sitter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agentls.syntax.document import SyntaxDocument
 from agentls.syntax.parser import parse
 from agentls.syntax.validate import SyntaxIssue, errors
-
-SOURCE = '''"""Prices, in € and ¥."""
-
-import math
-
-
-class Cart:
-    """A cart: 🛒 with items."""
-
-    def __init__(self, owner: str = "José") -> None:
-        self.owner = owner
-        self.items: dict[str, float] = {}
-
-    def add(self, name: str, price: float) -> None:
-        self.items[name] = self.items.get(name, 0.0) + price
-
-    def total(self) -> float:
-        return math.fsum(self.items.values())
-
-
-def greet(name):
-    return f"こんにちは, {name}!"
-'''
-
-# Pieces of text an edit inserts: code, brackets, blanks and newlines, and non-ASCII characters.
-PIECES = [
-    "(",
-    ")",
-    "[",
-    "]",
-    ":",
-    "def ",
-    "x = 1",
-    "\n",
-    "    ",
-    " ",
-    "é",
-    "日本",
-    "🎉",
-    "\r\n",
-    "'",
-    '"',
-    "#",
-    "pass\n",
-]
-
-
-def _nodes(tree: tree_sitter.Tree) -> list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]:
-    """Every node with its byte range and row/column points, in document order."""
-    found = []
-    cursor = tree.walk()
-    while True:
-        node = cursor.node
-        assert node is not None
-        found.append(
-            (node.type, node.start_byte, node.end_byte, tuple(node.start_point), tuple(node.end_point))
-        )
-        if cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return found  # type: ignore[return-value]
+from tests.unit.syntax_samples import PIECES, SOURCE, nodes
 
 
 def _assert_matches_fresh_parse(doc: SyntaxDocument, text: str) -> None:
@@ -86,7 +24,7 @@ def _assert_matches_fresh_parse(doc: SyntaxDocument, text: str) -> None:
     assert bool(doc.errors()) == bool(errors(text, doc.language))
     if not fresh.root_node.has_error:
         assert str(doc.tree.root_node) == str(fresh.root_node)
-        assert _nodes(doc.tree) == _nodes(fresh)
+        assert nodes(doc.tree) == nodes(fresh)
         assert doc.errors() == []
 
 

@@ -24,6 +24,8 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
+from agentls.edits.common_runs import common_head, common_tail
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _EOL = re.compile(r"\r\n|\r|\n")
 # Characters ``str.splitlines`` breaks on that LSP does not: when a text has none, splitlines is exact.
@@ -33,8 +35,6 @@ _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 _SMALL = 400
 # Deeper than this, a gap is handed to SequenceMatcher instead of being anchored again.
 _MAX_DEPTH = 64
-# The first stretch compared when looking for the common head or tail; it doubles while it matches.
-_FIRST_STRETCH = 512
 
 
 class Change(NamedTuple):
@@ -79,7 +79,7 @@ def changes(old: str, new: str) -> list[Change]:
     """The changed line blocks that turn ``old`` into ``new``; ``[]`` when the texts are equal."""
     if old == new:
         return []
-    head = _line_start_before(old, _common_prefix(old, new))
+    head = _line_start_before(old, common_head(old, new, 0, len(old), 0, len(new)))
     old_end, new_end = _common_tail_start(old, new, head)
     old_lines = split_lines(old[head:old_end])
     new_lines = split_lines(new[head:new_end])
@@ -226,46 +226,6 @@ def _unique_anchors(a: list[str], b: list[str], alo: int, ahi: int, blo: int, bh
     return chain
 
 
-def _common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of two strings."""
-    limit = min(len(a), len(b))
-    low, stretch = 0, _FIRST_STRETCH
-    while True:  # gallop: a[:low] == b[:low]
-        high = min(low + stretch, limit)
-        if a[low:high] != b[low:high]:
-            break
-        if high == limit:
-            return limit
-        low, stretch = high, stretch * 2
-    while high - low > 1:  # a[:low] == b[:low], a[:high] != b[:high]
-        middle = (low + high) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle
-    return low
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    """The length of the longest common suffix of two strings, at most ``limit``."""
-    end_a, end_b = len(a), len(b)
-    low, stretch = 0, _FIRST_STRETCH
-    while True:  # a[end_a - low:] == b[end_b - low:]
-        high = min(low + stretch, limit)
-        if a[end_a - high : end_a - low] != b[end_b - high : end_b - low]:
-            break
-        if high == limit:
-            return limit
-        low, stretch = high, stretch * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if a[end_a - middle : end_a - low] == b[end_b - middle : end_b - low]:
-            low = middle
-        else:
-            high = middle
-    return low
-
-
 def _line_start_before(text: str, position: int) -> int:
     """The last line start at or before ``position`` that is a line start whatever follows ``text[:position]``.
 
@@ -279,7 +239,8 @@ def _line_start_before(text: str, position: int) -> int:
 
 def _common_tail_start(old: str, new: str, head: int) -> tuple[int, int]:
     """Where the common tail of whole lines starts in each text, not before ``head`` (a common line start)."""
-    size = _common_suffix(old, new, min(len(old), len(new)) - head)
+    limit = min(len(old), len(new)) - head
+    size = common_tail(old, new, len(old) - limit, len(old), len(new) - limit, len(new))
     if size == 0:
         return len(old), len(new)
     old_start, new_start = len(old) - size, len(new) - size

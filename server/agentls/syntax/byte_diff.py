@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from agentls.edits.common_runs import common_head, common_tail
+
 _SMALL = 2048  # bytes, both sides together: a changed stretch up to this size is one edit
 _ANCHORS = (64, 256, 1024)  # bytes compared at an anchor: about two lines of code, more when they repeat
 _PROBES = 400  # anchors tried per diff, at most
 _MAX_DEPTH = 40
-_FIRST_STRETCH = 256
 
 
 class ByteEdit(NamedTuple):
@@ -50,9 +51,9 @@ class _Diff:
     def run(self, a0: int, a1: int, b0: int, b1: int, depth: int) -> None:
         """Append the edits from old[a0:a1] to new[b0:b1], in order."""
         old, new = self.old, self.new
-        head = _common_head(old, new, a0, a1, b0, b1)
+        head = common_head(old, new, a0, a1, b0, b1)
         a0, b0 = a0 + head, b0 + head
-        tail = _common_tail(old, new, a0, a1, b0, b1)
+        tail = common_tail(old, new, a0, a1, b0, b1)
         a1, b1 = a1 - tail, b1 - tail
         if a0 == a1 and b0 == b1:
             return
@@ -99,43 +100,3 @@ class _Diff:
 
 def _continues(data: bytes, index: int) -> bool:
     return (data[index] & 0xC0) == 0x80
-
-
-def _common_head(old: bytes, new: bytes, a0: int, a1: int, b0: int, b1: int) -> int:
-    """The length of the common prefix of old[a0:a1] and new[b0:b1]."""
-    limit = min(a1 - a0, b1 - b0)
-    low, stretch = 0, _FIRST_STRETCH
-    while True:  # gallop: the first ``low`` bytes match
-        high = min(low + stretch, limit)
-        if old[a0 + low : a0 + high] != new[b0 + low : b0 + high]:
-            break
-        if high == limit:
-            return limit
-        low, stretch = high, stretch * 2
-    while high - low > 1:  # the first ``low`` match, the first ``high`` do not
-        middle = (low + high) // 2
-        if old[a0 + low : a0 + middle] == new[b0 + low : b0 + middle]:
-            low = middle
-        else:
-            high = middle
-    return low
-
-
-def _common_tail(old: bytes, new: bytes, a0: int, a1: int, b0: int, b1: int) -> int:
-    """The length of the common suffix of old[a0:a1] and new[b0:b1]."""
-    limit = min(a1 - a0, b1 - b0)
-    low, stretch = 0, _FIRST_STRETCH
-    while True:  # the last ``low`` bytes match
-        high = min(low + stretch, limit)
-        if old[a1 - high : a1 - low] != new[b1 - high : b1 - low]:
-            break
-        if high == limit:
-            return limit
-        low, stretch = high, stretch * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if old[a1 - middle : a1 - low] == new[b1 - middle : b1 - low]:
-            low = middle
-        else:
-            high = middle
-    return low
