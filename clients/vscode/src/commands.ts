@@ -2,7 +2,9 @@
 import * as vscode from "vscode";
 
 import type { Agent } from "./extension";
+import type { PendingNode } from "./pending";
 import type { Hunk, ReviewResult } from "./proposals";
+import { cut, endMessage, SessionStatus, statusLine, statusTooltip } from "./status";
 
 interface UsageSession {
   sessionId: string;
@@ -42,12 +44,17 @@ async function guarded(what: string, agent: Agent, run: () => Promise<void>): Pr
 }
 
 /**
- * Sessions started from this window, and the status bar item. The server reports progress with
- * `$/progress` (shown by vscode-languageclient); whether a session has ended is read from
- * `agentls.usage` while any is running.
+ * Sessions started from this window, and the status bar item. A server that sends
+ * `agentls/sessionStatus` drives the item (turn, activity, thinking, tokens, cost, the end line, one
+ * notification per failure); with an older one, progress is `$/progress` (shown by
+ * vscode-languageclient) and whether a session has ended is read from `agentls.usage`.
  */
 export class Sessions implements vscode.Disposable {
   private readonly running = new Map<string, string>();
+  /** Sessions the server reports on by itself (no polling), with their latest status. */
+  private readonly live = new Map<string, SessionStatus>();
+  private readonly ended_ = new Set<string>();
+  private last: SessionStatus | undefined;
   private readonly item = vscode.window.createStatusBarItem("agentls.status", vscode.StatusBarAlignment.Left, 100);
   private timer: NodeJS.Timeout | undefined;
   private agent: Agent | undefined;
@@ -67,14 +74,44 @@ export class Sessions implements vscode.Disposable {
   }
 
   started(id: string, kind: string): void {
+    if (this.ended_.has(id)) return;
     this.running.set(id, kind);
     this.render();
-    this.timer ??= setInterval(() => void this.poll(), 1500);
+    if (!this.live.has(id)) this.timer ??= setInterval(() => void this.poll(), 1500);
   }
 
   ended(id: string): void {
     this.running.delete(id);
+    this.live.delete(id);
     this.render();
+  }
+
+  /** `agentls/sessionStatus`: redraws the item; at the end, one notification (a failure: an error). */
+  status(s: SessionStatus): void {
+    if (this.ended_.has(s.sessionId)) return;
+    if (s.state === "running") {
+      this.live.set(s.sessionId, s);
+      this.running.set(s.sessionId, this.running.get(s.sessionId) ?? "session");
+      this.last = s;
+      this.render();
+      return;
+    }
+    this.ended_.add(s.sessionId);
+    this.running.delete(s.sessionId);
+    this.live.delete(s.sessionId);
+    this.last = s;
+    this.render();
+    const text = `agentls: ${endMessage(s)}`;
+    this.agent?.output.appendLine(`${text} (${s.title || s.sessionId})`);
+    if (s.state === "failed") {
+      void vscode.window.showErrorMessage(text);
+    } else if (s.state === "done" && s.changes && s.changes.count > 0) {
+      void vscode.window.showInformationMessage(text, "Review").then((choice) => {
+        if (choice) void vscode.commands.executeCommand("agentls.pending.focus");
+      });
+    } else {
+      vscode.window.setStatusBarMessage(text, 8000);
+    }
   }
 
   proposalArrived(): void {
@@ -82,7 +119,7 @@ export class Sessions implements vscode.Disposable {
   }
 
   private async poll(): Promise<void> {
-    if (this.running.size === 0 || !this.agent) {
+    if ([...this.running.keys()].every((id) => this.live.has(id)) || !this.agent) {
       this.stopPolling();
       return;
     }
@@ -109,10 +146,22 @@ export class Sessions implements vscode.Disposable {
   }
 
   render(pending = 0): void {
-    if (this.running.size > 0) {
+    const live = [...this.live.values()].pop();
+    if (live) {
+      const thinking = live.thinking ? ` · ${cut(live.thinking, 90)}` : "";
+      const more = this.running.size > 1 ? ` (+${this.running.size - 1})` : "";
+      this.item.text = `$(sync~spin) Agent${more}: ${cut(statusLine(live), 70)}${thinking}`;
+      this.item.tooltip = new vscode.MarkdownString(statusTooltip(live));
+      this.item.command = "agentls.cancelSession";
+    } else if (this.running.size > 0) {
       this.item.text = `$(sync~spin) Agent: ${this.running.size} running`;
       this.item.tooltip = "agentls is working. Click to cancel.";
       this.item.command = "agentls.cancelSession";
+    } else if (this.last && this.last.state !== "running") {
+      const icon = this.last.state === "failed" ? "$(error)" : this.last.state === "cancelled" ? "$(circle-slash)" : "$(check)";
+      this.item.text = `${icon} Agent: ${cut(endMessage(this.last), 80)}`;
+      this.item.tooltip = `${this.last.title || "agentls"}: ${this.last.message ?? this.last.state}. Click for usage.`;
+      this.item.command = this.last.changes?.count ? "agentls.pending.focus" : "agentls.showUsage";
     } else {
       this.item.text = pending > 0 ? `$(hubot) Agent: ${pending} change(s)` : "$(hubot) Agent";
       this.item.tooltip = "agentls: click for usage";
@@ -157,48 +206,71 @@ function checkpointItem(c: Checkpoint): vscode.QuickPickItem & { checkpoint: Che
 }
 
 export function registerCommands(context: vscode.ExtensionContext, agent: Agent): void {
-  const { inline, sessions } = agent;
+  const { inline, sessions, docs } = agent;
   const store = inline.store;
   const diffs = new DiffDocuments();
 
   const protocolUri = (doc: vscode.TextDocument): string =>
     agent.client()?.code2ProtocolConverter.asUri(doc.uri) ?? doc.uri.toString();
 
-  const review = async (command: "agentls.accept" | "agentls.reject", proposalId: string, hunkIds?: string[]): Promise<void> => {
-    const arg = hunkIds ? { proposalId, hunkIds } : { proposalId };
+  const review = async (command: "agentls.accept" | "agentls.reject", proposalId: string, hunkIds?: string[],
+    force = false): Promise<void> => {
+    const arg: Record<string, unknown> = hunkIds ? { proposalId, hunkIds } : { proposalId };
+    if (force) arg.force = true;
     const result = await agent.execute<ReviewResult>(command, arg);
-    const proposal = store.get(proposalId);
-    store.applyResult(proposalId, result);
-    if (proposal) inline.refresh(proposal.uri);
-    if (result.conflicts.length > 0) {
-      void vscode.window.showWarningMessage(
-        `agentls: ${result.conflicts.length} change(s) conflict with your edits and were not applied.`,
-      );
-    }
+    agent.reviewed(proposalId, result);
   };
 
-  const oneHunk = (command: "agentls.accept" | "agentls.reject") =>
-    (proposalId?: string, hunkId?: string) =>
+  /** A hunk from CodeLens arguments (proposal id, hunk id), a Pending Changes node, or the cursor. */
+  const targetOf = (a?: string | PendingNode, b?: string): Pick<Hunk, "proposalId" | "id"> | undefined => {
+    if (typeof a === "string" && b) return { proposalId: a, id: b };
+    if (a && typeof a === "object" && a.kind === "hunk") return a.hunk;
+    return inline.hunkAtCursor(vscode.window.activeTextEditor);
+  };
+
+  const oneHunk = (command: "agentls.accept" | "agentls.reject", force = false) =>
+    (a?: string | PendingNode, b?: string) =>
       guarded(command === "agentls.accept" ? "accept" : "reject", agent, async () => {
-        const target: Pick<Hunk, "proposalId" | "id"> | undefined =
-          proposalId && hunkId ? { proposalId, id: hunkId } : inline.hunkAtCursor(vscode.window.activeTextEditor);
+        const target = targetOf(a, b);
         if (!target) {
           void vscode.window.showInformationMessage("agentls: no pending agent change here.");
           return;
         }
-        await review(command, target.proposalId, [target.id]);
+        await review(command, target.proposalId, [target.id], force);
       });
+
+  /** Every unresolved hunk of `uri` (undefined: of every file), by proposal. */
+  const reviewFiles = async (command: "agentls.accept" | "agentls.reject", uri: string | undefined): Promise<void> => {
+    const proposals = uri ? store.forUri(uri) : store.all();
+    if (proposals.length === 0) {
+      void vscode.window.showInformationMessage("agentls: no pending agent changes.");
+      return;
+    }
+    for (const p of proposals) {
+      const ids = p.hunks.filter((h) => h.state === "pending" || (command === "agentls.reject" && h.state === "conflict")).map((h) => h.id);
+      if (ids.length) await review(command, p.id, ids);
+    }
+  };
+
+  const fileOf = (a?: string | PendingNode): string | undefined => {
+    if (typeof a === "string") return a;
+    if (a && typeof a === "object") return a.uri;
+    const doc = vscode.window.activeTextEditor?.document;
+    return doc && (docs.targetUri(doc.uri) ?? doc.uri.toString());
+  };
 
   const allHunks = (command: "agentls.accept" | "agentls.reject") => () =>
     guarded(command === "agentls.accept" ? "accept all" : "reject all", agent, async () => {
+      // From an editor: that file's changes; elsewhere (the view's title bar, no editor): all of them.
       const editor = vscode.window.activeTextEditor;
-      const proposals = editor ? store.forUri(editor.document.uri.toString()) : store.all();
-      if (proposals.length === 0) {
-        void vscode.window.showInformationMessage("agentls: no pending agent changes.");
-        return;
-      }
-      for (const p of proposals) await review(command, p.id);
+      await reviewFiles(command, editor ? fileOf() : undefined);
     });
+
+  const everything = (command: "agentls.accept" | "agentls.reject") => () =>
+    guarded(command === "agentls.accept" ? "accept all" : "reject all", agent, () => reviewFiles(command, undefined));
+
+  const oneFile = (command: "agentls.accept" | "agentls.reject") => (a?: string | PendingNode) =>
+    guarded(command === "agentls.accept" ? "accept file" : "reject file", agent, () => reviewFiles(command, fileOf(a)));
 
   const move = (direction: "next" | "previous") => () => {
     const editor = vscode.window.activeTextEditor;
@@ -309,6 +381,25 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
   register("agentls.rejectChange", oneHunk("agentls.reject"));
   register("agentls.acceptAll", allHunks("agentls.accept"));
   register("agentls.rejectAll", allHunks("agentls.reject"));
+  register("agentls.acceptFile", oneFile("agentls.accept"));
+  register("agentls.rejectFile", oneFile("agentls.reject"));
+  register("agentls.acceptEverything", everything("agentls.accept"));
+  register("agentls.rejectEverything", everything("agentls.reject"));
+  register("agentls.takeAgentVersion", oneHunk("agentls.accept", true));
+  register("agentls.openDiff", (a?: string | PendingNode, proposalId?: string, hunkId?: string) =>
+    guarded("open diff", agent, async () => {
+      const uri = fileOf(a);
+      if (!uri) return;
+      const hunk = proposalId ? store.get(proposalId)?.hunks.find((h) => h.id === hunkId) : undefined;
+      await docs.open(uri, hunk);
+    }));
+  register("agentls.openConflict", (a?: string | PendingNode, b?: string) =>
+    guarded("compare", agent, async () => {
+      const t = targetOf(a, b);
+      const proposal = t && store.get(t.proposalId);
+      const hunk = proposal?.hunks.find((h) => h.id === t!.id);
+      if (proposal && hunk) await docs.open(proposal.uri, hunk);
+    }));
   register("agentls.nextChange", move("next"));
   register("agentls.previousChange", move("previous"));
 

@@ -9,14 +9,22 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
+  State,
 } from "vscode-languageclient/node";
 
 import { registerCommands, Sessions } from "./commands";
+import { ProposalDocuments } from "./diffview";
 import { InlineDiff } from "./inline";
+import { createPendingView } from "./pending";
 import { registerPlans } from "./plans";
-import { ProposalStore, ResolvedParams, ReviewResult, serverSettings, WireProposal } from "./proposals";
+import { decorationsFor, ProposalStore, ResolvedParams, ReviewResult, serverSettings, WireProposal } from "./proposals";
+import { hunkLabel } from "./review";
+import type { SessionStatus } from "./status";
 
-export const INSTALL_HINT = "Install it with `python3 -m pip install agentls` (see the agentls README), or set `agentls.serverCommand`.";
+/** The install command the README gives, and where to point the setting afterwards. */
+export const INSTALL_HINT =
+  "Install the server as the README says (`python3 -m pip install .` in an agentls checkout, in a virtualenv if you like), " +
+  "then set `agentls.serverCommand` to its `agentls`, e.g. `[\"/path/to/.venv/bin/agentls\", \"serve\"]`.";
 
 let client: LanguageClient | undefined;
 
@@ -24,7 +32,10 @@ let client: LanguageClient | undefined;
 export interface Agent {
   readonly output: vscode.OutputChannel;
   readonly inline: InlineDiff;
+  readonly docs: ProposalDocuments;
   readonly sessions: Sessions;
+  /** Takes the result of `agentls.accept`/`agentls.reject`: states, redraw, conflicts and warnings shown. */
+  reviewed(proposalId: string, result: ReviewResult): void;
   /** `workspace/executeCommand` with one object argument, as every agentls command takes. */
   execute<T>(command: string, arg: object): Promise<T>;
   restart(): Promise<void>;
@@ -36,40 +47,92 @@ function settingsSection(): Record<string, unknown> {
   return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("agentls"))) as Record<string, unknown>;
 }
 
-/** Finds `command` on PATH (or as a path); undefined when it cannot be run. */
-function findExecutable(command: string): string | undefined {
+/**
+ * Why `command` (a name on PATH or a path) cannot be run, or undefined when it can: "was not found",
+ * "is a directory" or "is not executable".
+ */
+export function whyNotRunnable(command: string): string | undefined {
   const candidates = command.includes(path.sep) || command.includes("/")
     ? [command]
     : (process.env.PATH ?? "").split(path.delimiter).filter(Boolean).flatMap((dir) => {
         const exts = process.platform === "win32" ? (process.env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";") : [""];
         return exts.map((ext) => path.join(dir, command + ext));
       });
-  return candidates.find((file) => {
+  let found: string | undefined;
+  for (const file of candidates) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    if (stat.isDirectory()) {
+      found ??= "is a directory";
+      continue;
+    }
     try {
       fs.accessSync(file, fs.constants.X_OK);
-      return fs.statSync(file).isFile();
+      return undefined;
     } catch {
-      return false;
+      found = `is not executable (${file}: try \`chmod +x ${file}\`)`;
     }
-  });
+  }
+  return found ?? (command.includes("/") ? "was not found" : "was not found on PATH");
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<Agent> {
   const output = vscode.window.createOutputChannel("agentls");
   const store = new ProposalStore();
   const inline = new InlineDiff(store);
+  const docs = new ProposalDocuments(store);
   const sessions = new Sessions();
-  context.subscriptions.push(output, inline, sessions);
+  const pending = createPendingView(store);
+  inline.proposedHunkAt = (editor) => docs.hunkAt(editor);
+  context.subscriptions.push(output, inline, docs, sessions, pending.tree, pending.view,
+    inline.onDidChangeProposals((uri) => {
+      if (uri) docs.update(uri);
+      else for (const u of store.uris()) docs.update(u);
+      pending.tree.refresh();
+    }));
+  const warned = new Set<string>();
 
   const execute = async <T>(command: string, arg: object): Promise<T> => {
     if (!client || !client.isRunning()) throw new Error("the agentls server is not running");
     return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] })) as T;
   };
 
+  const reviewed = (proposalId: string, result: ReviewResult): void => {
+    const proposal = store.get(proposalId);
+    const hunks = proposal?.hunks ?? [];
+    store.applyResult(proposalId, result);
+    if (proposal) inline.refresh(proposal.uri);
+    for (const warning of result.warnings ?? []) {
+      // Each warning once: accepting the next hunk may report the same dependency again.
+      if (warned.has(`${proposalId}\0${warning}`)) continue;
+      warned.add(`${proposalId}\0${warning}`);
+      output.appendLine(`agentls: ${warning}`);
+      void vscode.window.showWarningMessage(`agentls: ${warning}`);
+    }
+    const conflicts = hunks.filter((h) => result.conflicts.includes(h.id));
+    if (result.conflicts.length > 0) {
+      const names = conflicts.map((h, i) => hunkLabel(h, i + 1, hunks.length)).join("; ");
+      void vscode.window.showWarningMessage(
+        `agentls: ${names || `${result.conflicts.length} change(s)`} conflict${conflicts.length === 1 ? "s" : ""} with your edits: not applied.`,
+        "Compare", "Take the Agent's Version",
+      ).then((choice) => {
+        const first = conflicts[0];
+        if (!first || !choice) return;
+        void vscode.commands.executeCommand(choice === "Compare" ? "agentls.openConflict" : "agentls.takeAgentVersion", first.proposalId, first.id);
+      });
+    }
+  };
+
   const agent: Agent = {
     output,
     inline,
+    docs,
     sessions,
+    reviewed,
     execute,
     restart: async () => {
       await stopClient();
@@ -83,10 +146,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
   const afterCommand = (command: string, args: unknown[], result: unknown): void => {
     const arg = (args[0] ?? {}) as { proposalId?: string };
     if ((command === "agentls.accept" || command === "agentls.reject") && arg.proposalId && result) {
-      const review = result as ReviewResult;
-      const proposal = store.get(arg.proposalId);
-      store.applyResult(arg.proposalId, review);
-      if (proposal) inline.refresh(proposal.uri);
+      reviewed(arg.proposalId, result as ReviewResult);
     }
     if ((command === "agentls.edit" || command === "agentls.task") && result) {
       const id = (result as { sessionId?: string }).sessionId;
@@ -94,15 +154,33 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
     }
   };
 
+  /**
+   * Added lines that no removed line can carry inline are shown as real lines in the diff editor:
+   * opened by itself for the file in the active editor (setting agentls.diffEditor: auto), always, or never.
+   */
+  const openDiffIfNeeded = async (wire: WireProposal): Promise<void> => {
+    const mode = vscode.workspace.getConfiguration("agentls").get<string>("diffEditor", "auto");
+    if (mode === "never") return;
+    const active = vscode.window.activeTextEditor?.document.uri.toString();
+    if (active !== wire.uri || docs.shownInDiff(wire.uri)) return;
+    const pending = store.pending(wire.uri);
+    if (pending.length === 0) return;
+    const needed = mode === "always" || wire.kind === "create" || pending.some((h) => decorationsFor(h).more > 0);
+    if (needed) await docs.open(wire.uri);
+  };
+
   const startClient = async (): Promise<void> => {
     const config = vscode.workspace.getConfiguration("agentls");
     const commandLine = config.get<string[]>("serverCommand", ["agentls", "serve"]);
     const [command, ...args] = commandLine;
-    if (!command || !findExecutable(command)) {
-      const message = `agentls: the server command \`${command ?? "(empty)"}\` was not found. ${INSTALL_HINT}`;
+    const why = command ? whyNotRunnable(command) : "is empty";
+    if (!command || why) {
+      const message = `agentls: the server command \`${command ?? ""}\` (setting agentls.serverCommand) ${why}. ${INSTALL_HINT}`;
       output.appendLine(message);
-      void vscode.window.showErrorMessage(message, "Open Settings").then((choice) => {
-        if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "agentls.serverCommand");
+      output.show(true);
+      void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
+        if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "agentls.serverCommand");
+        if (choice === "Show Output") output.show();
       });
       return;
     }
@@ -110,7 +188,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: output,
-      initializationOptions: () => ({ inlineProposals: true, settings: serverSettings(settingsSection()) }),
+      initializationOptions: () => ({ inlineProposals: true, sessionStatus: true, settings: serverSettings(settingsSection()) }),
       middleware: {
         executeCommand: async (command, args, next) => {
           // "Edit with agent…" code actions leave the instruction to the client.
@@ -138,7 +216,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       sessions.proposalArrived();
       const count = wire.hunks.filter((h) => h.state === "pending").length;
       const problems = wire.validation?.length ? ` (still ${wire.validation.length} syntax error(s))` : "";
-      vscode.window.setStatusBarMessage(`agentls: ${count} change(s) proposed to ${wire.path ?? wire.uri}${problems}`, 5000);
+      const name = vscode.workspace.asRelativePath(vscode.Uri.parse(wire.uri), false);
+      vscode.window.setStatusBarMessage(`agentls: ${count} change(s) proposed to ${name}${problems}`, 5000);
+      void openDiffIfNeeded(wire);
+    });
+    created.onNotification("agentls/sessionStatus", (status: SessionStatus) => sessions.status(status));
+    created.onDidChangeState((event) => {
+      if (event.newState !== State.Running) return;
+      // Proposals the server already holds (any file, open or not); an older server has no such command.
+      void pending.load(execute, (p) => inline.add({ ...p, uri: vscode.Uri.parse(p.uri).toString() }))
+        .catch((error: unknown) => output.appendLine(`agentls: agentls.proposals: ${String(error)}`));
     });
     created.onNotification("agentls/proposalResolved", (params: ResolvedParams) => {
       const uri = store.resolve(params);

@@ -14,8 +14,22 @@ export interface Range {
 
 export type HunkState = "pending" | "accepted" | "rejected" | "conflict" | "stale";
 
+/** How a hunk is named and grouped (issue 15 contract); older servers leave these out. */
+export interface HunkNaming {
+  /** 1-based, in document order within the proposal. */
+  index?: number;
+  /** Hunks in the proposal, pending or conflict. */
+  total?: number;
+  /** "change 2 of 4, line 25": how the user sees the hunk. */
+  label?: string;
+  /** Hunks of one group depend on each other. */
+  group?: string;
+  /** A conflict hunk: the lines as the user has them now. */
+  currentText?: string;
+}
+
 /** A hunk as the server sends it (docs/protocol.md, `agentls/proposal`). */
-export interface WireHunk {
+export interface WireHunk extends HunkNaming {
   id: string;
   state: HunkState;
   oldText: string;
@@ -25,12 +39,15 @@ export interface WireHunk {
   end?: number;
 }
 
+export type ProposalKind = "modify" | "create" | "delete";
+
 export interface WireProposal {
   id: string;
   uri: string;
   path?: string;
   version?: number | null;
   summary?: string;
+  kind?: ProposalKind;
   validation?: Array<{ line: number; character: number; message: string }>;
   hunks: WireHunk[];
 }
@@ -48,6 +65,8 @@ export interface ReviewResult {
   applied: string[];
   rejected: string[];
   conflicts: string[];
+  /** One line each ("change 1 of 2 defines `total`, used by change 2 of 2 …"); older servers send none. */
+  warnings?: string[];
 }
 
 /** One content change, as in `TextDocumentChangeEvent.contentChanges` (applied in the order given). */
@@ -56,7 +75,7 @@ export interface TextChange {
   text: string;
 }
 
-export interface Hunk {
+export interface Hunk extends HunkNaming {
   id: string;
   proposalId: string;
   state: HunkState;
@@ -71,6 +90,7 @@ export interface Proposal {
   uri: string;
   path: string;
   summary: string;
+  kind: ProposalKind;
   validation: Array<{ line: number; character: number; message: string }>;
   hunks: Hunk[];
 }
@@ -133,17 +153,18 @@ export function updateHunk(hunk: Hunk, change: TextChange): boolean {
 
 // -- state transitions -----------------------------------------------------------------------------
 
-const TERMINAL: ReadonlySet<HunkState> = new Set(["accepted", "rejected", "conflict"]);
+const TERMINAL: ReadonlySet<HunkState> = new Set(["accepted", "rejected"]);
 
 /**
  * Whether a hunk may go from `from` to `to`. Pending may become anything; a hunk that went stale
  * locally can still be resolved by the server (its 3-way rebase may succeed, or it reports the
- * conflict); accepted, rejected and conflict are final.
+ * conflict); a conflict stays until the user resolves it (accepts with force or rejects);
+ * accepted and rejected are final.
  */
 export function canTransition(from: HunkState, to: HunkState): boolean {
   if (from === to) return false;
   if (TERMINAL.has(from)) return false;
-  if (from === "stale") return to !== "pending";
+  if (from === "stale" || from === "conflict") return to !== "pending";
   return true;
 }
 
@@ -164,16 +185,15 @@ export interface AddedText {
 export interface HunkDecorations {
   /** Lines to show as removed (struck through), or null for a pure insertion. */
   deleted: LineSpan | null;
-  /** Proposed text shown as virtual text next to the lines it replaces or follows. */
+  /** Proposed lines shown as virtual text, one per removed line they replace (never joined). */
   added: AddedText[];
+  /** Proposed lines that have no removed line to sit beside: shown in the diff editor as real lines. */
+  more: number;
   /** The line the "Accept | Reject" CodeLens sits above. */
   lensLine: number;
 }
 
-/** Separator between proposed lines shown on one line of virtual text. */
-export const LINE_BREAK_MARK = " ⏎ ";
-
-function textLines(text: string): string[] {
+export function textLines(text: string): string[] {
   if (text === "") return [];
   const all = lines(text);
   if (all[all.length - 1] === "") all.pop();
@@ -181,33 +201,39 @@ function textLines(text: string): string[] {
 }
 
 /**
- * What to draw for a hunk at its current range. A replacement pairs old and new lines: each removed
- * line carries its replacement after it, the last one carries any extra new lines. A pure insertion
- * shows its lines after the line before it (or before the first line of the file). A pure deletion
- * only strikes lines.
+ * What to draw inline for a hunk at its current range. A replacement pairs old and new lines: each
+ * removed line carries its replacement after it. Proposed lines beyond the removed ones (and every
+ * line of a pure insertion) are not squeezed onto one line: they are counted in `more`, and the
+ * editor shows them as real lines in the diff editor. A pure deletion only strikes lines.
  */
 export function decorationsFor(hunk: Pick<Hunk, "range" | "newText" | "oldText">): HunkDecorations {
   const { start, end } = hunk.range;
   const added = textLines(hunk.newText);
   const empty = comparePositions(start, end) === 0;
   if (empty) {
-    const text = added.join(LINE_BREAK_MARK);
-    const anchor: AddedText =
-      start.line > 0 ? { line: start.line - 1, at: "end", text } : { line: 0, at: "start", text };
-    return { deleted: null, added: text === "" ? [] : [anchor], lensLine: start.line };
+    return { deleted: null, added: [], more: added.length, lensLine: start.line };
   }
   const lastLine = end.character === 0 ? end.line - 1 : end.line;
-  const deleted: LineSpan = { startLine: start.line, endLine: Math.max(start.line, lastLine) };
+  const deleted = { startLine: start.line, endLine: Math.max(start.line, lastLine) };
   const count = deleted.endLine - deleted.startLine + 1;
   const result: AddedText[] = [];
   for (let i = 0; i < count && i < added.length; i++) {
-    const text = i === count - 1 ? added.slice(i).join(LINE_BREAK_MARK) : added[i]!;
-    result.push({ line: start.line + i, at: "end", text });
+    result.push({ line: start.line + i, at: "end", text: added[i]! });
   }
-  return { deleted, added: result, lensLine: start.line };
+  return { deleted, added: result, more: Math.max(0, added.length - count), lensLine: start.line };
 }
 
 // -- the store -------------------------------------------------------------------------------------
+
+function naming(h: HunkNaming): HunkNaming {
+  const out: HunkNaming = {};
+  if (typeof h.index === "number") out.index = h.index;
+  if (typeof h.total === "number") out.total = h.total;
+  if (typeof h.label === "string") out.label = h.label;
+  if (typeof h.group === "string") out.group = h.group;
+  if (typeof h.currentText === "string") out.currentText = h.currentText;
+  return out;
+}
 
 function copyRange(r: Range): Range {
   return { start: { ...r.start }, end: { ...r.end } };
@@ -224,6 +250,7 @@ export class ProposalStore {
       uri: wire.uri,
       path: wire.path ?? wire.uri,
       summary: wire.summary ?? "",
+      kind: wire.kind ?? "modify",
       validation: wire.validation ?? [],
       hunks: wire.hunks.map((h) => ({
         id: h.id,
@@ -232,6 +259,7 @@ export class ProposalStore {
         oldText: h.oldText,
         newText: h.newText,
         range: copyRange(h.range),
+        ...naming(h),
       })),
     };
     this.proposals.set(proposal.id, proposal);
@@ -259,6 +287,13 @@ export class ProposalStore {
   pending(uri: string): Hunk[] {
     return this.forUri(uri)
       .flatMap((p) => p.hunks.filter((h) => h.state === "pending"))
+      .sort((a, b) => comparePositions(a.range.start, b.range.start));
+  }
+
+  /** Hunks still to review in a document (pending or in conflict), top to bottom. */
+  unresolved(uri: string): Hunk[] {
+    return this.forUri(uri)
+      .flatMap((p) => p.hunks.filter((h) => h.state === "pending" || h.state === "conflict"))
       .sort((a, b) => comparePositions(a.range.start, b.range.start));
   }
 
@@ -339,7 +374,7 @@ export class ProposalStore {
   }
 
   private forgetIfDone(proposal: Proposal): void {
-    if (!proposal.hunks.some((h) => h.state === "pending" || h.state === "stale")) {
+    if (!proposal.hunks.some((h) => h.state === "pending" || h.state === "stale" || h.state === "conflict")) {
       this.proposals.delete(proposal.id);
     }
   }
@@ -352,7 +387,7 @@ function lastLineOf(r: Range): number {
 // -- settings --------------------------------------------------------------------------------------
 
 /** Settings the extension itself uses; never sent to the server (it rejects unknown keys). */
-export const CLIENT_ONLY_SETTINGS: ReadonlySet<string> = new Set(["serverCommand"]);
+export const CLIENT_ONLY_SETTINGS: ReadonlySet<string> = new Set(["serverCommand", "diffEditor"]);
 
 /**
  * The `agentls` configuration section as the server should see it: client-only keys dropped, and

@@ -6,7 +6,6 @@ import {
   ChangeLog,
   classifyChange,
   decorationsFor,
-  LINE_BREAK_MARK,
   ProposalStore,
   Range,
   serverSettings,
@@ -126,13 +125,14 @@ describe("decoration ranges", () => {
     assert.equal(d.lensLine, 2);
   });
 
-  test("a replacement with more new lines puts the extra ones on the last old line", () => {
+  test("a replacement with more new lines pairs what it can and counts the rest (never joined on one line)", () => {
     const d = decorationsFor({ range: r(2, 0, 4, 0), oldText: "a\nb\n", newText: "A\nB\nC\n" });
     assert.deepEqual(d.deleted, { startLine: 2, endLine: 3 });
     assert.deepEqual(d.added, [
       { line: 2, at: "end", text: "A" },
-      { line: 3, at: "end", text: `B${LINE_BREAK_MARK}C` },
+      { line: 3, at: "end", text: "B" },
     ]);
+    assert.equal(d.more, 1);
   });
 
   test("a replacement with fewer new lines leaves the extra old lines only struck", () => {
@@ -141,13 +141,12 @@ describe("decoration ranges", () => {
     assert.deepEqual(d.added, [{ line: 2, at: "end", text: "ab" }]);
   });
 
-  test("an insertion shows after the line before it, or before line 0", () => {
+  test("an insertion is all real lines for the diff editor: nothing inline, every line counted", () => {
     const d = decorationsFor({ range: r(3, 0, 3, 0), oldText: "", newText: "x = 1\ny = 2\n" });
     assert.equal(d.deleted, null);
-    assert.deepEqual(d.added, [{ line: 2, at: "end", text: `x = 1${LINE_BREAK_MARK}y = 2` }]);
+    assert.deepEqual(d.added, []);
+    assert.equal(d.more, 2);
     assert.equal(d.lensLine, 3);
-    const top = decorationsFor({ range: r(0, 0, 0, 0), oldText: "", newText: "#!/usr/bin/env python3\n" });
-    assert.deepEqual(top.added, [{ line: 0, at: "start", text: "#!/usr/bin/env python3" }]);
   });
 
   test("a deletion only strikes lines", () => {
@@ -174,6 +173,7 @@ describe("accept / reject state transitions", () => {
     assert.ok(!canTransition("accepted", "rejected"));
     assert.ok(!canTransition("rejected", "accepted"));
     assert.ok(!canTransition("conflict", "pending"));
+    assert.ok(canTransition("conflict", "accepted"), "force takes the agent's version");
   });
 
   test("accepting one hunk keeps the proposal; resolving the rest forgets it", () => {
@@ -186,12 +186,15 @@ describe("accept / reject state transitions", () => {
     assert.deepEqual(store.pending("file:///w/calc.py"), []);
   });
 
-  test("a conflict is final", () => {
+  test("a conflict stays visible until the user resolves it (take the agent's version or reject)", () => {
     const store = new ProposalStore();
     store.add(proposal());
-    store.applyResult("p1", { applied: [], rejected: [], conflicts: ["h1"] });
-    assert.equal(store.setState("p1", "h1", "accepted"), false);
+    store.applyResult("p1", { applied: [], rejected: ["h2"], conflicts: ["h1"] });
     assert.equal(store.get("p1")!.hunks[0]!.state, "conflict");
+    assert.deepEqual(store.unresolved("file:///w/calc.py").map((h) => h.id), ["h1"]);
+    assert.ok(!canTransition("conflict", "pending"));
+    store.applyResult("p1", { applied: ["h1"], rejected: [], conflicts: [] });
+    assert.equal(store.get("p1"), undefined);
   });
 
   test("agentls/proposalResolved updates states and clears a resolved proposal", () => {
