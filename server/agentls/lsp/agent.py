@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from agentls.errors import AgentlsError, InvalidRequest, OutsideWorkspace
-from agentls.lsp.progress import SessionProgress
+from agentls.lsp.progress import SessionProgress, proposed_changes
 from agentls.workflows.inline_edit import EditTarget, edit_prompt
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class AgentRunner:
         from agentls.workflows.run import run_task
         from agentls.workflows.task import TaskSpec
 
-        progress = SessionProgress(self.server, request.title)
+        progress = SessionProgress(self.server, request.title, session_id)
         progress.task = self.tasks.get(session_id) or asyncio.current_task()
         snapshots = self.snapshots()
         buffers = {rel: snap.text for rel, snap in snapshots.items()}
@@ -146,10 +146,11 @@ class AgentRunner:
                 unsubscribe()
             result = outcome.result
             if not result.ok:
-                progress.end(f"failed: {result.error}")
-                self.server.notify_user(result.error or f"the agent session ended: {result.status}")
+                progress.fail(result.error or f"the agent session ended: {result.status}")
                 return
+            earlier = {p.id for p in self.server.review.book.all()}
             count = await self.server.review.present(session_id, outcome, snapshots)
+            changes = proposed_changes(p for p in self.server.review.book.all() if p.id not in earlier)
             if unsaved := [f"{o.name} ({o.note})" for o in outcome.outputs if o.path is None]:
                 self.server.notify_user(f"code execution produced files that were not proposed: {', '.join(unsaved)}",
                                         types.MessageType.Info)
@@ -161,20 +162,16 @@ class AgentRunner:
             log.info("session %s cancelled", session_id)
             raise
         except AgentlsError as exc:
-            progress.end(f"failed: {exc}")
-            self.server.notify_user(str(exc))
+            progress.fail(str(exc))
             return
         except Exception as exc:
             log.exception("session %s crashed", session_id)
-            progress.end("failed")
-            self.server.notify_user(f"the agent session failed: {exc} (details in the log)")
+            progress.fail(f"the agent session failed: {exc} (details in the log)")
             return
-        if count == 0:
-            progress.end(result.summary or "no changes")
+        progress.finish(changes)
+        if count == 0 and not progress.shows_failures:
             self.server.notify_user(f"no changes: {result.summary or 'the agent changed nothing'}",
                                     types.MessageType.Info)
-        else:
-            progress.end(result.summary or f"{count} file(s) with proposed changes")
 
     async def _offer_notes(self, notes: list[str], session_id: str) -> None:
         """Ask the user about each memory note the agent proposed; only an accepted one is saved."""

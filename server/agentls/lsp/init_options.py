@@ -15,6 +15,8 @@ class InitOptions:
     inline_proposals: bool = False
     #: Settings from the editor (the ``agentls`` section, or the object itself).
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The client shows ``agentls/sessionStatus`` (a session's live status and its one end/failure line).
+    session_status: bool = False
 
     @classmethod
     def parse(cls, raw: object) -> tuple[InitOptions, list[str]]:
@@ -24,12 +26,14 @@ class InitOptions:
         if not isinstance(raw, Mapping):
             return cls(), [f"initializationOptions must be an object, got {type(raw).__name__}; ignored"]
         warnings = [f"initializationOptions.{key}: unknown option, ignored" for key in raw
-                    if key not in ("inlineProposals", "settings")]
-        inline = raw.get("inlineProposals", False)
-        if not isinstance(inline, bool):
-            warnings.append(f"initializationOptions.inlineProposals must be true or false, got {inline!r}; "
-                            "using false")
-            inline = False
+                    if key not in ("inlineProposals", "sessionStatus", "settings")]
+        flags: dict[str, bool] = {}
+        for key in ("inlineProposals", "sessionStatus"):
+            flags[key] = raw.get(key, False)
+            if not isinstance(flags[key], bool):
+                warnings.append(f"initializationOptions.{key} must be true or false, got {flags[key]!r}; "
+                                "using false")
+                flags[key] = False
         settings = raw.get("settings", {})
         if settings is None:
             settings = {}
@@ -38,4 +42,5 @@ class InitOptions:
                             "ignored")
             settings = {}
         inner = settings.get("agentls", settings)
-        return cls(inline, dict(inner) if isinstance(inner, Mapping) else {}), warnings
+        return cls(flags["inlineProposals"], dict(inner) if isinstance(inner, Mapping) else {},
+                   flags["sessionStatus"]), warnings

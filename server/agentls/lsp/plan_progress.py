@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from agentls.lsp.handlers.plan_commands import PlanRunner
     from agentls.lsp.progress import SessionProgress
     from agentls.lsp.server import AgentLanguageServer
+    from agentls.lsp.session_status import State
     from agentls.plans.models import Plan, Step
     from agentls.store.plans import ExecutionRow
 
@@ -50,12 +51,14 @@ class PlanProgress:
         self.events = Events()
 
     def started(self, plan: Plan, step: Step) -> None:
+        from agentls.agent.events import shorten
         from agentls.lsp.progress import SessionProgress
 
         order = plan.order()
         position = f"{order.index(step.id) + 1}/{len(order)}"
         self.plan_progress.report(f"step {step.id} ({position}): {step.title}")
-        progress = SessionProgress(self.ls, f"agentls plan step {step.id}: {step.title[:60]}")
+        progress = SessionProgress(self.ls, f"agentls plan step {step.id}: {shorten(step.title, 60)}",
+                                   f"{plan.id}/{step.id}")
         self.steps[step.id] = progress
         task = asyncio.get_running_loop().create_task(progress.begin("starting…"))
         self._pending.add(task)  # keep a reference until it is done
@@ -68,7 +71,9 @@ class PlanProgress:
         if execution.error:
             message += f": {execution.error}"
         if progress is not None:
-            progress.end(message)
+            state: State = ("done" if execution.status == "done" else
+                            "cancelled" if execution.status in ("cancelled", "interrupted") else "failed")
+            progress.end(message, state)
         self.plan_progress.report(f"step {step.id} {message}")
 
     def close(self) -> None:

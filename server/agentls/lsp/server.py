@@ -39,6 +39,7 @@ class ServerState:
 
     root: Path | None = None
     inline_proposals: bool = False
+    session_status: bool = False
     editor_settings: dict[str, Any] = field(default_factory=dict)
     loaded: LoadedSettings | None = None
     documents: dict[str, OpenDocument] = field(default_factory=dict)

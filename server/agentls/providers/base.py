@@ -218,6 +218,8 @@ class Retrying:
     delay_s: float
     #: One line: why the previous attempt failed.
     reason: str
+    #: The failure's kind (``FailureKind``: "overloaded", "rate_limit", ...), for a short status line.
+    kind: str = ""
 
 
 StreamEvent: TypeAlias = TextDelta | ThinkingDelta | ToolUseStarted | Retrying

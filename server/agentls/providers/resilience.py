@@ -217,7 +217,7 @@ class Resilience:
                             self.policy.max_attempts, delay)
                 number += 1
                 if on_event is not None:
-                    on_event(Retrying(attempt=number, delay_s=delay, reason=str(failure)))
+                    on_event(Retrying(attempt=number, delay_s=delay, reason=str(failure), kind=failure.kind))
                 await self._sleep(delay)
 
     def _gave_up(self, failure: ProviderFailure, attempts: int, elapsed: float) -> ProviderFailure:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from agentls.lsp.handlers.commands import Handler
 
 
+def _headline(instruction: str) -> str:
+    """The instruction's first line as a title: at most 60 characters, cut at a word ("…")."""
+    from agentls.agent.events import shorten
+
+    return shorten(instruction.strip().splitlines()[0], 60)
+
+
 async def edit(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     from agentls.lsp.params import EditParams, parse  # pydantic: kept off the start-up path
 
@@ -39,7 +46,7 @@ async def edit(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
                       types.Position(params.range.end.line, params.range.end.character))
     start, end = from_range(doc.lines, rng, ls.position_encoding)
     target = EditTarget(path=rel, text=doc.text, start=start, end=end, instruction=params.instruction)
-    title = f"agentls: {params.instruction.strip().splitlines()[0][:60]}"
+    title = f"agentls: {_headline(params.instruction)}"
     session_id = ls.agent.start(SessionRequest("edit", title, params.instruction, edit_prompt(target), [rel],
                                                edit=target))
     return {"sessionId": session_id}
@@ -55,7 +62,7 @@ async def task(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     message = params.instruction
     if files:
         message += "\n\nFiles the user pointed at: " + ", ".join(f"`{f}`" for f in files)
-    title = f"agentls task: {params.instruction.strip().splitlines()[0][:60]}"
+    title = f"agentls task: {_headline(params.instruction)}"
     session_id = ls.agent.start(SessionRequest("task", title, params.instruction, message, files))
     return {"sessionId": session_id}
 

@@ -88,6 +88,7 @@ def register(server: AgentLanguageServer) -> None:
 
         options, problems = InitOptions.parse(params.initialization_options)
         state.inline_proposals = options.inline_proposals
+        state.session_status = options.session_status
         state.editor_settings = options.settings
         for problem in problems:
             server.warn_once(problem)
