@@ -227,7 +227,7 @@ def run_driver(driver: Path, url: str, workspace: Path, out: Path, *args: str) -
 
 @contextlib.contextmanager
 def code_server(tmp: Path, workspace: Path, fake: FakeMessagesAPI, *, out: Path, artifacts: dict[str, str],
-                log_name: str) -> Iterator[CodeServer]:
+                log_name: str, server_command: list[str] | None = None) -> Iterator[CodeServer]:
     """code-server on ``workspace`` with the packaged extension, whose server talks to ``fake``.
 
     On the way out it stops code-server (and with it the agentls server) and copies the driver's
@@ -240,7 +240,8 @@ def code_server(tmp: Path, workspace: Path, fake: FakeMessagesAPI, *, out: Path,
     env = server_env(home, **fake.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
                      AGENTLS_DATA_DIR=str(home / "agentls"))
     agentls = Path(sys.executable).with_name("agentls")
-    server_command = [str(agentls), "serve"] if agentls.exists() else [sys.executable, "-m", "agentls", "serve"]
+    if server_command is None:
+        server_command = [str(agentls), "serve"] if agentls.exists() else [sys.executable, "-m", "agentls", "serve"]
     server = CodeServer(tmp, workspace, env)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name in (*artifacts.values(), log_name):

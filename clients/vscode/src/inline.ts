@@ -121,15 +121,22 @@ export class InlineDiff implements vscode.CodeLensProvider, vscode.Disposable {
   /** Whether `editor` is the left side of our diff editor (the diff draws the change there). */
   private inDiff(editor: vscode.TextEditor): boolean {
     const uri = editor.document.uri.toString();
+    const isOurDiff = (g: vscode.TabGroup): boolean => {
+      const input = g.activeTab?.input;
+      return input instanceof vscode.TabInputTextDiff && targetOf(input.modified)?.uri === uri;
+    };
+    // The sides of a diff editor may have no view column of their own.
+    if (editor.viewColumn === undefined) return vscode.window.tabGroups.all.some(isOurDiff);
     const group = vscode.window.tabGroups.all.find((g) => g.viewColumn === editor.viewColumn);
-    const input = group?.activeTab?.input;
-    return input instanceof vscode.TabInputTextDiff && targetOf(input.modified)?.uri === uri;
+    return group ? isOurDiff(group) : false;
   }
 
-  /** Whether every visible editor of `uri` is the left side of a diff (no CodeLens needed there). */
+  /** Whether our diff of `uri` is on screen: its proposed side carries the CodeLens then. */
   private onlyInDiff(uri: string): boolean {
-    const editors = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri);
-    return editors.length > 0 && editors.every((e) => this.inDiff(e));
+    return vscode.window.tabGroups.all.some((g) => {
+      const input = g.activeTab?.input;
+      return input instanceof vscode.TabInputTextDiff && targetOf(input.modified)?.uri === uri;
+    });
   }
 
   private draw(editor: vscode.TextEditor): void {

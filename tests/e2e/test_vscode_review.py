@@ -1,0 +1,130 @@
+"""The VS Code review UI end to end, in a real VS Code (code-server + Playwright, as test_vscode.py).
+
+- A 10-line insertion shows as 10 real lines: the proposal opens in a diff editor whose right side is
+  the proposed text (a virtual document), with "Accept (1/1) | Reject" above the change; accepting it
+  puts the 10 lines in the buffer and closes the diff.
+- The "Pending Changes" view lists a task's change to two files (one of them new, neither open);
+  the new file's diff shows the whole file as added; accepting from the view applies both.
+- A server command that cannot run is reported at activation, with the README's install command,
+  in a notification and in the agentls output channel.
+
+The driver is ``clients/vscode/e2e/review.mjs``; screenshots land in tests/artifacts/vscode/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e import test_vscode
+from tests.e2e.test_inline_edits import SOURCE, edit
+from tests.e2e.test_vscode import ARTIFACTS, CLIENT, code_server, png_size, run_driver
+from tests.fakes.messages_api import FakeMessagesAPI, Reply
+
+pytestmark = test_vscode.pytestmark  # skipped without the setup, as test_vscode.py
+short_tmp = test_vscode.short_tmp
+
+DRIVER = CLIENT / "e2e" / "review.mjs"
+TEN = "".join(f"LIMIT_{i} = {i}\n" for i in range(10))
+TEST_FILE = "from calc import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n"
+
+
+def _check(result: dict, server: object) -> dict:
+    assert result["ok"], (f"{result.get('error')}\nnotifications: {result.get('notifications')}\n"
+                          f"steps: {result['steps']}\n{result['output']}\n{server.diagnostics()}")  # type: ignore[attr-defined]
+    data: dict = result["data"]
+    return data
+
+
+def test_ten_line_insertion_shows_as_ten_real_lines(short_tmp: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(
+        Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):", new_str=TEN + "def sub(a, b):")]),
+        Reply.text("Added ten constants."),
+    )
+    workspace = short_tmp / "ws"
+    workspace.mkdir()
+    source = workspace / "calc.py"
+    source.write_text(SOURCE)
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={"result.json": "review-insert-result.json", "vscode-review.png": "vscode-review.png",
+                                "failure.png": "review-insert-failure.png"},
+                     log_name="code-server-review-insert.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "insert", "--file", str(source),
+                            "--instruction", "add ten constants")
+    data = _check(result, server)
+    proposed = data["proposed"]
+    # The right side is the proposed text, line for line; exactly the 10 new lines are marked inserted.
+    assert [line["text"] for line in proposed][:17] == (SOURCE.replace("def sub", TEN + "def sub")).split("\n")[:17]
+    inserted = [line["text"] for line in proposed if line["inserted"]]
+    assert inserted == TEN.rstrip("\n").split("\n")
+    # Each inserted line is its own line of the editor (one above the other, not one long line).
+    tops = [line["top"] for line in proposed if line["inserted"]]
+    assert len(set(tops)) == 10
+    assert data["tab"] == "calc.py ↔ the agent's proposal"
+    assert data["lenses"] == ["Accept (1/1) (Ctrl+Alt+Y) | Reject (Ctrl+Alt+N)"]
+    assert data["original_lenses"] == []
+    # Accepted from the diff: the buffer holds the lines, the diff closed, the disk is untouched (unsaved).
+    assert data["after_accept"]["tab"] == "calc.py"
+    assert data["after_accept"]["lines"][:16] == SOURCE.replace("def sub", TEN + "def sub").split("\n")[:16]
+    assert source.read_text() == SOURCE
+    shot = ARTIFACTS / "vscode-review.png"
+    assert png_size(shot) == (1280, 800)
+
+
+def test_pending_changes_view_lists_a_two_file_change_and_accepts_it(short_tmp: Path,
+                                                                     fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(
+        Reply([edit("str_replace", path="calc.py", old_str="    return a - b\n",
+                    new_str="    return a - b\n\n\ndef mul(a, b):\n    return a * b\n")]),
+        Reply([edit("create", path="test_calc.py", file_text=TEST_FILE)]),
+        Reply.text("Added mul and its test."),
+    )
+    workspace = short_tmp / "ws"
+    workspace.mkdir()
+    (workspace / "calc.py").write_text(SOURCE)
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={"result.json": "review-pending-result.json", "vscode-pending.png": "vscode-pending.png",
+                                "vscode-new-file.png": "vscode-new-file.png",
+                                "failure.png": "review-pending-failure.png"},
+                     log_name="code-server-review-pending.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "pending",
+                            "--instruction", "add mul and a test")
+        on_disk = {p.name: p.read_text() for p in workspace.iterdir() if p.is_file()}
+    data = _check(result, server)
+    rows = [(r["level"], r["label"], r["description"]) for r in data["rows"]]
+    assert rows[0][:2] == (1, "calc.py"), rows
+    assert rows[1][:2] == (2, "change 1 of 1, line 7"), rows
+    assert rows[1][2] == "+4 −0", rows
+    assert rows[2][:2] == (1, "test_calc.py"), rows
+    assert "new file" in rows[2][2], rows
+    assert rows[3][:2] == (2, "change 1 of 1, line 1"), rows
+    assert rows[3][2] == "+5 −0", rows
+    # The new file's diff: every line of it added, against an empty left side.
+    assert data["new_file"]["tab"] == "test_calc.py (new file proposed by the agent)"
+    added = [line["text"] for line in data["new_file"]["proposed"] if line["inserted"]]
+    assert added == TEST_FILE.rstrip("\n").split("\n")
+    # Accepted from the view (one file's action, the other's hunk), then saved: both on disk.
+    assert data["after_accept"] == []
+    assert on_disk["calc.py"] == SOURCE + "\n\ndef mul(a, b):\n    return a * b\n"
+    assert on_disk["test_calc.py"] == TEST_FILE
+
+
+def test_a_server_command_that_cannot_run_is_reported(short_tmp: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    workspace = short_tmp / "ws"
+    workspace.mkdir()
+    (workspace / "calc.py").write_text(SOURCE)
+    broken = short_tmp / "venv-bin-agentls"
+    broken.write_text("#!/bin/sh\nexec agentls \"$@\"\n")
+    broken.chmod(0o644)  # installed, but not executable
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out, server_command=[str(broken), "serve"],
+                     artifacts={"result.json": "review-broken-result.json", "vscode-broken.png": "vscode-broken.png",
+                                "failure.png": "review-broken-failure.png"},
+                     log_name="code-server-review-broken.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "broken")
+    data = _check(result, server)
+    for text in (data["notification"], data["output"]):
+        assert f"{broken}" in text
+        assert "is not executable" in text
+        assert "python3 -m pip install ." in text
