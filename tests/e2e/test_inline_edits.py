@@ -175,7 +175,7 @@ async def test_edit_propose_accept_one_reject_other(editor: Editor) -> None:
     assert titles[:2] == ["Accept change", "Reject change"]
 
     accepted = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [hunks[0]["id"]]})
-    assert accepted == {"applied": [hunks[0]["id"]], "rejected": [], "conflicts": []}
+    assert accepted == {"applied": [hunks[0]["id"]], "rejected": [], "conflicts": [], "warnings": []}
     rejected = await editor.command("agentls.reject", {"proposalId": proposal["id"], "hunkIds": [hunks[1]["id"]]})
     assert rejected["rejected"] == [hunks[1]["id"]]
     assert editor.client.text(editor.uri) == SOURCE.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
@@ -239,10 +239,16 @@ async def test_user_edit_inside_a_hunk_is_a_conflict(editor: Editor) -> None:
     change_document(editor.client, editor.uri, 2, (4, 4), (4, 7), "subtract")  # rename sub -> subtract
     result = await editor.command("agentls.accept", {"proposalId": proposal["id"]})
     assert result["applied"] == [first]
-    # Depending on whether the server re-anchored on the user's edit before the accept arrived, the
-    # second hunk went "stale" then, or is a "conflict" now: either way it was not applied.
-    states = {h["id"]: h["state"] for r in editor.client.resolutions for h in r["hunks"]}
-    assert states[second] in ("stale", "conflict")
+    assert result["conflicts"] == [second]
+    # The second hunk is not dropped: it is shown again, as a conflict over the user's line.
+    shown = editor.client.proposals[-1]
+    assert shown["id"] == proposal["id"]
+    [conflict] = [h for h in shown["hunks"] if h["id"] == second]
+    assert conflict["state"] == "conflict"
+    assert conflict["currentText"] == "def subtract(a, b):\n"
+    assert conflict["oldText"] == "def sub(a, b):\n"
+    assert conflict["newText"] == "def sub(a: int, b: int) -> int:\n"
+    assert "h2" not in " ".join(m.message for m in editor.client.messages)  # labels, never ids
     text = editor.client.text(editor.uri)
     assert "def subtract(a, b):" in text  # the user's edit survives, the agent's hunk was not applied
     assert any("conflict" in m.message or "overlap" in m.message for m in editor.client.messages)
@@ -469,16 +475,43 @@ async def test_an_edit_for_an_older_version_is_refused(editor: Editor) -> None:
             "start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}})
 
 
-async def test_a_stale_hunk_says_why_on_accept_and_can_be_rejected(editor: Editor) -> None:
+async def test_a_conflict_is_shown_and_can_be_forced_or_rejected(editor: Editor) -> None:
     editor.fake.add(*type_hints_script())
     await editor.edit("add type hints")
     proposal = await editor.proposal()
-    second = proposal["hunks"][1]["id"]
+    first, second = (h["id"] for h in proposal["hunks"])
     change_document(editor.client, editor.uri, 2, (4, 4), (4, 7), "subtract")
-    await editor.client.wait_until(lambda: any(
-        h["id"] == second and h["state"] == "stale" for r in editor.client.resolutions for h in r["hunks"]))
-    with pytest.raises(JsonRpcException, match="overlap your edits"):
-        await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second]})
-    result = await editor.command("agentls.reject", {"proposalId": proposal["id"], "hunkIds": [second]})
-    assert result["rejected"] == [second]
+    shown = await editor.client.wait_until(lambda: next(
+        (p for p in editor.client.proposals[1:] if any(h["state"] == "conflict" for h in p["hunks"])), None))
+    assert shown["id"] == proposal["id"]
+    assert [h["label"] for h in shown["hunks"]] == ["change 1 of 2, line 1", "change 2 of 2, line 5"]
+    warning = next(m.message for m in editor.client.messages if "conflict" in m.message)
+    assert "change 2 of 2, line 5" in warning and second not in warning
+    assert not any(h["state"] == "stale" for r in editor.client.resolutions for h in r["hunks"])
+
+    refused = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second]})
+    assert refused["applied"] == [] and refused["conflicts"] == [second]
     assert "def subtract(a, b):" in editor.client.text(editor.uri)
+    forced = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second],
+                                                     "force": True})
+    assert forced["applied"] == [second]
+    assert editor.client.text(editor.uri) == SOURCE.replace("def sub(a, b):", "def sub(a: int, b: int) -> int:")
+    result = await editor.command("agentls.reject", {"proposalId": proposal["id"], "hunkIds": [first]})
+    assert result["rejected"] == [first]
+
+
+async def test_a_comment_below_a_pending_insertion_keeps_it_pending(editor: Editor) -> None:
+    editor.fake.add(Reply([edit("insert", path="calc.py", insert_line=1, insert_text="    # sum\n")]),
+                    Reply.text("Commented the sum."))
+    await editor.edit("comment")
+    proposal = await editor.proposal()
+    [hunk] = proposal["hunks"]
+    change_document(editor.client, editor.uri, 2, (1, 16), (1, 16), "  # the result")  # the line below
+    await editor.client.diagnostics_for(editor.uri, version=2)
+    listed = await editor.command("agentls.proposals", {"uri": editor.uri})
+    [again] = listed["proposals"]
+    assert [(h["id"], h["state"]) for h in again["hunks"]] == [(hunk["id"], "pending")]
+    result = await editor.command("agentls.accept", {"proposalId": proposal["id"]})
+    assert result["applied"] == [hunk["id"]]
+    assert editor.client.text(editor.uri) == SOURCE.replace(
+        "    return a + b\n", "    # sum\n    return a + b  # the result\n")

@@ -52,12 +52,14 @@ def test_to_dict() -> None:
         "uri": "file:///w/src/a.py",
         "path": "src/a.py",
         "version": 7,
+        "kind": "modify",
         "summary": "Capitalise",
         "validation": [{"message": "unexpected ')'", "start": 3, "end": 4}],
-        "hunks": [
-            {"id": "h1", "start": 0, "end": 4, "oldText": "one\n", "newText": "ONE\n", "state": "pending"},
-            {"id": "h2", "start": 14, "end": 19, "oldText": "four\n", "newText": "FOUR\n", "state": "rejected"},
-            {"id": "h3", "start": 24, "end": 24, "oldText": "", "newText": "six\n", "state": "pending"},
+        "hunks": [  # only the hunks still open, named as the user sees them
+            {"id": "h1", "start": 0, "end": 4, "oldText": "one\n", "newText": "ONE\n", "state": "pending",
+             "index": 1, "total": 2, "label": "change 1 of 2, line 1", "group": "g1"},
+            {"id": "h3", "start": 24, "end": 24, "oldText": "", "newText": "six\n", "state": "pending",
+             "index": 2, "total": 2, "label": "change 2 of 2, line 6", "group": "g3"},
         ],
     }
 
@@ -116,13 +118,15 @@ def test_mark_is_all_or_nothing() -> None:
     assert proposal.states == {"h1": "pending", "h2": "rejected", "h3": "pending"}
 
 
-def test_resolved_when_no_hunk_is_pending() -> None:
+def test_resolved_when_every_hunk_is_accepted_or_rejected() -> None:
     proposal = _proposal()
     proposal.mark(["h1", "h3"], "accepted")
     assert not proposal.resolved
     proposal.mark(["h2"], "conflict")
-    assert proposal.resolved
+    assert not proposal.resolved  # a conflict waits for the user
     assert proposal.pending() == []
+    proposal.mark(["h2"], "rejected")
+    assert proposal.resolved
 
 
 def test_direct_construction_checks_its_states() -> None:

@@ -1,9 +1,13 @@
 """The proposal the workflow keeps per edited file: base text, hunks, and where each hunk stands.
 
 Pure data and a small state machine; no I/O. A hunk starts ``pending``. From there it can be ``accepted``
-or ``rejected`` (final), or become a ``conflict`` (the user changed its lines since the base) or ``stale``
-(the proposal no longer fits the document, as the workflow decides). A conflict or stale hunk can be
-rejected, put back to pending, and a conflict can still be accepted (say after the user undid their change).
+or ``rejected`` (final), or become a ``conflict`` (the user changed its lines since the base: the hunk then
+covers the user's lines, ``agent_old`` keeps what the agent had replaced). A conflict stays until the user
+accepts it (the agent's text over theirs) or rejects it; it goes back to pending when the user undoes their
+change. ``stale`` is no longer produced (a hunk is never dropped), it is kept for old callers.
+
+Hunks are named for people by ``label``: "change 2 of 4, line 25" (the pending and conflict hunks in
+document order, the line where the hunk starts in ``base``, the text the user has now).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from agentls.edits.hunks import Hunk, diff_hunks
+from agentls.edits.groups import Link, group_hunks, links
+from agentls.edits.hunks import Hunk, diff_hunks, line_range
 from agentls.errors import InvalidRequest
 
 __all__ = [
@@ -21,11 +26,13 @@ __all__ = [
     "HunkState",
     "InvalidTransition",
     "Proposal",
+    "ProposalKind",
     "UnknownHunk",
     "build_proposal",
 ]
 
 HunkState = Literal["pending", "accepted", "rejected", "conflict", "stale"]
+ProposalKind = Literal["modify", "create", "delete"]
 HUNK_STATES: tuple[HunkState, ...] = get_args(HunkState)
 
 # Where a hunk may go from each state (staying in pending, conflict or stale is allowed too).
@@ -63,6 +70,14 @@ class Proposal:
     summary: str
     validation: list[dict[str, Any]] = field(default_factory=list)  # syntax issues, opaque here
     states: dict[str, HunkState] = field(default_factory=dict)  # missing hunks start pending
+    kind: ProposalKind = "modify"
+    #: Hunk id -> group id: hunks of one group depend on each other (one edit, or a name one defines and
+    #: another uses). A hunk missing here is a group of its own.
+    groups: dict[str, str] = field(default_factory=dict)
+    #: Why hunks are grouped (for the warnings when only some of a group are accepted).
+    links: list[Link] = field(default_factory=list)
+    #: Conflict hunk id -> the lines the agent had replaced (the hunk's ``old_text`` is the user's text).
+    agent_old: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         ids = [hunk.id for hunk in self.hunks]
@@ -123,29 +138,60 @@ class Proposal:
 
     @property
     def resolved(self) -> bool:
-        """Whether no hunk is pending any more."""
-        return all(state != "pending" for state in self.states.values())
+        """Whether every hunk was accepted or rejected (a conflict still waits for the user)."""
+        return all(state in _FINAL for state in self.states.values())
+
+    def open_hunks(self) -> list[Hunk]:
+        """The hunks the user still has to decide on (pending or conflict), in document order."""
+        return [hunk for hunk in self.hunks if self.states[hunk.id] in ("pending", "conflict")]
+
+    def group_of(self, hunk_id: str) -> str:
+        return self.groups.get(hunk_id, hunk_id)
+
+    def label(self, hunk_id: str) -> str:
+        """How the user knows the hunk: "change 2 of 4, line 25" (or "change 2, line 25" once resolved)."""
+        visible = self.open_hunks()
+        for number, hunk in enumerate(visible, start=1):
+            if hunk.id == hunk_id:
+                return f"change {number} of {len(visible)}, line {self.line_of(hunk)}"
+        hunk = self.hunk(hunk_id)
+        return f"the change at line {self.line_of(hunk)}"
+
+    def line_of(self, hunk: Hunk) -> int:
+        """The 1-based line of ``base`` where ``hunk`` starts."""
+        return self.base.count("\n", 0, hunk.start) + 1 if "\r" not in self.base else _line(self.base, hunk.start)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; offsets are code points into ``base`` (the LSP layer converts them)."""
+        """JSON-ready; offsets are code points into ``base`` (the LSP layer converts them). Only the hunks
+        the user still has to decide on (pending, conflict) are listed."""
+        visible = self.open_hunks()
+        hunks = []
+        for number, hunk in enumerate(visible, start=1):
+            item = {
+                "id": hunk.id,
+                "start": hunk.start,
+                "end": hunk.end,
+                "oldText": hunk.old_text,
+                "newText": hunk.new_text,
+                "state": self.states[hunk.id],
+                "index": number,
+                "total": len(visible),
+                "label": f"change {number} of {len(visible)}, line {self.line_of(hunk)}",
+                "group": self.group_of(hunk.id),
+            }
+            if self.states[hunk.id] == "conflict":
+                item["oldText"] = self.agent_old.get(hunk.id, hunk.old_text)
+                item["currentText"] = hunk.old_text
+            hunks.append(item)
         return {
             "id": self.id,
             "uri": self.uri,
             "path": self.path,
             "version": self.version,
+            "kind": self.kind,
             "summary": self.summary,
             "validation": list(self.validation),
-            "hunks": [
-                {
-                    "id": hunk.id,
-                    "start": hunk.start,
-                    "end": hunk.end,
-                    "oldText": hunk.old_text,
-                    "newText": hunk.new_text,
-                    "state": self.states[hunk.id],
-                }
-                for hunk in self.hunks
-            ],
+            "hunks": hunks,
         }
 
 
@@ -158,12 +204,20 @@ def build_proposal(
     after: str,
     summary: str,
     validation: Iterable[dict[str, Any]] = (),
+    kind: ProposalKind = "modify",
+    edits: Sequence[tuple[int, int]] = (),
 ) -> Proposal | None:
-    """A proposal of the hunks from ``base`` to ``after``, all pending; None when the texts are equal."""
+    """A proposal of the hunks from ``base`` to ``after``, all pending; None when the texts are equal.
+
+    ``edits``: the regions of ``after`` each of the agent's edits wrote (hunks in one are one group)."""
     hunks = diff_hunks(base, after)
     if not hunks:
         return None
+    found = links(hunks, edits)
     return Proposal(
+        kind=kind,
+        links=found,
+        groups=group_hunks(hunks, found),
         id=new_proposal_id(),
         path=path,
         uri=uri,
@@ -173,6 +227,10 @@ def build_proposal(
         summary=summary,
         validation=list(validation),
     )
+
+
+def _line(text: str, offset: int) -> int:
+    return line_range(text, offset, offset)[0] + 1
 
 
 def new_proposal_id() -> str:

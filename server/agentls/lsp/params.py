@@ -39,6 +39,12 @@ class TaskParams(_Params):
 class ReviewParams(_Params):
     proposal_id: str = Field(min_length=1)
     hunk_ids: list[str] | None = None
+    #: Accept conflict hunks too: the agent's text over the user's lines.
+    force: bool = False
+
+
+class ProposalsParams(_Params):
+    uri: str | None = None
 
 
 class CancelParams(_Params):

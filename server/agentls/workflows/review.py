@@ -1,17 +1,38 @@
-"""Pending proposals and what accepting or rejecting their hunks means, independent of LSP.
+"""Pending proposals and what the user's typing does to them, independent of LSP.
 
 A proposal is anchored on the last text we saw of its document (``base``, ``version``). When the
-user types, ``reanchor`` moves its pending hunks with the text; a hunk whose lines the user changed
-goes stale. ``plan`` rebases the chosen hunks onto the text the editor holds right now.
+user types, ``reanchor`` carries its hunks with the text (``edits.carry``): a hunk never goes away.
+An insertion the user typed next to moves with their lines; a hunk whose lines the user changed
+becomes a conflict over the user's lines (the agent's text can still be forced over them), and goes
+back to pending when the user undoes their change. A proposal for a new file treats a blank buffer
+(``""``, or the ``"\\n"`` an editor sends for an empty buffer) as the empty file it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from agentls.edits.carry import carry
+from agentls.edits.hunks import Hunk, apply_hunks
 from agentls.edits.proposal import Proposal
-from agentls.edits.rebase import Rebased, rebase
-from agentls.errors import AgentlsError, InvalidRequest
+from agentls.errors import InvalidRequest
+
+
+@dataclass
+class Reanchored:
+    """What ``reanchor`` changed beyond moving hunks with the text: ``conflicts`` (newly in conflict),
+    ``moved`` (re-targeted insertions), ``restored`` (conflicts back to pending), ``merged`` (conflicts
+    folded into another). Any of them means the proposal must be shown again."""
+
+    conflicts: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    reshaped: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.conflicts or self.moved or self.restored or self.merged or self.reshaped)
 
 
 class ProposalBook:
@@ -37,27 +58,63 @@ class ProposalBook:
         for proposal_id in [i for i, p in self._proposals.items() if p.resolved]:
             del self._proposals[proposal_id]
 
-    def reanchor(self, proposal: Proposal, current: str, version: int | None) -> list[str]:
-        """Move the pending hunks onto ``current``; returns the ids that went stale."""
+    def reanchor(self, proposal: Proposal, current: str, version: int | None) -> Reanchored:
+        """Carry the open hunks onto ``current`` (see the module docstring)."""
         if current == proposal.base:
             proposal.version = version
-            return []
+            return Reanchored()
+        if proposal.kind == "create" and _blank(current) and _blank(proposal.base):
+            return _new_file(proposal, current, version)
         # Hunks accepted since the last anchor are in ``current`` already: they are not the user's edits.
         accepted = proposal.in_state("accepted")
-        rebased = rebase(proposal.base, current, proposal.pending(), accepted=accepted)
-        stale = [hunk.id for hunk in rebased.conflicts]
-        if stale:
-            proposal.mark(stale, "stale")
+        carried = carry(proposal.base, current, proposal.open_hunks(), accepted=accepted,
+                        agent_old=proposal.agent_old)
+        out = Reanchored(moved=[h.id for h in carried.moved], merged=list(carried.merged))
+        for hunk in carried.conflicts:
+            if proposal.states[hunk.id] != "conflict":
+                proposal.mark([hunk.id], "conflict")
+                out.conflicts.append(hunk.id)
+            proposal.agent_old[hunk.id] = carried.agent_old[hunk.id]
+        for hunk in carried.applied:
+            if proposal.states[hunk.id] == "conflict" and hunk.old_text == proposal.agent_old.get(hunk.id):
+                proposal.mark([hunk.id], "pending")  # the user undid their change
+                del proposal.agent_old[hunk.id]
+                out.restored.append(hunk.id)
+        for hunk_id in carried.merged:
+            proposal.states.pop(hunk_id, None)
+            proposal.agent_old.pop(hunk_id, None)
         proposal.base, proposal.version = current, version
-        proposal.hunks = list(rebased.applied)  # accepted and stale hunks are behind us now
-        return stale
+        proposal.hunks = carried.hunks()  # accepted and rejected hunks are behind us now
+        return out
 
     @staticmethod
-    def plan(proposal: Proposal, hunk_ids: Sequence[str] | None, current: str) -> Rebased:
-        """The chosen pending hunks rebased onto ``current`` (the caller applies ``applied``)."""
-        anchored = {hunk.id for hunk in proposal.hunks}
-        gone = [i for i in hunk_ids or () if proposal.states.get(i) in ("stale", "conflict") and i not in anchored]
-        if gone:
-            raise AgentlsError(f"agent change(s) {', '.join(gone)} overlap your edits and can no longer be applied; "
-                               "reject them, or ask the agent again")
-        return rebase(proposal.base, current, proposal.select(hunk_ids), accepted=proposal.in_state("accepted"))
+    def choose(proposal: Proposal, hunk_ids: Sequence[str] | None, *, force: bool) -> tuple[list[Hunk], list[Hunk]]:
+        """The hunks to apply and the conflicts left alone: for None every pending hunk (and, with
+        ``force``, every conflict), else those named; a conflict is applied only with ``force``."""
+        named = proposal.select(hunk_ids)
+        if hunk_ids is None:
+            named = proposal.open_hunks()
+        apply = [h for h in named if proposal.states[h.id] == "pending" or force]
+        return apply, [h for h in named if h not in apply]
+
+
+def _blank(text: str) -> bool:
+    return text in ("", "\n", "\r\n")
+
+
+def _new_file(proposal: Proposal, current: str, version: int | None) -> Reanchored:
+    """A blank buffer for a proposed new file: the whole proposed text goes in at 0:0, and the one empty
+    line the editor shows becomes its last line (no blank line added at the end)."""
+    hunk = proposal.open_hunks()[0] if len(proposal.open_hunks()) == 1 else None
+    if hunk is None:
+        return Reanchored()
+    text = apply_hunks(proposal.base, [hunk])
+    if current and text.endswith(current):
+        new = Hunk(hunk.id, 0, 0, "", text[: -len(current)])
+    else:
+        new = Hunk(hunk.id, 0, len(current), current, text)
+    proposal.hunks = [new]
+    proposal.base, proposal.version = current, version
+    if proposal.states[hunk.id] == "conflict":
+        proposal.mark([hunk.id], "pending")
+    return Reanchored(reshaped=True)

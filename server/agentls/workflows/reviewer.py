@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from agentls.agent.events import ChangeResolved
 from agentls.edits.hunks import Hunk
-from agentls.edits.proposal import Proposal, build_proposal
+from agentls.edits.proposal import Proposal, ProposalKind, build_proposal
 from agentls.workflows.checkpointing import guard_write
 from agentls.workflows.review import ProposalBook
+from agentls.workflows.review_checks import group_warnings, syntax_warnings
 
 if TYPE_CHECKING:
     from agentls.runtime import Runtime
@@ -76,6 +77,8 @@ class Resolution:
     applied: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    #: One line each for the user: part of a group accepted, a syntax error the partial accept leaves.
+    warnings: list[str] = field(default_factory=list)
 
 
 class Reviewer:
@@ -116,90 +119,119 @@ class Reviewer:
         (``review = "confirm"``): apply at once, the front end asking the user hunk by hunk."""
         count = 0
         for change in outcome.overlay.changes():
-            if change.after is None:
-                log.warning("session %s deleted %s: deletions are not proposed", session_id, change.path)
-                continue
             uri, version = locate(change.path)
-            validation = [issue_dict(change.after, issue.start, issue.message)
+            kind: ProposalKind = "create" if change.before is None else "delete" if change.after is None else "modify"
+            after = change.after or ""
+            validation = [issue_dict(after, issue.start, issue.message)
                           for issue in outcome.issues.get(change.path, [])]
             proposal = build_proposal(path=change.path, uri=uri, version=version, base=change.before or "",
-                                      after=change.after, summary=outcome.result.summary, validation=validation)
+                                      after=after, summary=outcome.result.summary, validation=validation, kind=kind)
             if proposal is None:
                 continue
             current, now = self.front.current(proposal)
-            stale = self.book.reanchor(proposal, current, now)
-            if proposal.resolved:
-                self.front.warn(f"your edits to {change.path} overlap every change the agent proposed there; "
-                                "nothing to review")
-                continue
+            self.book.reanchor(proposal, current, now)
             self.book.add(proposal)
             self._by_session.setdefault(session_id, []).append(proposal.id)
             self._session_of[proposal.id] = session_id
             count += 1
-            if stale:
-                self.front.warn(f"{len(stale)} agent change(s) to {change.path} overlapped your edits and were "
-                                "dropped")
+            conflicts = proposal.in_state("conflict")
+            if conflicts:
+                self.front.warn(f"your edits to {change.path} overlap {_names(proposal, conflicts)}: shown as "
+                                "conflicts (accept to use the agent's text, or reject)")
             if validation:
                 self.front.warn(f"the proposed change to {change.path} still has syntax errors "
                                 f"({validation[0]['message']}, line {validation[0]['line'] + 1})")
-            if confirm and self.front.can_confirm():
+            if confirm and self.front.can_confirm() and kind == "modify":
                 await self.apply_with_confirmation(proposal)
             else:
                 self.front.show(proposal)
         return count
 
     def reanchor(self, proposal: Proposal, text: str, version: int | None) -> None:
-        """The user's document changed: move the pending hunks with it (not while an accept holds it)."""
-        if not self.busy(proposal.id):
-            self._resolved(proposal, self.book.reanchor(proposal, text, version))
+        """The user's document changed: carry the hunks with it (not while an accept holds it). A hunk that
+        moved or became a conflict is shown again (the same proposal id replaces the old rendering)."""
+        if self.busy(proposal.id):
+            return
+        names = {h.id: proposal.label(h.id) for h in proposal.open_hunks()}
+        report = self.book.reanchor(proposal, text, version)
+        if report.conflicts:
+            which = ", ".join(names.get(i, i) for i in report.conflicts)
+            self.front.warn(f"your edit overlaps the agent's {which} in {proposal.path}: shown as a conflict "
+                            "(accept to use the agent's text, or reject)")
+        if report:
+            self.front.show(proposal)
+
+    def pending(self, uri: str | None = None) -> list[Proposal]:
+        """Every unresolved proposal (of ``uri``), oldest first."""
+        return self.book.for_uri(uri) if uri else self.book.all()
+
+    @staticmethod
+    def unapplied(proposals: Sequence[Proposal]) -> list[str]:
+        """What of ``proposals`` was not accepted, one phrase per file and state ("x.py: 1 change rejected"),
+        for a plan step that must not be called done."""
+        counts: dict[tuple[str, str], int] = {}
+        for proposal in proposals:
+            for state in proposal.states.values():
+                if state != "accepted":
+                    counts[(proposal.path, state)] = counts.get((proposal.path, state), 0) + 1
+        return [f"{path}: {n} change{'s' if n > 1 else ''} {state}" for (path, state), n in counts.items()]
 
     def hunks_at(self, uri: str, start: int, end: int) -> list[tuple[Proposal, Hunk]]:
         """The pending hunks touching ``[start, end)`` of ``uri``."""
-        return [(proposal, hunk) for proposal in self.book.for_uri(uri) for hunk in proposal.pending()
+        return [(proposal, hunk) for proposal in self.book.for_uri(uri) for hunk in proposal.open_hunks()
                 if hunk.start <= end and start <= max(hunk.end - 1, hunk.start)]
 
     # -- resolving --------------------------------------------------------------------------------
-    async def accept(self, proposal_id: str, hunk_ids: list[str] | None) -> Resolution:
+    async def accept(self, proposal_id: str, hunk_ids: list[str] | None, *, force: bool = False) -> Resolution:
         async with self._lock(proposal_id):
-            return await self._accept(self.book.get(proposal_id), hunk_ids)
+            return await self._accept(self.book.get(proposal_id), hunk_ids, force)
 
-    async def _accept(self, proposal: Proposal, hunk_ids: list[str] | None) -> Resolution:
+    async def _accept(self, proposal: Proposal, hunk_ids: list[str] | None, force: bool) -> Resolution:
         current, version = self.front.current(proposal)
-        plan = self.book.plan(proposal, hunk_ids, current)
-        conflicts = [h.id for h in plan.conflicts]
+        if self.book.reanchor(proposal, current, version):
+            self.front.show(proposal)
+        hunks, left = self.book.choose(proposal, hunk_ids, force=force)
+        labels = {h.id: proposal.label(h.id) for h in proposal.open_hunks()}
+        warnings = group_warnings(proposal, [h.id for h in hunks], labels)
         applied: list[str] = []
-        if plan.applied:
+        if hunks:
             if self.before_apply is not None:
                 await self.before_apply([proposal.path], "accept")
-            hunks = plan.applied
             ok = await self.front.apply(proposal, current, version, hunks, confirm=False)
-            if not ok:  # the editor refused (its text moved on?): rebase on what it has now, try once more
+            if not ok:  # the editor refused (its text moved on?): carry the hunks onto what it has now, once more
                 await asyncio.sleep(0.05)
                 current, version = self.front.current(proposal)
-                retry = self.book.plan(proposal, [h.id for h in hunks], current)
-                conflicts += [h.id for h in retry.conflicts]
-                hunks = retry.applied
+                if self.book.reanchor(proposal, current, version):
+                    self.front.show(proposal)
+                ids = {h.id for h in hunks}
+                hunks = [h for h in proposal.open_hunks() if h.id in ids
+                         and (force or proposal.states[h.id] == "pending")]
+                left += [h for h in proposal.open_hunks() if h.id in ids and h not in hunks]
                 ok = bool(hunks) and await self.front.apply(proposal, current, version, hunks, confirm=False)
             if ok:
                 applied = [h.id for h in hunks]
+                if len(applied) < len(proposal.open_hunks()):  # partly accepted: does it still parse?
+                    warnings += await asyncio.to_thread(syntax_warnings, proposal.path, current, hunks)
             elif hunks:
                 self.front.warn(f"the editor did not apply the agent's change to {proposal.path}; it is still "
                                 "pending")
+        conflicts = [h.id for h in left if proposal.states.get(h.id) == "conflict"]
         proposal.mark(applied, "accepted")
-        proposal.mark(conflicts, "conflict")
         if conflicts:
-            self.front.warn(f"{len(conflicts)} agent change(s) to {proposal.path} conflict with your edits and "
-                            "were not applied")
-        self._resolved(proposal, applied + conflicts)
+            self.front.warn(f"{_names(proposal, left, labels)} in {proposal.path} conflict with your edits and were "
+                            "not applied (accept with force to use the agent's text, or reject)")
+        for warning in warnings:
+            self.front.warn(warning)
+        self._resolved(proposal, applied)
         self.front.changed(proposal.uri)
-        return Resolution(applied=applied, conflicts=conflicts)
+        return Resolution(applied=applied, conflicts=conflicts, warnings=warnings)
 
     async def reject(self, proposal_id: str, hunk_ids: list[str] | None) -> Resolution:
         async with self._lock(proposal_id):
             proposal = self.book.get(proposal_id)
-            selected = proposal.select(hunk_ids)  # validates the ids
-            # Named hunks may be stale or in conflict (no longer anchored): they can still be rejected.
-            rejected = [h.id for h in selected] if hunk_ids is None else list(dict.fromkeys(hunk_ids))
+            proposal.select(hunk_ids)  # validates the ids
+            # Named hunks may be in conflict: they can be rejected too; "all" means every open hunk.
+            rejected = [h.id for h in proposal.open_hunks()] if hunk_ids is None else list(dict.fromkeys(hunk_ids))
             proposal.mark(rejected, "rejected")
         self._resolved(proposal, rejected)
         self.front.changed(proposal.uri)
@@ -209,15 +241,14 @@ class Reviewer:
         """``review = "confirm"``: the front end asks the user, hunk by hunk, while applying."""
         async with self._lock(proposal.id):
             current, version = self.front.current(proposal)
-            plan = self.book.plan(proposal, None, current)
-            if plan.applied and self.before_apply is not None:
+            self.book.reanchor(proposal, current, version)
+            hunks, _ = self.book.choose(proposal, None, force=True)
+            if hunks and self.before_apply is not None:
                 await self.before_apply([proposal.path], "accept")
-            ok = bool(plan.applied) and await self.front.apply(proposal, current, version, plan.applied,
-                                                               confirm=True)
-            ids = [h.id for h in plan.applied]
+            ok = bool(hunks) and await self.front.apply(proposal, current, version, hunks, confirm=True)
+            ids = [h.id for h in hunks]
             proposal.mark(ids, "accepted" if ok else "rejected")
-            proposal.mark([h.id for h in plan.conflicts], "conflict")
-            self._resolved(proposal, ids + [h.id for h in plan.conflicts])
+            self._resolved(proposal, ids)
             self.book.forget_resolved()
 
     def drop_session(self, session_id: str) -> None:
@@ -227,7 +258,7 @@ class Reviewer:
                 proposal = self.book.get(proposal_id)
             except Exception:
                 continue
-            pending = [h.id for h in proposal.pending()]
+            pending = [h.id for h in proposal.open_hunks()]
             proposal.mark(pending, "rejected")
             self._resolved(proposal, pending)
             self.front.changed(proposal.uri)
@@ -255,6 +286,12 @@ class Reviewer:
     async def _wake(self) -> None:
         async with self._resolution:
             self._resolution.notify_all()
+
+
+def _names(proposal: Proposal, hunks: Sequence[Hunk], labels: dict[str, str] | None = None) -> str:
+    """The hunks as the user knows them: "change 2 of 4, line 25 and change 3 of 4, line 30"."""
+    names = [(labels or {}).get(h.id) or proposal.label(h.id) for h in hunks]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def issue_dict(text: str, offset: int, message: str) -> dict[str, Any]:

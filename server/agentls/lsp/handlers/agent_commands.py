@@ -100,6 +100,10 @@ async def accept(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, list
     return await ls.review.accept(raw)
 
 
+async def proposals(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    return ls.review.proposals(raw)
+
+
 async def reject(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, list[str]]:
     return await ls.review.reject(raw)
 
@@ -111,5 +115,6 @@ HANDLERS: dict[str, Handler] = {
     "agentls.usage": usage,
     "agentls.accept": accept,
     "agentls.reject": reject,
+    "agentls.proposals": proposals,
     "agentls.answer": answer,
 }

@@ -26,6 +26,7 @@ COMMANDS = (
     "agentls.task",
     "agentls.accept",
     "agentls.reject",
+    "agentls.proposals",
     "agentls.answer",
     "agentls.cancel",
     "agentls.checkpoints.list",

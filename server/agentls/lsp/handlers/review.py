@@ -1,10 +1,12 @@
 """Proposals in the editor: the language server's side of the review (``workflows.reviewer`` has the policy).
 
-Presenting: an ``agentls/proposal`` notification for clients that render inline diffs, and for every
-client Hint diagnostics on the pending hunks with accept/reject code actions. With ``review = "confirm"``
-the change goes straight to ``workspace/applyEdit`` with change annotations that need the user's
-confirmation. Accepting applies through ``workspace/applyEdit`` with the document's version (the editor
-owns buffers and undo). Here: positions in the editor's encoding, the messages, what the editor holds.
+Presenting: an ``agentls/proposal`` notification for clients that render inline diffs (sent again, same
+id, whenever a hunk moved or became a conflict: it replaces the earlier one), and for every client Hint
+diagnostics on the open hunks with accept/reject code actions. ``agentls.proposals`` lists them all.
+With ``review = "confirm"`` the change goes straight to ``workspace/applyEdit`` with change annotations
+that need the user's confirmation. Accepting applies through ``workspace/applyEdit`` with the document's
+version (the editor owns buffers and undo). Here: positions in the editor's encoding, the messages, what
+the editor holds.
 """
 
 from __future__ import annotations
@@ -95,9 +97,12 @@ class ReviewService:
                 edits.append(types.AnnotatedTextEdit(range=rng, new_text=hunk.new_text, annotation_id=annotation))
             else:
                 edits.append(types.TextEdit(range=rng, new_text=hunk.new_text))
-        if version is None and await asyncio.to_thread(_missing, proposal.uri) and not builder.create(proposal.uri):
+        creates = version is None or proposal.kind == "create"  # an open buffer of a new file: create it too
+        if creates and await asyncio.to_thread(_missing, proposal.uri) and not builder.create(proposal.uri):
             await asyncio.to_thread(_create_empty, proposal.uri)  # the editor cannot create files: we do
         builder.edit(proposal.uri, version, edits)
+        whole = proposal.kind == "delete" and len(hunks) == len(proposal.open_hunks())
+        remove = whole and not builder.delete(proposal.uri) and version is None  # else the editor deletes it
         try:
             result = await asyncio.wait_for(self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
                 edit=builder.build(), label="agentls: apply agent change")), APPLY_TIMEOUT_S)
@@ -106,6 +111,8 @@ class ReviewService:
             return False
         if not result.applied:
             log.info("the client did not apply the edit to %s: %s", proposal.uri, result.failure_reason)
+        elif remove:
+            await asyncio.to_thread(_remove, proposal.uri)  # the editor cannot delete files: we do
         return bool(result.applied)
 
     # -- what the server's handlers call ----------------------------------------------------------------
@@ -124,7 +131,21 @@ class ReviewService:
         from agentls.lsp.params import ReviewParams, parse  # pydantic: kept off the start-up path
 
         params = parse(ReviewParams, "agentls.accept", raw)
-        return _wire(await self.reviewer.accept(params.proposal_id, params.hunk_ids))
+        return _wire(await self.reviewer.accept(params.proposal_id, params.hunk_ids, force=params.force))
+
+    def proposals(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """``agentls.proposals``: every unresolved proposal (of ``uri``), as ``agentls/proposal`` sends them."""
+        from agentls.lsp.params import ProposalsParams, parse
+
+        params = parse(ProposalsParams, "agentls.proposals", raw)
+        found = []
+        for proposal in self.reviewer.pending(params.uri):
+            doc = self.server.state.documents.get(proposal.uri)
+            if doc is not None:
+                self.reviewer.reanchor(proposal, doc.text, doc.version)
+            if not proposal.resolved:
+                found.append(self.wire(proposal))
+        return {"proposals": found}
 
     async def reject(self, raw: dict[str, Any]) -> dict[str, list[str]]:
         from agentls.lsp.params import ReviewParams, parse
@@ -151,7 +172,7 @@ class ReviewService:
         data = proposal.to_dict()
         index = self._index(proposal.uri, proposal.base)
         encoding = self.server.position_encoding
-        by_id = {h.id: h for h in proposal.hunks}
+        by_id = {h.id: h for h in proposal.open_hunks()}
         for hunk in data["hunks"]:
             source = by_id.get(hunk["id"])
             if source is not None:
@@ -166,12 +187,12 @@ class ReviewService:
             if doc is not None:
                 self.reviewer.reanchor(proposal, doc.text, doc.version)
             index = self._index(uri, proposal.base)
-            pending = proposal.pending()
-            for number, hunk in enumerate(pending, start=1):
+            for hunk in proposal.open_hunks():
+                conflict = proposal.states[hunk.id] == "conflict"
+                what = "conflicts with your edit" if conflict else describe(hunk)
                 diagnostics.append(types.Diagnostic(
                     range=to_range(index, hunk.start, hunk.end, encoding),
-                    message=f"agent change {number}/{len(pending)}: {describe(hunk)} "
-                            "(code actions: accept / reject)",
+                    message=f"agent {proposal.label(hunk.id)}: {what} (code actions: accept / reject)",
                     severity=types.DiagnosticSeverity.Hint, source="agentls", code="agentls.proposal",
                     data={"proposalId": proposal.id, "hunkId": hunk.id},
                 ))
@@ -180,7 +201,12 @@ class ReviewService:
 
 
 def _wire(resolution: Resolution) -> dict[str, list[str]]:
-    return {"applied": resolution.applied, "rejected": resolution.rejected, "conflicts": resolution.conflicts}
+    return {"applied": resolution.applied, "rejected": resolution.rejected, "conflicts": resolution.conflicts,
+            "warnings": resolution.warnings}
+
+
+def _remove(uri: str) -> None:
+    Path(to_fs_path(uri) or "").unlink(missing_ok=True)
 
 
 def _missing(uri: str) -> bool:
