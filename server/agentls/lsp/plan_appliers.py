@@ -70,8 +70,8 @@ class AutoApplier:
 
 
 class ReviewApplier:
-    """Review: the step's edits become proposals; the step waits until the user resolved them all and
-    saved the accepted files (the next step's checkpoint and the verification read the disk)."""
+    """Review: the step's edits become proposals; the step waits until the user resolved them all (it
+    fails when one was rejected) and saved the accepted files (the next step's checkpoint and the verification read the disk)."""
 
     commit_before_commands = False
 
@@ -92,6 +92,9 @@ class ReviewApplier:
         except asyncio.CancelledError:
             review.drop_session(outcome.session_id)  # a cancelled step leaves no proposal behind
             raise
+        left = review.reviewer.unapplied(proposals)
+        if left:  # the step's work is not in the files: it is not done
+            raise AgentlsError(f"not done: {'; '.join(left)}")
         accepted = sorted({p.path for p in proposals if "accepted" in p.states.values()})
         await self._saved(accepted)
         return accepted
