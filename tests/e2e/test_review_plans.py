@@ -27,7 +27,8 @@ async def test_a_rejected_change_does_not_make_the_step_done(client_name: str, t
         proposal = editor.client.proposals[0]
         await editor.command("agentls.reject", {"proposalId": proposal["id"]})
         asked = await editor.client.wait_until(lambda: editor.client.message_requests, timeout=30)
-        assert "calc.py" in asked[0].message and "rejected" in asked[0].message
+        assert "calc.py" in asked[0].message
+        assert "rejected" in asked[0].message
         status = await editor.command("agentls.plan.status", {"planId": plan["id"]})
         assert status["steps"][0]["status"] != "done"
         assert files(editor.root)["calc.py"] == CALC

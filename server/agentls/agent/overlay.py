@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentls.agent.workspace import Workspace
+from agentls.edits.groups import edit_spans
 from agentls.errors import AgentlsError
 
 
@@ -30,6 +31,8 @@ class FileChange:
     path: str
     before: str | None
     after: str | None
+    #: The regions of ``after`` each edit wrote (``edits.groups.edit_spans``): hunks in one belong together.
+    edits: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
 class OverlayConflict(AgentlsError):
@@ -40,6 +43,7 @@ class OverlayConflict(AgentlsError):
 class _State:
     before: str | None
     after: str | None
+    edits: list[tuple[int, int]] = field(default_factory=list)
 
 
 class Overlay:
@@ -132,7 +136,9 @@ class Overlay:
         """Set the file's text (creating it); returns its key."""
         rel = self.key(path)
         with self._lock:
-            self._touch(rel).after = text
+            state = self._touch(rel)
+            state.edits = edit_spans(state.edits, state.after or "", text)
+            state.after = text
         return rel
 
     def delete(self, path: str | Path) -> str:
@@ -154,7 +160,7 @@ class Overlay:
         """Files whose content differs from their disk content when first touched, by path."""
         with self._lock:
             return [
-                FileChange(rel, state.before, state.after)
+                FileChange(rel, state.before, state.after, tuple(state.edits))
                 for rel, state in sorted(self._states.items())
                 if state.before != state.after
             ]

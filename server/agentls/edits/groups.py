@@ -13,9 +13,10 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from agentls.edits.common_runs import common_head, common_tail
 from agentls.edits.hunks import Hunk
 
-__all__ = ["Link", "group_hunks", "links"]
+__all__ = ["Link", "edit_spans", "group_hunks", "links"]
 
 _DEFINES = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?:pub[ \t]+)?(?:async[ \t]+)?"
@@ -86,3 +87,23 @@ def group_hunks(hunks: Sequence[Hunk], found: Sequence[Link]) -> dict[str, str]:
         if a != b:
             parent[max(a, b, key=order.__getitem__)] = min(a, b, key=order.__getitem__)
     return {hunk.id: f"g{order[root(hunk.id)] + 1}" for hunk in hunks}
+
+
+def edit_spans(spans: Sequence[tuple[int, int]], before: str, after: str) -> list[tuple[int, int]]:
+    """``spans`` (regions of ``before`` that earlier edits wrote) carried onto ``after``, plus the region this
+    edit wrote (``before`` and ``after`` without their common head and tail). A span the edit overlaps grows
+    to include it."""
+    head = common_head(before, after, 0, len(before), 0, len(after))
+    tail = common_tail(before, after, head, len(before), head, len(after))
+    old_end, new_end = len(before) - tail, len(after) - tail
+    delta = new_end - old_end
+    carried: list[tuple[int, int]] = []
+    for low, high in spans:
+        if high < head:
+            carried.append((low, high))
+        elif low > old_end:
+            carried.append((low + delta, high + delta))
+        else:
+            carried.append((min(low, head), max(high + delta, new_end)))
+    carried.append((head, new_end))
+    return carried

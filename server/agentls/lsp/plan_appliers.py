@@ -71,7 +71,8 @@ class AutoApplier:
 
 class ReviewApplier:
     """Review: the step's edits become proposals; the step waits until the user resolved them all (it
-    fails when one was rejected) and saved the accepted files (the next step's checkpoint and the verification read the disk)."""
+    fails when one was rejected) and saved the accepted files (the next step's checkpoint and the
+    verification read the disk)."""
 
     commit_before_commands = False
 

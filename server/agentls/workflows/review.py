@@ -71,6 +71,12 @@ class ProposalBook:
                         agent_old=proposal.agent_old)
         out = Reanchored(moved=[h.id for h in carried.moved], merged=list(carried.merged))
         for hunk in carried.conflicts:
+            if hunk.old_text == carried.agent_old[hunk.id]:  # the user's lines are the agent's old ones again
+                if proposal.states[hunk.id] == "conflict":
+                    proposal.mark([hunk.id], "pending")
+                    out.restored.append(hunk.id)
+                proposal.agent_old.pop(hunk.id, None)
+                continue
             if proposal.states[hunk.id] != "conflict":
                 proposal.mark([hunk.id], "conflict")
                 out.conflicts.append(hunk.id)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from agentls.agent.events import ChangeResolved
 from agentls.edits.hunks import Hunk
 from agentls.edits.proposal import Proposal, ProposalKind, build_proposal
-from agentls.workflows.checkpointing import guard_write
+from agentls.workflows.checkpointing import accept_texts, guard_write
 from agentls.workflows.review import ProposalBook
 from agentls.workflows.review_checks import group_warnings, syntax_warnings
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 #: Called right before an accepted change is applied, with the workspace-relative paths it touches
 #: and the trigger; raising stops the apply (the checkpoint guard).
-BeforeApply = Callable[[list[str], str], Awaitable[None]]
+BeforeApply = Callable[..., Awaitable[None]]
 #: Where a changed file lives in the front end: (uri, version of the text the session saw, or None).
 Locate = Callable[[str], tuple[str, int | None]]
 
@@ -91,8 +91,10 @@ class Reviewer:
         self.book = ProposalBook()
         self.before_apply: BeforeApply | None = None
         if runtime is not None:
-            async def checkpoint(paths: list[str], trigger: str) -> None:
-                await guard_write(runtime, paths, trigger=trigger,
+            async def checkpoint(paths: list[str], trigger: str, text: str | None = None,
+                                 hunks: Sequence[Hunk] = ()) -> None:
+                buffers, applied = accept_texts(paths[0], text, hunks)  # the buffer, not the disk
+                await guard_write(runtime, paths, trigger=trigger, buffers=buffers, applied=applied,
                                   summary=f"before accepting the agent's change to {', '.join(paths)}")
 
             self.before_apply = checkpoint
@@ -125,7 +127,8 @@ class Reviewer:
             validation = [issue_dict(after, issue.start, issue.message)
                           for issue in outcome.issues.get(change.path, [])]
             proposal = build_proposal(path=change.path, uri=uri, version=version, base=change.before or "",
-                                      after=after, summary=outcome.result.summary, validation=validation, kind=kind)
+                                      after=after, summary=outcome.result.summary, validation=validation, kind=kind,
+                                      edits=change.edits)
             if proposal is None:
                 continue
             current, now = self.front.current(proposal)
@@ -196,7 +199,7 @@ class Reviewer:
         applied: list[str] = []
         if hunks:
             if self.before_apply is not None:
-                await self.before_apply([proposal.path], "accept")
+                await self.before_apply([proposal.path], "accept", current, hunks)
             ok = await self.front.apply(proposal, current, version, hunks, confirm=False)
             if not ok:  # the editor refused (its text moved on?): carry the hunks onto what it has now, once more
                 await asyncio.sleep(0.05)
@@ -220,8 +223,6 @@ class Reviewer:
         if conflicts:
             self.front.warn(f"{_names(proposal, left, labels)} in {proposal.path} conflict with your edits and were "
                             "not applied (accept with force to use the agent's text, or reject)")
-        for warning in warnings:
-            self.front.warn(warning)
         self._resolved(proposal, applied)
         self.front.changed(proposal.uri)
         return Resolution(applied=applied, conflicts=conflicts, warnings=warnings)

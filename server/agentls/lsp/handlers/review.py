@@ -131,7 +131,11 @@ class ReviewService:
         from agentls.lsp.params import ReviewParams, parse  # pydantic: kept off the start-up path
 
         params = parse(ReviewParams, "agentls.accept", raw)
-        return _wire(await self.reviewer.accept(params.proposal_id, params.hunk_ids, force=params.force))
+        resolution = await self.reviewer.accept(params.proposal_id, params.hunk_ids, force=params.force)
+        if not self.server.state.inline_proposals:  # our clients show the result's warnings; others may not
+            for warning in resolution.warnings:
+                self.warn(warning)
+        return _wire(resolution)
 
     def proposals(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``agentls.proposals``: every unresolved proposal (of ``uri``), as ``agentls/proposal`` sends them."""
