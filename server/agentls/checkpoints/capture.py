@@ -33,9 +33,10 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import agentls.checkpoints.buffers as buffers
 import agentls.checkpoints.paths as wspaths
 from agentls.checkpoints.history import History
 from agentls.checkpoints.model import MAX_LISTED_FILES, Meta, Trigger, summarize, with_skipped
@@ -69,9 +70,14 @@ class Capture:
         self._started = time.time()
 
     def of_paths(self, paths: Sequence[str], trigger: Trigger, session_id: str | None, step: int | None,
-                 summary: str) -> Meta:
+                 summary: str, texts: Mapping[str, str] | None = None,
+                 applied: Mapping[str, str] | None = None) -> Meta:
         """A checkpoint of the files ``paths`` (and of those to read again), the rest carried from
-        the latest scan; pending when no scan has finished since this was created. Takes the commit lock."""
+        the latest scan; pending when no scan has finished since this was created. Takes the commit lock.
+        ``texts``: editor buffers, taken instead of the files on disk; ``applied``: the texts right after
+        the accept this checkpoint guards (``buffers.py``)."""
+        texts = buffers.normalise(self.root, texts)
+        applied = buffers.normalise(self.root, applied)
         wanted: list[str] = []
         for path in paths:
             rel = wspaths.relative(self.root, path)
@@ -99,6 +105,13 @@ class Capture:
             skipped: list[str] = []
             for rel in candidates:
                 if rel in ignored:
+                    continue
+                if rel in texts and rel in wanted:
+                    data = buffers.encode(texts[rel])
+                    if len(data) > self.max_file_bytes:
+                        skipped.append(rel)
+                    else:
+                        changes[rel] = buffers.entry_for(self.repo, rel, data)
                     continue
                 full = self.root / rel
                 try:
@@ -130,6 +143,8 @@ class Capture:
             if pending:
                 self.repo.write_ref(f"{PENDING_REFS}/{key}", commit)
             self.repo.write_ref(f"{CP_REFS}/{key}", commit)
+            if applied:
+                buffers.record_applied(self.repo, key, tree, applied, now)
             self.history.record(meta)
             self.history.prune()
         return meta
@@ -150,16 +165,18 @@ class Capture:
         return _ScanInfo(tree, 0.0, "")
 
     def of_scan(self, result: ScanResult, trigger: Trigger, session_id: str | None, step: int | None,
-                summary: str, files: list[str] | None = None) -> Meta:
-        """A checkpoint of a scan's tree (hold the commit lock)."""
+                summary: str, files: list[str] | None = None, texts: Mapping[str, str] | None = None) -> Meta:
+        """A checkpoint of a scan's tree (hold the commit lock), with editor buffers' ``texts`` in place of
+        their files."""
+        tree = buffers.overlay(self.repo, result.tree, buffers.normalise(self.root, texts), self.max_file_bytes)
         if files is None:
-            files = sorted(path for path, _, _ in self.repo.odb.diff(result.previous, result.tree))
+            files = sorted(path for path, _, _ in self.repo.odb.diff(result.previous, tree))
         now = time.time()
         key = self.repo.new_key()
         meta = Meta(public_id(key), now, trigger, session_id, step,
                     with_skipped(summary or summarize(trigger, files[:3], len(files)), result.skipped),
                     files[:MAX_LISTED_FILES], None, result.skipped[:MAX_LISTED_FILES])
-        commit = self.repo.odb.write_commit(result.tree, meta.message(), now)
+        commit = self.repo.odb.write_commit(tree, meta.message(), now)
         self.repo.write_ref(f"{CP_REFS}/{key}", commit)
         self.history.record(meta)
         self.history.prune()

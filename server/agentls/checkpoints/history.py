@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import cast
 
 from agentls.checkpoints.model import Checkpoint, Meta, Trigger
-from agentls.checkpoints.shadow import CP_REFS, PENDING_REFS, ShadowRepo, public_id
+from agentls.checkpoints.shadow import APPLIED_REFS, CP_REFS, PENDING_REFS, ShadowRepo, public_id
 from agentls.errors import CheckpointError
 from agentls.store.db import CheckpointRecord, Store
 
@@ -135,6 +135,7 @@ class History:
         for cid in excess:
             self.repo.delete_ref(f"{PENDING_REFS}/{cid}")
             self.repo.delete_ref(f"{CP_REFS}/{cid}")
+            self.repo.delete_ref(f"{APPLIED_REFS}/{cid}")
         if self.store is not None:
             try:
                 self.store.delete_checkpoints(self._workspace_key, [public_id(key) for key in excess])

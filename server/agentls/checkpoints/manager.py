@@ -23,23 +23,25 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import errno
 import importlib
 import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
+import agentls.checkpoints.buffers as bufs
 import agentls.checkpoints.paths as wspaths
 from agentls.checkpoints.background import Background
 from agentls.checkpoints.capture import Capture
 from agentls.checkpoints.gitcmd import LITERAL
 from agentls.checkpoints.history import History
 from agentls.checkpoints.locks import LockBusy
-from agentls.checkpoints.model import TRIGGERS, Checkpoint, RestorePlan, RestoreResult, Trigger
+from agentls.checkpoints.model import TRIGGERS, BufferRestore, Checkpoint, RestorePlan, RestoreResult, Trigger
 from agentls.checkpoints.restore import Restorer
 from agentls.checkpoints.shadow import PENDING_REFS, ShadowRepo
 from agentls.errors import CheckpointError
@@ -91,9 +93,12 @@ class Checkpoints:
     # -- public API ---------------------------------------------------------------------------
 
     def checkpoint(self, paths: Sequence[str] | None, *, trigger: str, session_id: str | None = None,
-                   step: int | None = None, summary: str = "") -> Checkpoint:
+                   step: int | None = None, summary: str = "", buffers: Mapping[str, str] | None = None,
+                   applied: Mapping[str, str] | None = None) -> Checkpoint:
         """Take a checkpoint. ``paths``: the workspace-relative files about to be written (fast, no
-        scan); None: scan the whole tree. Raises ``CheckpointError`` when it cannot be taken."""
+        scan); None: scan the whole tree. ``buffers``: the text of files open in an editor, taken instead
+        of the disk; ``applied``: their text right after the accept this guards (see ``buffers.py``).
+        Raises ``CheckpointError`` when it cannot be taken."""
         if trigger not in TRIGGERS:
             raise CheckpointError(f"unknown checkpoint trigger {trigger!r} (one of {', '.join(TRIGGERS)})")
         kind = cast(Trigger, trigger)
@@ -104,9 +109,9 @@ class Checkpoints:
                 with self.repo.scan_lock.hold():
                     result, _ = self._capture.scan_and_complete()
                     with self.repo.commit_lock.hold():
-                        meta = self._capture.of_scan(result, kind, session_id, step, summary)
+                        meta = self._capture.of_scan(result, kind, session_id, step, summary, texts=buffers)
             else:
-                meta = self._capture.of_paths(paths, kind, session_id, step, summary)
+                meta = self._capture.of_paths(paths, kind, session_id, step, summary, buffers, applied)
                 self._background.request_scan()
         return meta.checkpoint()
 
@@ -128,8 +133,10 @@ class Checkpoints:
             self._open()
             return self._history.newest(limit)
 
-    def diff(self, checkpoint_id: str, against: str | None = None, paths: Sequence[str] | None = None) -> str:
-        """A unified diff from the checkpoint to ``against`` (another checkpoint) or to the files now."""
+    def diff(self, checkpoint_id: str, against: str | None = None, paths: Sequence[str] | None = None,
+             buffers: Mapping[str, str] | None = None) -> str:
+        """A unified diff from the checkpoint to ``against`` (another checkpoint) or to the files now (an
+        open file as its editor ``buffers`` have it)."""
         with self._errors("diff the checkpoint"):
             self._open()
             old_id = self._history.resolve(checkpoint_id)
@@ -143,6 +150,8 @@ class Checkpoints:
                 with self.repo.commit_lock.hold():
                     old = self._history.read(old_id)[1]
                     new = self._history.read(new_id)[1] if new_id is not None else now
+                    if new_id is None and now is not None and buffers:
+                        new = bufs.overlay(self.repo, now, bufs.normalise(self.root, buffers), self.max_file_bytes)
             assert new is not None
             args = ["diff-tree", "-r", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
                     old.hex(), new.hex()]
@@ -150,25 +159,41 @@ class Checkpoints:
                 args += ["--", *prefixes]
             return self.repo.git.run(*args, env=LITERAL).decode("utf-8", "replace")
 
-    def plan_restore(self, checkpoint_id: str, paths: Sequence[str] | None = None) -> RestorePlan:
-        """What ``restore`` would change, with the checkpoint's bytes; the workspace is not touched."""
+    def plan_restore(self, checkpoint_id: str, paths: Sequence[str] | None = None, *,
+                     buffers: Collection[str] = ()) -> RestorePlan:
+        """What ``restore`` would change, with the checkpoint's bytes; the workspace is not touched. For each
+        path of ``buffers`` (files open in an editor, under ``paths``), how to restore the buffer."""
         with self._errors("plan the restore"):
             self._open()
             cid = self._history.resolve(checkpoint_id)
-            return self._restorer.plan(cid, wspaths.prefixes(self.root, paths))
+            prefixes = wspaths.prefixes(self.root, paths)
+            plan = self._restorer.plan(cid, prefixes)
+            opened = [rel for rel in bufs.normalise(self.root, dict.fromkeys(buffers, ""))
+                      if prefixes is None or any(rel == p or rel.startswith(p + "/") for p in prefixes)]
+            return dataclasses.replace(plan, buffers=[self._buffer_restore(cid, rel) for rel in opened])
+
+    def _buffer_restore(self, cid: str, rel: str) -> BufferRestore:
+        tree = self._history.reliable_tree(cid, rel)
+        if tree is None:  # a pending checkpoint that did not read it: complete it first
+            with self.repo.scan_lock.hold():
+                self._capture.scan_and_complete()
+            tree = self._history.read(cid)[1]
+        with self.repo.commit_lock.hold():
+            return bufs.restore_of(self.repo, self._history, cid, rel, tree)
 
     def restore(self, checkpoint_id: str, paths: Sequence[str] | None = None, *,
-                skip: Collection[str] = ()) -> RestoreResult:
+                skip: Collection[str] = (), buffers: Mapping[str, str] | None = None) -> RestoreResult:
         """Bring back the checkpoint's files (all, or those under ``paths``): modified files get their
         content and mode back, files created since are deleted, deleted ones re-created. A safety
         checkpoint of the current state is taken first (the result names it: restoring it undoes
-        this). Paths in ``skip`` are left to the caller (open editor buffers)."""
+        this; it holds ``buffers``, the editor's text of open files). Paths in ``skip`` are left to the
+        caller (open editor buffers)."""
         with self._errors("restore the checkpoint"):
             self._open()
             cid = self._history.resolve(checkpoint_id)
             prefixes = wspaths.prefixes(self.root, paths)
             skip_set = {wspaths.relative(self.root, path) or path for path in skip}
-            result = self._restorer.restore(cid, prefixes, skip_set)
+            result = self._restorer.restore(cid, prefixes, skip_set, bufs.normalise(self.root, buffers))
             self._background.request_scan()
             return result
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 Trigger = Literal["edit", "accept", "command", "manual", "restore"]
@@ -40,11 +42,27 @@ class FileRestore:
 
 
 @dataclass(frozen=True)
+class BufferRestore:
+    """How to bring an open document back to a checkpoint without losing what the user typed.
+
+    ``target``: the checkpoint's text of the path (None: absent then). ``steps``: each accept since
+    (oldest first) as (the text before it, the text right after it); undoing them newest first on the
+    buffer's text, then the difference between ``target`` and the first step's text before, leaves
+    what the user typed meanwhile. No steps: the buffer becomes ``target``."""
+
+    path: str
+    target: str | None
+    steps: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RestorePlan:
     checkpoint: Checkpoint
     files: list[FileRestore]
     #: Paths a restore will not touch: over the size limit now, ignored now, in a nested repository.
     skipped: list[str] = field(default_factory=list)
+    #: For each editor buffer given to ``plan_restore``: how to restore it keeping the user's typing.
+    buffers: list[BufferRestore] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -126,3 +144,21 @@ def summarize(trigger: str, files: list[str], total: int | None = None) -> str:
     if trigger == "command":
         return f"{what}: {total} {noun} changed ({shown}{more})"
     return f"{what}: {shown}{more}"
+
+
+
+def created_at(when: float) -> str:
+    """ISO 8601 with the local offset: "2026-12-03T14:03:12+01:00"."""
+    return datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds")
+
+
+def human_time(when: float, now: float | None = None) -> str:
+    """Local time for people: "14:03:12" today, "yesterday 14:03", "2 Dec 14:03", "2 Dec 2025 14:03"."""
+    moment = datetime.fromtimestamp(when)
+    today = datetime.fromtimestamp(time.time() if now is None else now).date()
+    if moment.date() == today:
+        return moment.strftime("%H:%M:%S")
+    if moment.date() == today - timedelta(days=1):
+        return moment.strftime("yesterday %H:%M")
+    year = "" if moment.year == today.year else f" {moment.year}"
+    return f"{moment.day} {moment.strftime('%b')}{year} {moment.strftime('%H:%M')}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import agentls.checkpoints.files as fileops
@@ -49,9 +49,10 @@ class Restorer:
             meta, items, skipped = self._plan(cid, prefixes, scanned)
             return RestorePlan(meta.checkpoint(), [self._file_restore(item) for item in items], skipped)
 
-    def restore(self, cid: str, prefixes: list[str] | None, skip: set[str]) -> RestoreResult:
-        """Restore checkpoint ``cid`` (under ``prefixes``) after a safety checkpoint, leaving the
-        paths in ``skip`` alone."""
+    def restore(self, cid: str, prefixes: list[str] | None, skip: set[str],
+                buffers: Mapping[str, str] | None = None) -> RestoreResult:
+        """Restore checkpoint ``cid`` (under ``prefixes``) after a safety checkpoint (with the editor's
+        ``buffers`` for open files), leaving the paths in ``skip`` alone."""
         with self._locks(cid, prefixes) as scanned:
             meta, items, skipped = self._plan(cid, prefixes, scanned)
             # Read the checkpoint's bytes first: the safety checkpoint may prune it (retention).
@@ -60,9 +61,10 @@ class Restorer:
             summary = f"before restoring {meta.id}" + (f" ({', '.join(prefixes)})" if prefixes else "")
             changed = [item.path for item in items]
             if scanned is not None:
-                safety = self.capture.of_scan(scanned, "restore", None, None, summary, files=changed)
+                safety = self.capture.of_scan(scanned, "restore", None, None, summary, files=changed, texts=buffers)
             else:
-                safety = self.capture.of_paths(changed, "restore", None, None, summary)
+                wanted = changed + [rel for rel in buffers or {} if rel not in changed]
+                safety = self.capture.of_paths(wanted, "restore", None, None, summary, texts=buffers)
             restored, deleted, created = self._apply(items, contents, skip, safety.id)
         return RestoreResult(restored, deleted, created, safety.id, sorted(set(skipped) | (skip & set(changed))))
 

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 SCAN_REF = "refs/heads/scan"
 CP_REFS = "refs/agentls/cp"
 PENDING_REFS = "refs/agentls/pending"
+#: The texts right after an accept, by the key of its checkpoint (``buffers.py``).
+APPLIED_REFS = "refs/agentls/applied"
 _KEY = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{8}$")
 _SHA = re.compile(rb"^[0-9a-f]{40}\n?$")
 COMMIT_LOCK_TIMEOUT_S = 60.0

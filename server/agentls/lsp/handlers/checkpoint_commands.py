@@ -1,7 +1,9 @@
 """``agentls.checkpoints.list|diff|restore``: the shadow history, from the editor.
 
-Restore writes closed files on disk; files open in the editor are changed through
-``workspace/applyEdit`` instead (the editor owns open buffers and their undo), except a deletion the
+Checkpoints hold what the editor shows: an open document's buffer (unsaved typing included), not the
+disk, and diffs compare against the buffers. Restore writes closed files on disk; files open in the
+editor are changed through ``workspace/applyEdit`` instead (the editor owns open buffers and their undo),
+undoing the accepted changes since the checkpoint onto what the buffer has now, except a deletion the
 editor cannot make (it declared no ``delete`` resource operation): that one happens on disk.
 """
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from agentls.edits.hunks import diff_hunks
 from agentls.errors import InvalidRequest
 from agentls.lsp.convert import to_range
 from agentls.lsp.server import AgentLanguageServer
@@ -40,63 +43,83 @@ def _paths(raw: dict[str, Any]) -> list[str] | None:
 
 
 async def list_checkpoints(ls: AgentLanguageServer, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    from agentls.checkpoints.model import created_at, human_time
+
     limit = raw.get("limit", 50)
     if not isinstance(limit, int) or limit < 1:
         raise InvalidRequest("'limit' must be a positive integer")
     checkpoints = await ls.runtime.checkpoints()
     found = await asyncio.to_thread(checkpoints.list, limit)
-    return [{"id": c.id, "time": c.time, "trigger": c.trigger, "sessionId": c.session_id, "step": c.step,
-             "summary": c.summary, "files": list(c.files)} for c in found]
+    return [{"id": c.id, "time": c.time, "when": human_time(c.time), "createdAt": created_at(c.time),
+             "trigger": c.trigger, "sessionId": c.session_id, "step": c.step, "summary": c.summary,
+             "files": list(c.files)} for c in found]
+
+
+def _buffers(ls: AgentLanguageServer) -> dict[str, str]:
+    """The open documents' text (unsaved typing included), by workspace-relative path."""
+    return {rel: snap.text for rel, snap in ls.agent.snapshots().items()}
 
 
 async def diff(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
     checkpoint_id = _ids(raw, "id")
     against = _ids(raw, "against", required=False)
     checkpoints = await ls.runtime.checkpoints()
-    text = await asyncio.to_thread(checkpoints.diff, checkpoint_id or "", against, _paths(raw))
+    buffers = _buffers(ls) if against is None else None  # "now" is what the editor shows
+    text = await asyncio.to_thread(checkpoints.diff, checkpoint_id or "", against, _paths(raw), buffers=buffers)
     return {"diff": text}
 
 
 async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
+    """Closed files on disk; open ones through the editor, undoing the accepted changes since the
+    checkpoint onto what the buffer has now (the user's typing stays; ``workflows.checkpointing``)."""
+    from agentls.workflows.checkpointing import restored_text
+
     checkpoint_id = _ids(raw, "id") or ""
     paths = _paths(raw)
     checkpoints = await ls.runtime.checkpoints()
-    plan = await asyncio.to_thread(checkpoints.plan_restore, checkpoint_id, paths)
     open_docs = ls.agent.snapshots()
-    in_editor = [f for f in plan.files if f.path in open_docs]
-    result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip={f.path for f in in_editor})
+    buffers = {rel: snap.text for rel, snap in open_docs.items()}
+    plan = await asyncio.to_thread(checkpoints.plan_restore, checkpoint_id, paths, buffers=list(open_docs))
+    on_disk_now = {f.path for f in plan.files}
+    result = await asyncio.to_thread(checkpoints.restore, checkpoint_id, paths, skip=set(open_docs),
+                                     buffers=buffers)
     restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
     on_disk: list[str] = []  # closed while the restore ran, or a deletion the editor cannot do
-    if in_editor:
-        from agentls.edits.hunks import diff_hunks
-
-        encoding = ls.position_encoding
-        builder = WorkspaceEditBuilder(ls.client_features)
-        for item in in_editor:
-            snap = open_docs[item.path]
-            doc = ls.state.documents.get(snap.uri)
-            if doc is None:  # closed while the restore ran: the editor no longer owns it
+    encoding = ls.position_encoding
+    builder = WorkspaceEditBuilder(ls.client_features)
+    conflicts = 0
+    for item in plan.buffers:
+        snap = open_docs[item.path]
+        doc = ls.state.documents.get(snap.uri)
+        if doc is None:  # closed while the restore ran: the editor no longer owns it
+            if item.path in on_disk_now:
                 on_disk.append(item.path)
-                continue
-            if item.target is None:
-                if builder.delete(snap.uri):
-                    deleted.append(item.path)
-                else:
-                    on_disk.append(item.path)
-                continue
-            target = item.target.decode("utf-8", errors="surrogateescape")
-            edits = [types.TextEdit(range=to_range(doc.lines, h.start, h.end, encoding), new_text=h.new_text)
-                     for h in diff_hunks(doc.text, target)]
-            if edits:
-                builder.edit(snap.uri, doc.version, edits)
-                restored.append(item.path)
-        if builder:
-            applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-                edit=builder.build(), label="agentls: restore checkpoint"))
-            if not applied.applied:
-                names = ", ".join(f.path for f in in_editor)
-                ls.notify_user(f"the editor did not apply the restore to open files ({names}); "
-                               f"undo the rest with checkpoint {result.safety_checkpoint}", types.MessageType.Warning)
+            continue
+        merged = restored_text(doc.text, item)
+        conflicts += merged.conflicts
+        if merged.text is None:
+            if item.path not in on_disk_now:
+                continue  # absent then and absent on disk now: nothing to delete
+            if builder.delete(snap.uri):
+                deleted.append(item.path)
+            else:
+                on_disk.append(item.path)
+            continue
+        edits = [types.TextEdit(range=to_range(doc.lines, h.start, h.end, encoding), new_text=h.new_text)
+                 for h in diff_hunks(doc.text, merged.text)]
+        if edits:
+            builder.edit(snap.uri, doc.version, edits)
+            restored.append(item.path)
+    if builder:
+        applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=builder.build(), label="agentls: restore checkpoint"))
+        if not applied.applied:
+            names = ", ".join(sorted({i.path for i in plan.buffers}))
+            ls.notify_user(f"the editor did not apply the restore to open files ({names}); "
+                           f"undo the rest with checkpoint {result.safety_checkpoint}", types.MessageType.Warning)
+    if conflicts:
+        ls.notify_user(f"{conflicts} accepted change(s) were kept: you edited over them since",
+                       types.MessageType.Warning)
     if on_disk:
         late = await asyncio.to_thread(checkpoints.restore, checkpoint_id, on_disk)
         restored += late.restored

@@ -1,0 +1,113 @@
+"""Checkpoints follow the buffers, not the disk: an accept is checkpointed as the buffer was (unsaved typing
+included), diffs compare against the buffers, and restoring after two accepts undoes exactly the accepted
+changes and keeps what the user typed, through ``workspace/applyEdit`` (the disk under the open buffer is
+left alone). The real server over stdio; the test client edits its copy of the document like an editor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e.harness import change_document
+from tests.e2e.test_inline_edits import SOURCE, Editor, _editor, type_hints_script
+from tests.fakes.messages_api import FakeMessagesAPI
+
+ADD = "def add(a: int, b: int) -> int:"
+SUB = "def sub(a: int, b: int) -> int:"
+
+
+@pytest_asyncio.fixture(params=["neovim", "visual_studio_code"])
+async def editor(request: pytest.FixtureRequest, tmp_path: Path,
+                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
+    editor = await _editor(request, tmp_path, fake_messages_api)
+    yield editor
+    await editor.client.shutdown_session()
+    await editor.client.stop()
+
+
+def _type(editor: Editor, line: int, text: str) -> None:
+    """The user types ``text`` at the start of ``line`` (unsaved)."""
+    version = editor.client.documents[editor.uri][0] + 1
+    change_document(editor.client, editor.uri, version, (line, 0), (line, 0), text)
+
+
+async def _settled(editor: Editor, expected: str) -> None:
+    """Wait until the server's copy of the buffer is ``expected`` (a code action round trip orders it)."""
+    await editor.client.wait_until(lambda: editor.client.text(editor.uri) == expected)
+    await editor.code_actions((0, 0), (0, 0))
+
+
+async def test_restore_after_two_accepts_keeps_the_typing(editor: Editor) -> None:
+    calc = editor.workspace / "calc.py"
+    _type(editor, 0, "# mine 1\n")  # typed, never saved
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints", (1, 0), (7, 0))
+    proposal = await editor.proposal()
+    first, second = proposal["hunks"]
+
+    await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [first["id"]]})
+    typed_once = "# mine 1\n" + SOURCE.replace("def add(a, b):", ADD)
+    await _settled(editor, typed_once)
+    _type(editor, 4, "# mine 2\n")  # between the functions, still unsaved
+    await _settled(editor, typed_once.replace("\n\ndef sub", "\n# mine 2\n\ndef sub"))
+    await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second["id"]]})
+    both = "# mine 1\n" + SOURCE.replace("def add(a, b):", ADD).replace("\n\ndef sub(a, b):", f"\n# mine 2\n\n{SUB}")
+    await _settled(editor, both)
+    _type(editor, 0, "# mine 3\n")  # typed after the last accept
+    now = "# mine 3\n" + both
+    await _settled(editor, now)
+    assert calc.read_text() == SOURCE  # nothing was saved
+
+    checkpoints = await editor.command("agentls.checkpoints.list", {})
+    accepts = [c for c in checkpoints if c["trigger"] == "accept"]
+    assert len(accepts) == 2
+    before_first = accepts[-1]
+    # Readable times besides the old numeric one.
+    assert isinstance(before_first["time"], float)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", before_first["when"]), before_first["when"]
+    created = datetime.fromisoformat(before_first["createdAt"])
+    assert created.tzinfo is not None
+    assert abs(created.timestamp() - before_first["time"]) < 1
+
+    # The diff compares the checkpoint (the buffer before the first accept) with the buffer now.
+    diff = (await editor.command("agentls.checkpoints.diff", {"id": before_first["id"]}))["diff"]
+    assert "-def add(a, b):" in diff
+    assert f"+{ADD}" in diff
+    assert f"+{SUB}" in diff
+    assert "+# mine 2" in diff
+    assert "+# mine 3" in diff
+    assert "+# mine 1" not in diff  # in both: context at most, never a change
+    assert "-# mine 1" not in diff
+
+    result = await editor.command("agentls.checkpoints.restore", {"id": before_first["id"]})
+    assert "calc.py" in result["restored"]
+    # Both accepted changes undone; all three typed lines kept; the disk under the open buffer untouched.
+    await editor.client.wait_until(lambda: ADD not in editor.client.text(editor.uri))
+    assert editor.client.text(editor.uri) == "# mine 3\n# mine 1\n" + SOURCE.replace(
+        "\n\ndef sub", "\n# mine 2\n\ndef sub")
+    assert calc.read_text() == SOURCE
+
+    # The restore is undoable: its safety checkpoint holds the buffer as it was (accepts and typing).
+    await _settled(editor, editor.client.text(editor.uri))
+    await editor.command("agentls.checkpoints.restore", {"id": result["safetyCheckpoint"]})
+    await editor.client.wait_until(lambda: editor.client.text(editor.uri) == now)
+
+
+async def test_a_checkpoint_of_an_accept_holds_the_unsaved_buffer(editor: Editor) -> None:
+    _type(editor, 0, "# unsaved\n")
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints", (1, 0), (7, 0))
+    proposal = await editor.proposal()
+    await editor.command("agentls.accept", {"proposalId": proposal["id"]})
+    latest = (await editor.command("agentls.checkpoints.list", {}))[0]
+    assert latest["trigger"] == "accept"
+    diff = (await editor.command("agentls.checkpoints.diff", {"id": latest["id"]}))["diff"]
+    assert "+# unsaved" not in diff  # the checkpoint has it already: not a difference
+    assert " # unsaved" in diff
+    assert f"+{ADD}" in diff
