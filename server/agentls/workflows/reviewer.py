@@ -127,7 +127,8 @@ class Reviewer:
             validation = [issue_dict(after, issue.start, issue.message)
                           for issue in outcome.issues.get(change.path, [])]
             proposal = build_proposal(path=change.path, uri=uri, version=version, base=change.before or "",
-                                      after=after, summary=outcome.result.summary, validation=validation, kind=kind)
+                                      after=after, summary=outcome.result.summary, validation=validation, kind=kind,
+                                      edits=change.edits)
             if proposal is None:
                 continue
             current, now = self.front.current(proposal)
@@ -222,8 +223,6 @@ class Reviewer:
         if conflicts:
             self.front.warn(f"{_names(proposal, left, labels)} in {proposal.path} conflict with your edits and were "
                             "not applied (accept with force to use the agent's text, or reject)")
-        for warning in warnings:
-            self.front.warn(warning)
         self._resolved(proposal, applied)
         self.front.changed(proposal.uri)
         return Resolution(applied=applied, conflicts=conflicts, warnings=warnings)
