@@ -105,7 +105,10 @@ def checkpoints(args: argparse.Namespace) -> int:
         if args.checkpoints_command == "list":
             found = manager.list(limit=args.limit)
             if args.json:
-                print(json.dumps([asdict(c) for c in found], indent=2))
+                from agentls.checkpoints.model import created_at, human_time
+
+                print(json.dumps([{**asdict(c), "when": human_time(c.time), "createdAt": created_at(c.time)}
+                                  for c in found], indent=2))
             elif not found:
                 print(f"no checkpoints for {workspace}")
             else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -67,9 +69,11 @@ def test_list_diff_restore_and_undo(repo: Path, tmp_path: Path, session: tuple[s
     assert listed.returncode == 0, listed.stderr
     entries = json.loads(listed.stdout)
     assert [e["id"] for e in entries] == [after, before]
-    assert entries[1] | {"time": 0} == {"id": before, "time": 0, "trigger": "edit", "session_id": "s1", "step": 1,
-                                        "summary": "before an edit: calc.py, test_calc.py",
-                                        "files": ["calc.py", "test_calc.py"]}
+    assert entries[1] | {"time": 0, "when": "", "createdAt": ""} == {
+        "id": before, "time": 0, "when": "", "createdAt": "", "trigger": "edit", "session_id": "s1", "step": 1,
+        "summary": "before an edit: calc.py, test_calc.py", "files": ["calc.py", "test_calc.py"]}
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", entries[1]["when"])  # local time, readable (today: the time)
+    assert datetime.fromisoformat(entries[1]["createdAt"]).timestamp() == pytest.approx(entries[1]["time"], abs=1)
     text = agentls(home, "list", "--workspace", str(repo))
     assert before in text.stdout
     assert "command" in text.stdout
