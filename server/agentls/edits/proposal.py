@@ -148,14 +148,21 @@ class Proposal:
     def group_of(self, hunk_id: str) -> str:
         return self.groups.get(hunk_id, hunk_id)
 
-    def label(self, hunk_id: str) -> str:
-        """How the user knows the hunk: "change 2 of 4, line 25" (or "change 2, line 25" once resolved)."""
+    def labels(self) -> dict[str, str]:
+        """How the user knows each open hunk: "change 2 of 4, line 25" (one pass over ``base``)."""
         visible = self.open_hunks()
+        found: dict[str, str] = {}
+        line, position = 1, 0
         for number, hunk in enumerate(visible, start=1):
-            if hunk.id == hunk_id:
-                return f"change {number} of {len(visible)}, line {self.line_of(hunk)}"
-        hunk = self.hunk(hunk_id)
-        return f"the change at line {self.line_of(hunk)}"
+            line += _lines_between(self.base, position, hunk.start)
+            position = hunk.start
+            found[hunk.id] = f"change {number} of {len(visible)}, line {line}"
+        return found
+
+    def label(self, hunk_id: str) -> str:
+        """How the user knows the hunk ("the change at line 25" once it is no longer open)."""
+        found = self.labels().get(hunk_id)
+        return found if found is not None else f"the change at line {self.line_of(self.hunk(hunk_id))}"
 
     def line_of(self, hunk: Hunk) -> int:
         """The 1-based line of ``base`` where ``hunk`` starts."""
@@ -165,6 +172,7 @@ class Proposal:
         """JSON-ready; offsets are code points into ``base`` (the LSP layer converts them). Only the hunks
         the user still has to decide on (pending, conflict) are listed."""
         visible = self.open_hunks()
+        labels = self.labels()
         hunks = []
         for number, hunk in enumerate(visible, start=1):
             item = {
@@ -176,7 +184,7 @@ class Proposal:
                 "state": self.states[hunk.id],
                 "index": number,
                 "total": len(visible),
-                "label": f"change {number} of {len(visible)}, line {self.line_of(hunk)}",
+                "label": labels[hunk.id],
                 "group": self.group_of(hunk.id),
             }
             if self.states[hunk.id] == "conflict":
@@ -227,6 +235,13 @@ def build_proposal(
         summary=summary,
         validation=list(validation),
     )
+
+
+def _lines_between(text: str, start: int, end: int) -> int:
+    """Line breaks in ``text[start:end]`` (``\r\n`` counts once; ``start`` and ``end`` are line starts)."""
+    if "\r" not in text:
+        return text.count("\n", start, end)
+    return _line(text, end) - _line(text, start)
 
 
 def _line(text: str, offset: int) -> int:

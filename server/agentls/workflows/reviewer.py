@@ -155,10 +155,10 @@ class Reviewer:
         moved or became a conflict is shown again (the same proposal id replaces the old rendering)."""
         if self.busy(proposal.id):
             return
-        names = {h.id: proposal.label(h.id) for h in proposal.open_hunks()}
         report = self.book.reanchor(proposal, text, version)
         if report.conflicts:
-            which = ", ".join(names.get(i, i) for i in report.conflicts)
+            names = proposal.labels()
+            which = " and ".join(names[i] for i in report.conflicts if i in names)
             self.front.warn(f"your edit overlaps the agent's {which} in {proposal.path}: shown as a conflict "
                             "(accept to use the agent's text, or reject)")
         if report:
@@ -194,7 +194,7 @@ class Reviewer:
         if self.book.reanchor(proposal, current, version):
             self.front.show(proposal)
         hunks, left = self.book.choose(proposal, hunk_ids, force=force)
-        labels = {h.id: proposal.label(h.id) for h in proposal.open_hunks()}
+        labels = proposal.labels()
         warnings = group_warnings(proposal, [h.id for h in hunks], labels)
         applied: list[str] = []
         if hunks:

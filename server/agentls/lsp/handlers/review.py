@@ -191,12 +191,13 @@ class ReviewService:
             if doc is not None:
                 self.reviewer.reanchor(proposal, doc.text, doc.version)
             index = self._index(uri, proposal.base)
+            labels = proposal.labels()
             for hunk in proposal.open_hunks():
                 conflict = proposal.states[hunk.id] == "conflict"
                 what = "conflicts with your edit" if conflict else describe(hunk)
                 diagnostics.append(types.Diagnostic(
                     range=to_range(index, hunk.start, hunk.end, encoding),
-                    message=f"agent {proposal.label(hunk.id)}: {what} (code actions: accept / reject)",
+                    message=f"agent {labels[hunk.id]}: {what} (code actions: accept / reject)",
                     severity=types.DiagnosticSeverity.Hint, source="agentls", code="agentls.proposal",
                     data={"proposalId": proposal.id, "hunkId": hunk.id},
                 ))
