@@ -88,3 +88,13 @@ def test_a_blank_buffer_is_not_an_edit_of_a_new_file() -> None:
         assert apply_hunks(blank, [hunk]) == text
         assert book.reanchor(proposal, "", None) or proposal.base == ""  # closed again: back to nothing
         assert apply_hunks(proposal.base, proposal.hunks) == text
+
+
+def test_typing_into_a_proposed_new_file_is_a_conflict_not_a_mangled_merge() -> None:
+    book = ProposalBook()
+    proposal = _proposal("", "x = 1\ny = 2\n", kind="create")
+    book.reanchor(proposal, "\n", 1)
+    report = book.reanchor(proposal, "mine\n", 2)
+    assert report.conflicts == ["h1"]
+    [hunk] = proposal.hunks
+    assert (hunk.old_text, hunk.new_text) == ("mine\n", "x = 1\ny = 2\n")

@@ -63,8 +63,10 @@ class ProposalBook:
         if current == proposal.base:
             proposal.version = version
             return Reanchored()
-        if proposal.kind == "create" and _blank(current) and _blank(proposal.base):
-            return _new_file(proposal, current, version)
+        if proposal.kind == "create" and _blank(proposal.base):
+            if _blank(current):
+                return _new_file(proposal, current, version)
+            _whole_lines(proposal)  # the user typed into the new file: carry the hunk as whole lines
         # Hunks accepted since the last anchor are in ``current`` already: they are not the user's edits.
         accepted = proposal.in_state("accepted")
         carried = carry(proposal.base, current, proposal.open_hunks(), accepted=accepted,
@@ -106,6 +108,12 @@ class ProposalBook:
 
 def _blank(text: str) -> bool:
     return text in ("", "\n", "\r\n")
+
+
+def _whole_lines(proposal: Proposal) -> None:
+    """Undo ``_new_file``'s form: the text replaces the blank buffer's one line (so typing there conflicts)."""
+    proposal.hunks = [Hunk(h.id, 0, len(proposal.base), proposal.base, h.new_text + proposal.base)
+                      if (h.start, h.end) == (0, 0) and proposal.base else h for h in proposal.hunks]
 
 
 def _new_file(proposal: Proposal, current: str, version: int | None) -> Reanchored:
