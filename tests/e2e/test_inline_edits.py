@@ -122,8 +122,11 @@ async def test_code_actions_on_a_selection(editor: Editor) -> None:
     assert "tests" in by_title["Add tests with agent"]["command"]["arguments"][0]["instruction"]
 
 
-async def test_no_actions_on_an_empty_selection_without_diagnostics(editor: Editor) -> None:
-    assert await editor.code_actions((1, 4), (1, 4)) == []
+async def test_an_empty_selection_offers_edit_with_agent_on_the_cursor_line(editor: Editor) -> None:
+    actions = await editor.code_actions((1, 4), (1, 4))
+    assert [a["title"] for a in actions] == ["Edit with agent…"]
+    assert actions[0]["command"]["arguments"][0]["range"] == {
+        "start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}
 
 
 async def test_fix_with_agent_on_any_servers_diagnostic(editor: Editor) -> None:

@@ -69,7 +69,8 @@ def messages(result: dict[str, Any]) -> list[str]:
 
 def test_edit_renders_inline_then_accept_one_reject_other(tmp_path: Path,
                                                           fake_messages_api: FakeMessagesAPI) -> None:
-    fake_messages_api.add(*type_hints_script())
+    first, second, last = type_hints_script()
+    fake_messages_api.add(first, Fault.delay(0.8, then=second), last)  # time to show the thinking line
     result = run_scenario("accept_reject", tmp_path, fake_messages_api)
     data = result["data"]
     assert data["encoding"] == "utf-8"
@@ -78,21 +79,30 @@ def test_edit_renders_inline_then_accept_one_reject_other(tmp_path: Path,
     assert [(h["first"], h["stop"], h["hl"], h["virt_row"], h["virt"]) for h in data["rendered"]] == [
         (0, 1, "AgentlsDelete", 0, ["def add(a: int, b: int) -> int:"]),
         (4, 5, "AgentlsDelete", 4, ["def sub(a: int, b: int) -> int:"])]
-    assert all(h["sign"] for h in data["rendered"])
+    # The `-` sign on the replaced line only (not on the line after it), a `+` before each added line.
+    assert [(h["sign"].strip(), h["sign_rows"], h["markers"]) for h in data["rendered"]] == [
+        ("-", [0], ["+"]), ("-", [4], ["+"])]
     assert data["virt_hl"] == "AgentlsAdd"
-    assert data["all_marks"] == 4
+    assert data["all_marks"] == 6
+    # "1/2" and the review commands on the hunk under the cursor, "2/2" on the other.
+    assert data["hints"] == [{"row": 0, "text": "1/2 · :AgentAccept · :AgentReject · :AgentNext"},
+                             {"row": 4, "text": "2/2"}]
+    assert data["virt_when_applied"] == 0  # not drawn twice (the real line and the virtual one)
     assert [h["first"] for h in data["after_accept"]] == [4]
     assert data["next_row"] == 5  # :AgentNext jumped to the remaining hunk
     assert data["final"] == SOURCE.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
     assert data["marks_left"] == 0
-    # $/progress reached the user: begin and end as notifications, the model's thinking summary on the
-    # command line (kept out of the message history) and in the statusline function.
-    assert any(m.startswith("agentls: ") and "type hints" in m.lower() for m in messages(result)), messages(result)
-    first_sentence = THINKING.split(". ")[0] + "."
-    shown = [e for e in result["echoes"] if first_sentence in e["text"]]
-    assert shown, result["echoes"]
-    assert shown[0]["history"] is False
-    assert shown[0]["status"].startswith(f"agentls: {first_sentence}")
+    # agentls/sessionStatus reached the user in a float at the bottom-right that modes cannot overwrite:
+    # the turn, the activity, the thinking summary, tokens and cost; then one line at the end.
+    assert not any("must be an object" in m for m in messages(result)), messages(result)
+    floats = result["floats"]
+    assert floats and all(f["anchor"] == "SE" and f["relative"] == "editor" and not f["focusable"] for f in floats)
+    shown = "\n".join(line for f in floats for line in f["lines"])
+    assert "turn 1" in shown and "tokens · $" in shown, shown
+    assert "“I will annotate add first, then sub.”" in shown, shown  # the latest thinking sentence
+    assert any(f["statusline"].startswith("agentls · turn ") for f in floats), floats
+    assert messages(result) == ["agentls: 2 changes proposed in 1 file: :AgentNext to review"]
+    assert not any(m["history"] for m in result["echoes"])  # nothing on the command line to hit enter for
 
 
 def test_typing_above_a_pending_hunk_then_accepting(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:

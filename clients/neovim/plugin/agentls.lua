@@ -63,3 +63,19 @@ end, {
   end,
   desc = "agentls: plan a change ({task}), then run | status | rollback {step} | list | cancel | edit (! = auto-apply)",
 })
+
+command("AgentChanges", function()
+  require("agentls.changes").quickfix()
+end, { desc = "agentls: every pending agent change, in all files, in the quickfix list" })
+
+command("AgentNextFile", function()
+  require("agentls.changes").jump_file(1)
+end, { desc = "agentls: next file with pending agent changes" })
+
+command("AgentPrevFile", function()
+  require("agentls.changes").jump_file(-1)
+end, { desc = "agentls: previous file with pending agent changes" })
+
+command("AgentDiff", function()
+  require("agentls.changes").diff()
+end, { desc = "agentls: the agent's version beside yours (the change under the cursor, else all in the buffer)" })

@@ -46,6 +46,22 @@ local function open()
   require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false })
   proposals = require("agentls.proposals")
   commands = require("agentls.commands")
+  -- What the progress float showed, each time it was drawn, with the statusline line.
+  local status = require("agentls.status")
+  local draw = status.draw
+  result.floats = {}
+  status.draw = function()
+    draw()
+    local win = status.window()
+    if win then
+      local cfg = vim.api.nvim_win_get_config(win)
+      table.insert(result.floats, {
+        lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false),
+        anchor = cfg.anchor, relative = cfg.relative, focusable = cfg.focusable,
+        statusline = require("agentls").status(),
+      })
+    end
+  end
   vim.cmd.edit(env.NVIM_AGENTLS_TEST_FILE)
   local bufnr = vim.api.nvim_get_current_buf()
   wait(function()
@@ -62,20 +78,48 @@ local function snapshot(bufnr)
   for _, hunk in ipairs(proposals.list(bufnr)) do
     local first, stop = proposals.rows(hunk)
     local mark = vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.mark, { details = true })
-    local virt = {}
+    local virt, markers = {}, {}
     local virt_row
-    if hunk.virt then
-      local vm = vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.virt, { details = true })
+    local vm = hunk.virt and vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.virt, { details = true })
+      or (hunk.insertion and mark)
+    if vm and vm[3].virt_lines then
       virt_row = vm[1]
-      for _, chunks in ipairs(vm[3].virt_lines or {}) do
-        virt[#virt + 1] = vim.trim(chunks[1][1])
-        result.data.virt_hl = chunks[1][2]
+      for _, chunks in ipairs(vm[3].virt_lines) do
+        local text, marker = {}, ""
+        for _, chunk in ipairs(chunks) do
+          if chunk[2] == "AgentlsAddSign" then
+            marker = vim.trim(chunk[1])
+          else
+            text[#text + 1] = chunk[1]
+            result.data.virt_hl = chunk[2]
+          end
+        end
+        virt[#virt + 1] = vim.trim(table.concat(text))
+        markers[#markers + 1] = marker
+      end
+    end
+    local sign_rows = {}
+    for _, m in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, proposals.ns, 0, -1, { details = true, type = "sign" })) do
+      if m[4].sign_text and hunk.sign == m[1] then
+        for r = m[2], m[4].end_row or m[2] do
+          sign_rows[#sign_rows + 1] = r
+        end
       end
     end
     out[#out + 1] = {
-      id = hunk.id, first = first, stop = stop, hl = mark[3].hl_group, sign = mark[3].sign_text,
-      virt_row = virt_row, virt = virt,
+      id = hunk.id, first = first, stop = stop, hl = mark[3].hl_group,
+      sign = hunk.sign and vim.api.nvim_buf_get_extmark_by_id(bufnr, proposals.ns, hunk.sign, { details = true })[3].sign_text,
+      sign_rows = sign_rows, virt_row = virt_row, virt = virt, markers = markers, state = hunk.state,
     }
+  end
+  return out
+end
+
+---The hint texts at the end of lines (row -> text).
+local function hints(bufnr)
+  local out = {}
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, require("agentls.render").hint_ns, 0, -1, { details = true })) do
+    out[#out + 1] = { row = m[2], text = vim.trim(m[4].virt_text[1][1]) }
   end
   return out
 end
@@ -100,6 +144,25 @@ function scenarios.accept_reject()
   result.data.text_while_pending = lines(bufnr)
   result.data.all_marks = #vim.api.nvim_buf_get_extmarks(bufnr, proposals.ns, 0, -1, {})
   cursor(1)
+  proposals.refresh(bufnr)
+  result.data.hints = hints(bufnr)
+  -- What is drawn when the accepted text lands in the buffer: the hunk's new lines must not show twice.
+  result.data.virt_when_applied = nil
+  vim.api.nvim_buf_attach(bufnr, false, { on_lines = function()
+    if result.data.virt_when_applied == nil and lines(bufnr):find("def add%(a: int") then
+      local n = 0
+      for _, m in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, proposals.ns, 0, -1, { details = true })) do
+        for _, chunks in ipairs(m[4].virt_lines or {}) do
+          for _, chunk in ipairs(chunks) do
+            if chunk[1]:find("def add(a: int", 1, true) then
+              n = n + 1
+            end
+          end
+        end
+      end
+      result.data.virt_when_applied = n
+    end
+  end })
   vim.cmd("AgentAccept")
   wait(function()
     return #proposals.list(bufnr) == 1 and lines(bufnr):find("def add%(a: int")

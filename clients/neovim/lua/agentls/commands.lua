@@ -66,12 +66,43 @@ function M.edit(opts)
   end)
 end
 
+---Leave Visual mode (the selection would stay drawn over the diff that comes).
+local function leave_visual()
+  if vim.fn.mode():match("^[vVsS\22\19]") then
+    vim.api.nvim_feedkeys(vim.keycode("<Esc>"), "nx", false)
+  end
+end
+M.leave_visual = leave_visual
+
+---The range for "Edit with agent…": `:'<,'>lua vim.lsp.buf.code_action()` sends only the cursor, so when
+---that command line ran over the last visual selection and the cursor is in it, the selection's lines.
+---@param bufnr integer
+---@param range? table the action's LSP range
+---@return table?
+function M.selection_range(bufnr, range)
+  local one_line = range and (range["end"].line == range.start.line
+    or (range["end"].line == range.start.line + 1 and range["end"].character == 0))
+  if not one_line then
+    return range
+  end
+  local from_cmdline = (vim.fn.histget(":", -1) or ""):match("^%s*'<%s*,%s*'>")
+  local first = vim.api.nvim_buf_get_mark(bufnr, "<")[1]
+  local last = vim.api.nvim_buf_get_mark(bufnr, ">")[1]
+  local row = range.start.line + 1
+  if from_cmdline and first > 0 and last >= first and row >= first and row <= last then
+    return line_range(first - 1, last - 1)
+  end
+  return range
+end
+
 ---`agentls.edit` chosen from the code action menu. "Edit with agent…" carries no instruction (the
 ---server never prompts): ask for it here, then run the command.
 ---@param command lsp.Command
 ---@param ctx {bufnr: integer, client_id: integer}
 function M.from_code_action(command, ctx)
   local args = vim.deepcopy((command.arguments or {})[1] or {})
+  args.range = M.selection_range(ctx.bufnr, args.range)
+  leave_visual()
   with_instruction("Agent instruction: ", args.instruction, function(instruction)
     args.instruction = instruction
     lsp.execute("agentls.edit", args, started, ctx.bufnr)
@@ -153,6 +184,15 @@ function M.jump(direction)
     if first and ((direction > 0 and first > row) or (direction < 0 and first < row)) then
       local target = math.min(first, vim.api.nvim_buf_line_count(bufnr) - 1)
       vim.api.nvim_win_set_cursor(0, { target + 1, 0 })
+      proposals.refresh(bufnr)
+      return
+    end
+  end
+  -- None left this way here: on to the next file with pending changes ("]a to review" from anywhere).
+  local current = vim.api.nvim_buf_get_name(bufnr)
+  for _, file in ipairs(require("agentls.changes").files()) do
+    if file ~= current then
+      require("agentls.changes").jump_file(direction)
       return
     end
   end
@@ -218,8 +258,8 @@ function M.restore(id, callback)
       write_buffers(result.restored)
     end
     local n = #(result.restored or {}) + #(result.deleted or {}) + #(result.created or {})
-    vim.notify(("agentls: restored checkpoint %s (%d file(s)); undo with :AgentRollback %s"):format(
-      id, n, result.safetyCheckpoint or "?"))
+    vim.notify(("agentls: restored the checkpoint %s (%d file(s)); undo with :AgentRollback %s"):format(
+      M.checkpoint_names[id] or id, n, result.safetyCheckpoint or "?"))
     if callback then
       callback(result)
     end
@@ -240,6 +280,7 @@ function M.rollback(opts, callback)
       vim.notify("agentls: no checkpoint to roll back to")
       return
     end
+    M.checkpoint_names[list[1].id] = M.when(list[1])
     M.restore(list[1].id, callback)
   end)
 end
@@ -261,10 +302,29 @@ local function scratch(title, text, filetype)
   return bufnr
 end
 
+---How the user knows a checkpoint: "of 14:03:12 (accept)", by id (for the restore notice).
+---@type table<string, string>
+M.checkpoint_names = {}
+
+---A checkpoint's time as people read it: the server's `when` ("14:03:12", "yesterday 14:03"), else the
+---local time of its numeric field.
+---@param c table a checkpoint from agentls.checkpoints.list
+---@return string
+function M.when(c)
+  if type(c.when) == "string" and c.when ~= "" then
+    return c.when
+  end
+  local t = tonumber(c.time or c.created or c.timestamp)
+  if t then
+    return os.date(os.date("%Y-%m-%d", t) == os.date("%Y-%m-%d") and "%H:%M:%S" or "%d %b %H:%M", t) --[[@as string]]
+  end
+  return tostring(c.time or "")
+end
+
 ---@param c table a checkpoint from agentls.checkpoints.list
 ---@return string
 function M.format_checkpoint(c)
-  return ("%s  %s  %-7s %s"):format(c.id, c.time or "", c.trigger or "", c.summary or table.concat(c.files or {}, ", "))
+  return ("%-15s %-7s %s  (%s)"):format(M.when(c), c.trigger or "", c.summary or table.concat(c.files or {}, ", "), c.id)
 end
 
 ---`:AgentCheckpoints`: pick a checkpoint, see its diff against the files now, restore it if wanted.
@@ -278,13 +338,14 @@ function M.checkpoints()
       if not choice then
         return
       end
+      M.checkpoint_names[choice.id] = M.when(choice)
       lsp.execute("agentls.checkpoints.diff", { id = choice.id }, function(result)
         local diff = result and result.diff or ""
         if diff == "" then
-          diff = "(no difference from the files on disk; unsaved buffers are not compared)"
+          diff = "(no difference from your files now)"
         end
         scratch("agentls://checkpoint/" .. choice.id, diff, "diff")
-        vim.ui.select({ "Restore", "Keep" }, { prompt = "Restore checkpoint " .. choice.id .. "?" }, function(answer)
+        vim.ui.select({ "Restore", "Keep" }, { prompt = "Restore the checkpoint of " .. M.when(choice) .. "?" }, function(answer)
           if answer == "Restore" then
             M.restore(choice.id)
           end
@@ -322,6 +383,8 @@ function M.set_keymaps(bufnr)
   map("n", keys.reject, "<cmd>AgentReject<cr>", "agentls: reject the change under the cursor")
   map("n", keys.next, "<cmd>AgentNext<cr>", "agentls: next agent change")
   map("n", keys.prev, "<cmd>AgentPrev<cr>", "agentls: previous agent change")
+  map("n", keys.next_file, "<cmd>AgentNextFile<cr>", "agentls: next file with agent changes")
+  map("n", keys.prev_file, "<cmd>AgentPrevFile<cr>", "agentls: previous file with agent changes")
   map("n", keys.edit, ":AgentEdit<cr>", "agentls: edit the line with the agent")
   map("x", keys.edit, ":AgentEdit<cr>", "agentls: edit the selection with the agent")
 end

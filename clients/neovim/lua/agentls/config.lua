@@ -6,6 +6,8 @@ local M = {}
 ---@field reject string|false reject the hunk under the cursor
 ---@field next string|false jump to the next pending hunk
 ---@field prev string|false jump to the previous pending hunk
+---@field next_file string|false open the next file with pending changes
+---@field prev_file string|false open the previous file with pending changes
 ---@field edit string|false `:AgentEdit` on the current line or visual selection
 
 ---@class agentls.Options
@@ -15,8 +17,9 @@ local M = {}
 ---@field root_markers string[] files or directories that mark a workspace root (else the cwd)
 ---@field settings table the editor layer of the agentls configuration (see README, "Configuration")
 ---@field keymaps agentls.Keymaps|false buffer-local keymaps set when the server attaches; false for none
----@field progress boolean show `$/progress` begin/end with vim.notify (fidget.nvim works either way)
----@field sign string the sign shown on each pending hunk
+---@field progress boolean a small float at the bottom-right shows what the agent is doing; the end with vim.notify
+---@field signs {delete: string, add: string, conflict: string} signs and markers of removed, added and conflicting lines
+---@field sign? string old name of `signs.delete`
 ---@field write_before_restore boolean write modified workspace buffers before a checkpoint restore and the restored ones after, so the safety checkpoint holds your text
 
 ---@type agentls.Options
@@ -34,10 +37,12 @@ M.defaults = {
     reject = "<leader>ar",
     next = "]a",
     prev = "[a",
+    next_file = "]A",
+    prev_file = "[A",
     edit = "<leader>ae",
   },
   progress = true,
-  sign = "▎",
+  signs = { delete = "-", add = "+", conflict = "!" },
   write_before_restore = true,
 }
 
@@ -58,9 +63,16 @@ function M.set(opts)
   if opts.keymaps == false then
     merged.keymaps = false
   end
+  if opts.sign and not (opts.signs and opts.signs.delete) then
+    merged.signs.delete = opts.sign
+  end
   M.options = merged
   return merged
 end
+
+---How to install the server, as the README says (shown when `cmd` is not executable and by :checkhealth).
+M.install_hint = "install the server with `python3 -m pip install .` in the agentls checkout, or point `cmd` at it: "
+  .. "require('agentls').setup({ cmd = { '/path/to/.venv/bin/agentls', 'serve' } })"
 
 ---The command prefix to run the agentls CLI (the server command without its trailing `serve`).
 ---@return string[]

@@ -26,8 +26,8 @@ function M.check()
   local cli = config.cli()
   local exe = vim.fn.exepath(cli[1])
   if exe == "" then
-    health.error(("server executable `%s` not found"):format(cli[1]),
-      { "pip install agentls (or pipx), or set `cmd` in require('agentls').setup()" })
+    health.error(("server command `%s` is not executable (cmd = %s)"):format(cli[1], vim.inspect(config.options.cmd)),
+      { config.install_hint })
     return
   end
   health.ok("server executable: " .. exe)

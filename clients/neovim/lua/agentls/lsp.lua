@@ -76,13 +76,47 @@ function M.client_config()
     cmd = opts.cmd,
     cmd_env = opts.cmd_env,
     filetypes = opts.filetypes,
-    init_options = { inlineProposals = true, settings = opts.settings },
-    settings = { agentls = opts.settings },
+    -- An empty Lua table would go out as a JSON list.
+    init_options = { inlineProposals = true, sessionStatus = true,
+      settings = next(opts.settings or {}) and opts.settings or vim.empty_dict() },
+    settings = { agentls = next(opts.settings or {}) and opts.settings or vim.empty_dict() },
     handlers = {
       ["agentls/proposal"] = proposals.on_proposal,
       ["agentls/proposalResolved"] = proposals.on_resolved,
+      ["agentls/sessionStatus"] = require("agentls.status").on_status,
+      ["textDocument/publishDiagnostics"] = M.on_diagnostics,
     },
   }
+end
+
+---`textDocument/publishDiagnostics` without the Hint diagnostics over pending proposals: this client draws
+---them itself, and an underline over the removed lines only gets in the way.
+---@param err? table
+---@param result table
+---@param ctx table
+---@param cfg? table
+function M.on_diagnostics(err, result, ctx, cfg)
+  if type(result) == "table" and type(result.diagnostics) == "table" then
+    result.diagnostics = vim.tbl_filter(function(d)
+      return d.code ~= "agentls.proposal"
+    end, result.diagnostics)
+  end
+  return vim.lsp.diagnostic.on_publish_diagnostics(err, result, ctx, cfg)
+end
+
+---Whether the server command can run; if not, say so once, with the fix.
+---@return boolean
+function M.check_cmd()
+  local cmd = config.options.cmd
+  if type(cmd) ~= "table" or not cmd[1] then
+    return true -- a function (an RPC client) or something vim.lsp checks itself
+  end
+  if vim.fn.executable(cmd[1]) == 1 then
+    return true
+  end
+  vim.notify(("agentls: the server command `%s` is not executable, so the server cannot start; %s"):format(
+    cmd[1], config.install_hint), vim.log.levels.ERROR)
+  return false
 end
 
 local group = vim.api.nvim_create_augroup("agentls", { clear = true })
@@ -92,9 +126,13 @@ local group = vim.api.nvim_create_augroup("agentls", { clear = true })
 M.progress = {}
 local last_token ---@type string?
 
----One line for a statusline: what the agent is doing now (its thinking summary, the tool it calls).
+---One line for a statusline: what the agent is doing now (its turn, the tool it calls, the cost so far).
 ---@return string
 function M.status()
+  local line = require("agentls.status").line()
+  if line then
+    return line
+  end
   local latest = last_token and M.progress[last_token] or select(2, next(M.progress))
   return latest and ("agentls: " .. latest) or ""
 end
@@ -118,8 +156,8 @@ local function progress_autocmd()
     pattern = { "begin", "report", "end" },
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if not client or client.name ~= M.name or not config.options.progress then
-        return
+      if not client or client.name ~= M.name or not config.options.progress or require("agentls.status").seen then
+        return -- a server sending agentls/sessionStatus is shown by agentls.status
       end
       local value = ev.data.params.value or {}
       local token = tostring(ev.data.params.token)
@@ -134,14 +172,24 @@ local function progress_autocmd()
       M.progress[token] = value.kind == "begin" and (value.message or value.title) or nil
       local text = value.kind == "begin" and (value.title or "") .. (value.message and (": " .. value.message) or "")
         or (value.message or "done")
-      vim.notify(vim.startswith(text, "agentls") and text or ("agentls: " .. text), vim.log.levels.INFO)
+      text = vim.startswith(text, "agentls") and text or ("agentls: " .. text)
+      -- The first agentls/sessionStatus may come just after the begin: show the begin only without one.
+      vim.defer_fn(function()
+        if not require("agentls.status").seen then
+          vim.notify(text, vim.log.levels.INFO)
+        end
+      end, value.kind == "begin" and 300 or 0)
     end,
   })
 end
 
 ---Start (0.10: `vim.lsp.start`) or enable (0.11+: `vim.lsp.config` / `vim.lsp.enable`) the server.
+---@return boolean started whether the server could be set up (its command is executable)
 function M.setup()
   vim.api.nvim_clear_autocmds({ group = group })
+  if not M.check_cmd() then
+    return false
+  end
   progress_autocmd()
   -- Code actions run their command here first: "Edit with agent…" needs the user's instruction.
   vim.lsp.commands["agentls.edit"] = function(command, ctx)
@@ -187,6 +235,7 @@ function M.setup()
       end
     end
   end
+  return true
 end
 
 return M

@@ -1,123 +1,61 @@
----Pending agent proposals, rendered in place as an inline diff without touching the buffer text.
+---Pending agent proposals: their state, the notifications that carry them, accept and reject.
 ---
----Each pending hunk has a range extmark over its old lines (highlighted AgentlsDelete, with a sign)
----and its new lines as `virt_lines` (AgentlsAdd) below them (above the next line for a pure
----insertion). Extmarks follow the user's typing; the server rebases the hunk itself at accept time.
+---Each pending hunk is drawn in place by `agentls.render` (old lines highlighted, new lines as virtual
+---lines); extmarks follow the user's typing, and the server rebases the hunk itself at accept time. Every
+---unresolved proposal is also kept by id (`M.all`, any file, loaded or not) for `:AgentChanges` and `]A`.
 local lsp = require("agentls.lsp")
-local config = require("agentls.config")
+local render = require("agentls.render")
 
 local M = {}
 
-M.ns = vim.api.nvim_create_namespace("agentls.proposals")
+M.ns = render.ns
 
----@class agentls.Hunk
----@field proposal string proposal id
----@field id string hunk id
----@field bufnr integer
----@field mark integer range extmark over the old lines (or the insertion point)
----@field virt? integer extmark carrying the new lines as virt_lines
----@field insertion boolean the hunk only adds lines
----@field new_lines string[]
----@field old_lines string[]
----@field busy? boolean an accept/reject for it is on its way
-
----Pending hunks per buffer, in buffer order of arrival.
+---Pending hunks per buffer.
 ---@type table<integer, agentls.Hunk[]>
 M.hunks = {}
 
----Proposals for files that were not loaded when they arrived, by URI.
----@type table<string, table[]>
+---Proposals for files that were not loaded when they arrived, by URI, then by proposal id.
+---@type table<string, table<string, table>>
 M.deferred = {}
 
-local function set_highlights()
-  vim.api.nvim_set_hl(0, "AgentlsDelete", { default = true, link = "DiffDelete" })
-  vim.api.nvim_set_hl(0, "AgentlsAdd", { default = true, link = "DiffAdd" })
-  vim.api.nvim_set_hl(0, "AgentlsSign", { default = true, link = "DiffChange" })
-end
-set_highlights()
-vim.api.nvim_create_autocmd("ColorScheme", { callback = set_highlights })
+---Every unresolved proposal as the server last sent it, by id.
+---@type table<string, table>
+M.all = {}
 
----@param text string
----@return string[]
-local function split_lines(text)
-  if text == "" then
-    return {}
-  end
-  local lines = vim.split(text, "\n", { plain = true })
-  if lines[#lines] == "" then
-    table.remove(lines)
-  end
-  return lines
-end
-
----@param bufnr integer
----@param lines string[]
----@return table virt_lines for nvim_buf_set_extmark
-local function virt_lines(bufnr, lines)
-  local ts = vim.bo[bufnr].tabstop
-  local width = math.max(vim.o.columns, 80)
-  local out = {}
-  for _, line in ipairs(lines) do
-    local text = line:gsub("\t", string.rep(" ", ts))
-    local pad = width - vim.fn.strdisplaywidth(text)
-    out[#out + 1] = { { text .. string.rep(" ", math.max(pad, 0)), "AgentlsAdd" } }
-  end
-  return out
-end
-
----@param bufnr integer
----@param hunk agentls.Hunk
-local function clear_hunk(bufnr, hunk)
-  pcall(vim.api.nvim_buf_del_extmark, bufnr, M.ns, hunk.mark)
-  if hunk.virt then
-    pcall(vim.api.nvim_buf_del_extmark, bufnr, M.ns, hunk.virt)
+---Notify once per line (warnings repeat when a proposal is re-sent).
+local told = {} ---@type table<string, boolean>
+---@param msg string
+---@param level? integer
+local function tell_once(msg, level)
+  if not told[msg] then
+    told[msg] = true
+    vim.notify(msg, level or vim.log.levels.WARN)
   end
 end
 
----Render one hunk of a proposal in a buffer.
----@param bufnr integer
+---Forget a proposal's rendering in every buffer (it is drawn again, or resolved).
 ---@param proposal_id string
----@param wire table the hunk as the server sent it
----@return agentls.Hunk?
-local function render_hunk(bufnr, proposal_id, wire)
-  local count = vim.api.nvim_buf_line_count(bufnr)
-  local range = wire.range
-  local first = math.min(range.start.line, count)
-  local stop = range["end"].line + ((range["end"].character or 0) > 0 and 1 or 0)
-  stop = math.min(math.max(stop, first), count)
-  local new_lines = split_lines(wire.newText or "")
-  local hunk = {
-    proposal = proposal_id,
-    id = wire.id,
-    bufnr = bufnr,
-    insertion = stop == first,
-    new_lines = new_lines,
-    old_lines = split_lines(wire.oldText or ""),
-  }
-  local sign = { sign_text = config.options.sign, sign_hl_group = "AgentlsSign", priority = 200 }
-  if hunk.insertion then
-    local above = first < count
-    local row = above and first or math.max(count - 1, 0)
-    hunk.mark = vim.api.nvim_buf_set_extmark(bufnr, M.ns, row, 0, vim.tbl_extend("force", sign, {
-      virt_lines = virt_lines(bufnr, new_lines),
-      virt_lines_above = above,
-    }))
-  else
-    hunk.mark = vim.api.nvim_buf_set_extmark(bufnr, M.ns, first, 0, vim.tbl_extend("force", sign, {
-      end_row = stop,
-      end_col = 0,
-      hl_group = "AgentlsDelete",
-      hl_eol = true,
-      right_gravity = true,
-      end_right_gravity = false,
-    }))
-    if #new_lines > 0 then
-      hunk.virt = vim.api.nvim_buf_set_extmark(bufnr, M.ns, stop - 1, 0, {
-        virt_lines = virt_lines(bufnr, new_lines),
-      })
+---@param ids? table<string, any> only these hunk ids
+function M.resolve(proposal_id, ids)
+  for bufnr, list in pairs(M.hunks) do
+    for i = #list, 1, -1 do
+      local hunk = list[i]
+      if hunk.proposal == proposal_id and (not ids or ids[hunk.id]) then
+        render.clear(hunk)
+        table.remove(list, i)
+      end
+    end
+    M.refresh(bufnr)
+  end
+  local proposal = M.all[proposal_id]
+  if proposal and ids then
+    proposal.hunks = vim.tbl_filter(function(h)
+      return not ids[h.id]
+    end, proposal.hunks or {})
+    if #proposal.hunks == 0 then
+      M.all[proposal_id] = nil
     end
   end
-  return hunk
 end
 
 ---Render a proposal (the `agentls/proposal` payload) in a loaded buffer.
@@ -126,50 +64,72 @@ end
 function M.render(bufnr, proposal)
   M.hunks[bufnr] = M.hunks[bufnr] or {}
   for _, wire in ipairs(proposal.hunks or {}) do
-    if (wire.state or "pending") == "pending" then
-      local hunk = render_hunk(bufnr, proposal.id, wire)
-      if hunk then
-        table.insert(M.hunks[bufnr], hunk)
-      end
+    local state = wire.state or "pending"
+    if state == "pending" or state == "conflict" then
+      table.insert(M.hunks[bufnr], render.hunk(bufnr, proposal, wire))
     end
   end
+  M.refresh(bufnr)
 end
 
----Handler for the `agentls/proposal` notification.
+---Handler for the `agentls/proposal` notification. A proposal id seen before replaces its rendering.
 ---@param err? table
 ---@param proposal table
 function M.on_proposal(err, proposal)
-  if err or type(proposal) ~= "table" then
+  if err or type(proposal) ~= "table" or not proposal.id then
     return
   end
-  local bufnr = vim.uri_to_bufnr(proposal.uri)
-  local pending = 0
-  for _, h in ipairs(proposal.hunks or {}) do
-    if (h.state or "pending") == "pending" then
-      pending = pending + 1
-    end
+  M.resolve(proposal.id)
+  for _, waiting in pairs(M.deferred) do
+    waiting[proposal.id] = nil
   end
+  local live = vim.tbl_filter(function(h)
+    return (h.state or "pending") == "pending" or h.state == "conflict"
+  end, proposal.hunks or {})
+  if #live == 0 then
+    M.all[proposal.id] = nil
+    return
+  end
+  M.all[proposal.id] = proposal
+  local bufnr = vim.uri_to_bufnr(proposal.uri)
   if not vim.api.nvim_buf_is_loaded(bufnr) then
     M.deferred[proposal.uri] = M.deferred[proposal.uri] or {}
-    table.insert(M.deferred[proposal.uri], proposal)
-    vim.notify(("agentls: %d change(s) proposed to %s (open it to review)"):format(pending, proposal.path or proposal.uri))
-    return
+    M.deferred[proposal.uri][proposal.id] = proposal
+    if not require("agentls.status").seen then -- else the session's end line says it for all files
+      vim.notify(("agentls: %d change(s) proposed to %s (open it to review)"):format(#live, proposal.path or proposal.uri))
+    end
+  else
+    M.render(bufnr, proposal)
   end
-  M.render(bufnr, proposal)
   for _, issue in ipairs(proposal.validation or {}) do
-    vim.notify(("agentls: the proposal still has a syntax error: %s (line %d)"):format(issue.message, issue.line + 1),
-      vim.log.levels.WARN)
+    tell_once(("agentls: %s still has a syntax error at line %d: %s"):format(
+      proposal.path or vim.fs.basename(proposal.uri), issue.line + 1, issue.message))
+  end
+  for _, hunk in ipairs(live) do
+    if hunk.state == "conflict" then
+      tell_once(("agentls: your edit overlaps %s in %s: see it there, or :AgentDiff"):format(
+        hunk.label or "a change", proposal.path or vim.fs.basename(proposal.uri)))
+    end
   end
 end
 
 ---Render proposals that arrived before their buffer was loaded.
 ---@param bufnr integer
 function M.on_attach(bufnr)
+  local group = vim.api.nvim_create_augroup("agentls.hunks." .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ "CursorMoved", "TextChanged", "InsertLeave" }, {
+    group = group, buffer = bufnr,
+    callback = function()
+      if M.hunks[bufnr] and #M.hunks[bufnr] > 0 then
+        M.refresh(bufnr)
+      end
+    end,
+  })
   local uri = vim.uri_from_bufnr(bufnr)
   local waiting = M.deferred[uri]
   if waiting then
     M.deferred[uri] = nil
-    for _, proposal in ipairs(waiting) do
+    for _, proposal in pairs(waiting) do
       M.render(bufnr, proposal)
     end
   end
@@ -180,21 +140,6 @@ local notices = {
   stale = "your edits overlap it: dropped",
 }
 
----Forget hunks (and clear their marks).
----@param proposal_id string
----@param ids table<string, string> hunk id -> new state
-function M.resolve(proposal_id, ids)
-  for bufnr, list in pairs(M.hunks) do
-    for i = #list, 1, -1 do
-      local hunk = list[i]
-      if hunk.proposal == proposal_id and ids[hunk.id] then
-        clear_hunk(bufnr, hunk)
-        table.remove(list, i)
-      end
-    end
-  end
-end
-
 ---Handler for the `agentls/proposalResolved` notification.
 ---@param err? table
 ---@param result table
@@ -203,17 +148,28 @@ function M.on_resolved(err, result)
     return
   end
   local states = {}
+  local known = {}
+  for _, list in pairs(M.hunks) do
+    for _, hunk in ipairs(list) do
+      known[hunk.proposal .. "|" .. hunk.id] = hunk
+    end
+  end
   for _, h in ipairs(result.hunks or {}) do
-    if h.state ~= "pending" then
+    if h.state ~= "pending" and h.state ~= "conflict" then
       states[h.id] = h.state
       if notices[h.state] then
-        vim.notify(("agentls: agent change %s %s"):format(h.id, notices[h.state]), vim.log.levels.WARN)
+        local hunk = known[(result.proposalId or "") .. "|" .. h.id]
+        tell_once(("agentls: %s %s"):format(h.label or (hunk and render.name(hunk)) or "an agent change",
+          notices[h.state]))
       end
     end
   end
   M.resolve(result.proposalId, states)
-  if result.resolved and M.deferred[result.uri] then
-    M.deferred[result.uri] = nil
+  if result.resolved then
+    M.all[result.proposalId] = nil
+    if M.deferred[result.uri] then
+      M.deferred[result.uri][result.proposalId] = nil
+    end
   end
 end
 
@@ -265,56 +221,110 @@ function M.at(bufnr, row)
   return nil
 end
 
+---The index and total of each hunk of a buffer (the server's, else by position), and the one under the cursor.
+---@param bufnr integer
+---@return {hunk: agentls.Hunk, first: integer, index: integer, total: integer}[]
+function M.numbered(bufnr)
+  local list = M.list(bufnr)
+  local out = {}
+  for i, hunk in ipairs(list) do
+    out[#out + 1] = { hunk = hunk, first = (M.rows(hunk)), index = hunk.index or i, total = hunk.total or #list }
+  end
+  return out
+end
+
+---Redraw the hints of a buffer for the cursor ("2/4 · accept · reject · next" on the hunk under it).
+---@param bufnr integer
+function M.refresh(bufnr)
+  if not vim.api.nvim_buf_is_valid(bufnr) then
+    return
+  end
+  local current
+  if vim.api.nvim_get_current_buf() == bufnr then
+    current = M.at(bufnr)
+  end
+  render.hints(bufnr, M.numbered(bufnr), current)
+end
+
 ---Accept or reject hunks: `agentls.accept` / `agentls.reject` per proposal. The server applies
----accepted hunks with `workspace/applyEdit` and answers with `agentls/proposalResolved`.
+---accepted hunks with `workspace/applyEdit` and answers with `agentls/proposalResolved`. Accepting a
+---conflict hunk takes the agent's version (`force`). Each warning of the answer is shown once.
 ---@param action "accept"|"reject"
 ---@param hunks agentls.Hunk[]
 ---@param callback? fun(results: table[])
 function M.review(action, hunks, callback)
-  local by_proposal, order = {}, {}
   hunks = vim.tbl_filter(function(h)
     return not h.busy
   end, hunks)
   if #hunks == 0 then
     return
   end
+  local batches, order = {}, {}
   for _, hunk in ipairs(hunks) do
     hunk.busy = true
-    if not by_proposal[hunk.proposal] then
-      by_proposal[hunk.proposal] = {}
-      order[#order + 1] = hunk.proposal
+    local force = action == "accept" and hunk.state == "conflict"
+    local key = hunk.proposal .. (force and "|force" or "")
+    if not batches[key] then
+      batches[key] = { proposal = hunk.proposal, force = force, hunks = {} }
+      order[#order + 1] = key
     end
-    table.insert(by_proposal[hunk.proposal], hunk.id)
+    table.insert(batches[key].hunks, hunk)
+    if action == "accept" then
+      render.hide(hunk) -- the text changes before the answer comes
+    end
   end
   local results, remaining = {}, #order
-  for _, proposal_id in ipairs(order) do
-    lsp.execute("agentls." .. action, { proposalId = proposal_id, hunkIds = by_proposal[proposal_id] }, function(result)
-      for _, hunk in ipairs(hunks) do
+  for _, key in ipairs(order) do
+    local batch = batches[key]
+    local args = { proposalId = batch.proposal, hunkIds = vim.tbl_map(function(h)
+      return h.id
+    end, batch.hunks) }
+    if batch.force then
+      args.force = true
+    end
+    local function restore()
+      for _, hunk in ipairs(batch.hunks) do
         hunk.busy = nil
-      end
-      results[#results + 1] = result
-      local done = {}
-      for _, key in ipairs({ "applied", "rejected", "conflicts" }) do
-        for _, id in ipairs((result or {})[key] or {}) do
-          done[id] = key
+        local first, stop = M.rows(hunk)
+        if first and hunk.mark ~= 0 then
+          render.draw(hunk, first, stop)
         end
       end
-      M.resolve(proposal_id, done)
-      if result and result.conflicts and #result.conflicts > 0 then
-        vim.notify(("agentls: %d change(s) conflict with your edits and were not applied"):format(#result.conflicts),
-          vim.log.levels.WARN)
+    end
+    lsp.execute("agentls." .. action, args, function(result)
+      result = result or {}
+      results[#results + 1] = result
+      local done = {}
+      for _, field in ipairs({ "applied", "rejected" }) do
+        for _, id in ipairs(result[field] or {}) do
+          done[id] = field
+        end
       end
+      M.resolve(batch.proposal, done)
+      local conflicts = {}
+      for _, hunk in ipairs(batch.hunks) do
+        if vim.tbl_contains(result.conflicts or {}, hunk.id) then
+          hunk.state = "conflict" -- the server re-sends it as a conflict; until then draw it so
+          conflicts[#conflicts + 1] = render.name(hunk)
+        end
+      end
+      restore()
+      if #conflicts > 0 then
+        vim.notify(("agentls: your edits overlap %s: not applied; %s again takes the agent's version, :AgentDiff compares")
+          :format(table.concat(conflicts, ", "), render.key("accept", ":AgentAccept")), vim.log.levels.WARN)
+      end
+      for _, warning in ipairs(result.warnings or {}) do
+        vim.notify("agentls: " .. warning, vim.log.levels.WARN)
+      end
+      for bufnr in pairs(M.hunks) do
+        M.refresh(bufnr)
+      end
+      pcall(vim.cmd.redraw)
       remaining = remaining - 1
       if remaining == 0 and callback then
         callback(results)
       end
-    end, hunks[1].bufnr, function()
-      for _, hunk in ipairs(hunks) do
-        if hunk.proposal == proposal_id then
-          hunk.busy = nil
-        end
-      end
-    end)
+    end, batch.hunks[1].bufnr, restore)
   end
 end
 

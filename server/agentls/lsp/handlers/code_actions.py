@@ -1,6 +1,7 @@
 """``textDocument/codeAction``: answered at once, never with a model call.
 
-On a selection: "Edit with agent…", "Document with agent", "Add tests with agent"; on diagnostics
+On a selection: "Edit with agent…", "Document with agent", "Add tests with agent"; on an empty range (the
+cursor), "Edit with agent…" for its line; on diagnostics
 in range (ours or any server's): "Fix with agent: <message>"; on a pending agent change: accept or
 reject it, or every change in the file.
 """
@@ -11,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from agentls.lsp.convert import from_range
+from agentls.lsp.convert import from_range, to_range
 from agentls.lsp.server import AgentLanguageServer
 from agentls.workflows.inline_edit import ADD_TESTS, DOCUMENT, fix_instruction
 
@@ -70,6 +71,15 @@ def actions(server: AgentLanguageServer, params: types.CodeActionParams) -> list
         found.append(_action("Edit with agent…", REWRITE, "agentls.edit", base))
         found.append(_action("Document with agent", REWRITE, "agentls.edit", {**base, "instruction": DOCUMENT}))
         found.append(_action("Add tests with agent", REWRITE, "agentls.edit", {**base, "instruction": ADD_TESTS}))
+    elif not hunks and doc.text.strip():
+        # An empty range is the cursor (`:'<,'>lua vim.lsp.buf.code_action()` sends no selection): its line.
+        line = min(params.range.start.line, doc.lines.line_count - 1)
+        first = doc.lines.offset(line, 0, server.position_encoding)
+        last = doc.lines.offset(line + 1, 0, server.position_encoding) if line + 1 < doc.lines.line_count \
+            else len(doc.text)
+        if last > first:
+            rng = _range(to_range(doc.lines, first, last, server.position_encoding))
+            found.append(_action("Edit with agent…", REWRITE, "agentls.edit", {**base, "range": rng}))
     only = params.context.only
     if only:
         found = [a for a in found if any((a.kind or "").startswith(k) for k in only)]
