@@ -52,6 +52,8 @@ def test_ten_line_insertion_shows_as_ten_real_lines(short_tmp: Path, fake_messag
         result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "insert", "--file", str(source),
                             "--instruction", "add ten constants")
     data = _check(result, server)
+    # The session's end, once (agentls/sessionStatus), with where to review.
+    assert data["end"] == "agentls: 1 change proposed in 1 file: review in Pending Changes"
     proposed = data["proposed"]
     # The right side is the proposed text, line for line; exactly the 10 new lines are marked inserted.
     assert [line["text"] for line in proposed][:17] == (SOURCE.replace("def sub", TEN + "def sub")).split("\n")[:17]
@@ -92,6 +94,8 @@ def test_pending_changes_view_lists_a_two_file_change_and_accepts_it(short_tmp: 
                             "--instruction", "add mul and a test")
         on_disk = {p.name: p.read_text() for p in workspace.iterdir() if p.is_file()}
     data = _check(result, server)
+    assert data["end"] == "agentls: 2 changes proposed in 2 files: review in Pending Changes"
+    assert data["view_description"] == "2 changes in 2 files"
     rows = [(r["level"], r["label"], r["description"]) for r in data["rows"]]
     assert rows[0][:2] == (1, "calc.py"), rows
     assert rows[1][:2] == (2, "change 1 of 1, line 7"), rows
@@ -103,7 +107,7 @@ def test_pending_changes_view_lists_a_two_file_change_and_accepts_it(short_tmp: 
     # The new file's diff: every line of it added, against an empty left side.
     assert data["new_file"]["tab"] == "test_calc.py (new file proposed by the agent)"
     added = [line["text"] for line in data["new_file"]["proposed"] if line["inserted"]]
-    assert added == TEST_FILE.rstrip("\n").split("\n")
+    assert added == TEST_FILE.split("\n")  # the empty last line too: all of it is new
     # Accepted from the view (one file's action, the other's hunk), then saved: both on disk.
     assert data["after_accept"] == []
     assert on_disk["calc.py"] == SOURCE + "\n\ndef mul(a, b):\n    return a * b\n"

@@ -79,6 +79,16 @@ async function lensTexts(scope) {
   );
 }
 
+/** Waits for the end-of-session notification, keeps its text, and clears the notifications (for the pictures). */
+async function sessionEnd(page) {
+  const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "review in Pending Changes" });
+  await toast.first().waitFor({ state: "visible" });
+  const text = await toast.first().textContent();
+  await runCommand(page, "Notifications: Clear All Notifications");
+  await toast.first().waitFor({ state: "detached" });
+  return text;
+}
+
 async function notifications(page) {
   return page.locator(".notifications-toasts .notification-list-item-message").allTextContents().catch(() => []);
 }
@@ -138,6 +148,7 @@ async function insertScenario({ page, result, step }) {
   await diff.waitFor({ state: "visible" });
   await diff.locator(".editor.modified .codelens-decoration", { hasText: "Accept (1/1)" }).waitFor();
   await page.waitForFunction(() => document.querySelectorAll(".monaco-diff-editor .editor.modified .line-insert").length > 0);
+  result.data.end = await sessionEnd(page);
   await page.mouse.move(900, 700);
   result.data.tab = await page.locator(".tabs-container .tab.active .label-name").textContent();
   result.data.proposed = await diffSide(page);
@@ -174,14 +185,13 @@ async function pendingScenario({ page, result, step }) {
   step("task sent");
 
   await waitForRows(page, "(rows) => rows.filter((r) => r.level === 1).length === 2 && rows.length >= 4");
+  result.data.end = await sessionEnd(page);
   await page.mouse.move(900, 700);
   result.data.rows = await treeRows(pane);
   result.data.view_description = await header.locator(".description").textContent().catch(() => "");
   const box = await pane.boundingBox();
   await page.screenshot({ path: path.join(opts.out, "vscode-pending.png"), clip: { x: 0, y: 0, width: 1280, height: Math.min(800, box.y + 240) } });
   step("the view lists both files");
-  // The end of the session, as the server reports it (a notification), if it does.
-  result.data.notifications_after_task = await notifications(page);
 
   // The new file: click it; its diff shows the whole file as added.
   const newFile = pane.locator(".monaco-list-row[aria-level='1']").filter({ has: page.locator(".label-description", { hasText: "new file" }) });
@@ -203,7 +213,7 @@ async function pendingScenario({ page, result, step }) {
   step("accepted one file from the view");
   const hunkRow = pane.locator(".monaco-list-row[aria-level='2']").first();
   await hunkRow.hover();
-  await hunkRow.locator('.action-label[aria-label="Accept Change"]').click();
+  await hunkRow.locator('.action-label[aria-label^="Accept Change"]').click();
   await waitForRows(page, "(rows) => rows.length === 0");
   result.data.after_accept = await treeRows(pane);
   result.data.message = await pane.locator(".message").textContent().catch(() => "");

@@ -44,6 +44,7 @@ export class PendingTree implements vscode.TreeDataProvider<PendingNode> {
         conflicts ? `${conflicts} in conflict` : ""].filter(Boolean).join(" · ");
       item.tooltip = `${where}: ${countText(node.hunks.length, 1)} proposed by the agent`;
       item.contextValue = "agentlsPendingFile";
+      item.iconPath = vscode.ThemeIcon.File;
       item.command = { command: "agentls.openDiff", title: "Open Diff", arguments: [node.uri] };
       return item;
     }
@@ -58,7 +59,10 @@ export class PendingTree implements vscode.TreeDataProvider<PendingNode> {
       item.command = { command: "agentls.openConflict", title: "Compare", arguments: [hunk.proposalId, hunk.id] };
     } else {
       item.description = hunk.state === "stale" ? "you edited these lines" : hunkStats(hunk);
-      item.iconPath = new vscode.ThemeIcon("diff", new vscode.ThemeColor("gitDecoration.modifiedResourceForeground"));
+      const icon = !hunk.oldText ? ["diff-added", "gitDecoration.addedResourceForeground"]
+        : !hunk.newText ? ["diff-removed", "gitDecoration.deletedResourceForeground"]
+        : ["diff-modified", "gitDecoration.modifiedResourceForeground"];
+      item.iconPath = new vscode.ThemeIcon(icon[0]!, new vscode.ThemeColor(icon[1]!));
       item.contextValue = hunk.state === "stale" ? "agentlsPendingStale" : "agentlsPendingHunk";
       item.command = { command: "agentls.openDiff", title: "Open Diff", arguments: [node.uri, hunk.proposalId, hunk.id] };
     }
@@ -91,7 +95,7 @@ export function createPendingView(store: ProposalStore): {
     const count = files.reduce((n, f) => n + f.hunks.length, 0);
     view.description = count ? countText(count, files.length) : undefined;
     view.badge = count ? { value: count, tooltip: `${countText(count, files.length)} to review` } : undefined;
-    view.message = count ? undefined : "No pending agent changes.";
+    view.message = count ? "" : "No pending agent changes.";
     void vscode.commands.executeCommand("setContext", "agentls.pendingCount", count);
   };
   tree.onDidChangeTreeData(update);
