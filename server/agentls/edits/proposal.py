@@ -118,8 +118,8 @@ class Proposal:
         for hunk_id in hunk_ids:
             if hunk_id not in self.states:
                 raise UnknownHunk(f"proposal {self.id} has no hunk {hunk_id!r}")
-            if self.states[hunk_id] in _FINAL:
-                raise InvalidTransition(f"hunk {hunk_id} of proposal {self.id} is already {self.states[hunk_id]}")
+            if self.states[hunk_id] in _FINAL:  # shown to the user: no ids
+                raise InvalidTransition(f"that agent change was already {self.states[hunk_id]}")
         return [hunk for hunk in self.hunks if hunk.id in wanted]
 
     def mark(self, hunk_ids: Iterable[str], state: HunkState) -> None:
