@@ -1,11 +1,14 @@
 """Reviewing proposed changes, hunk by hunk: the policy every front end shares.
 
-A finished session's changes become proposals (``present``): one per file, anchored on the text the
-front end has now, hunks the user already overlapped dropped with a warning. Accepting takes a
-checkpoint first (no checkpoint, no write), rebases the chosen hunks onto what the user typed since,
-and asks the front end to apply them; a refused apply is rebased once more and retried; a hunk whose
-lines the user changed is a conflict and is not applied. Every resolution is announced to the front
-end, published on the session's event stream (``ChangeResolved``) and wakes ``until_resolved``.
+A finished session's changes become proposals (``present``): one per file (new and deleted files
+too), anchored on the text the front end has now. No hunk is ever dropped: as the user types, hunks
+are carried with the text (``ProposalBook.reanchor``); one whose lines the user changed becomes a
+conflict the user still sees, and the proposal is shown again. Accepting takes a checkpoint first (no
+checkpoint, no write), carries the chosen hunks onto what the user typed since and asks the front end
+to apply them; a refused apply is carried once more and retried; a conflict is applied only with
+``force``. Accepting part of a group of dependent hunks returns warnings (``review_checks``). Every
+accept and reject is announced to the front end, published on the session's event stream
+(``ChangeResolved``) and wakes ``until_resolved``. Hunks are named by their labels, never their ids.
 
 The front end (``ReviewFrontEnd``) owns the text and the protocol: what the document holds now, how an
 edit is applied (``workspace/applyEdit`` for the language server, a file write for an ACP client),
