@@ -248,7 +248,7 @@ class Reviewer:
             self.book.reanchor(proposal, current, version)
             hunks, _ = self.book.choose(proposal, None, force=True)
             if hunks and self.before_apply is not None:
-                await self.before_apply([proposal.path], "accept")
+                await self.before_apply([proposal.path], "accept", current, hunks)
             ok = bool(hunks) and await self.front.apply(proposal, current, version, hunks, confirm=True)
             ids = [h.id for h in hunks]
             proposal.mark(ids, "accepted" if ok else "rejected")
