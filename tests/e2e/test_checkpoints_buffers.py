@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e.harness import change_document
+from tests.e2e.harness import change_document, open_document
 from tests.e2e.test_inline_edits import SOURCE, Editor, _editor, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI
 
@@ -111,3 +111,29 @@ async def test_a_checkpoint_of_an_accept_holds_the_unsaved_buffer(editor: Editor
     assert "+# unsaved" not in diff  # the checkpoint has it already: not a difference
     assert " # unsaved" in diff
     assert f"+{ADD}" in diff
+
+
+async def test_restore_keeps_an_accepted_change_the_user_edited_and_other_buffers(editor: Editor) -> None:
+    notes_path = editor.workspace / "notes.py"
+    notes_path.write_text("x = 1\n")
+    notes = open_document(editor.client, notes_path, "python", "x = 1\n")
+    change_document(editor.client, notes, 2, (1, 0), (1, 0), "y = 2\n")  # unsaved typing elsewhere
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints")
+    proposal = await editor.proposal()
+    await editor.command("agentls.accept", {"proposalId": proposal["id"]})
+    hinted = SOURCE.replace("def add(a, b):", ADD).replace("def sub(a, b):", SUB)
+    await _settled(editor, hinted)
+    # The user rewrites the accepted line of add: that accepted change is now theirs too.
+    line = ADD.replace("-> int", "-> float")
+    version = editor.client.documents[editor.uri][0] + 1
+    change_document(editor.client, editor.uri, version, (0, 0), (0, len(ADD)), line)
+    await _settled(editor, hinted.replace(ADD, line))
+
+    accept = next(c for c in await editor.command("agentls.checkpoints.list", {}) if c["trigger"] == "accept")
+    result = await editor.command("agentls.checkpoints.restore", {"id": accept["id"]})
+    assert result["restored"] == ["calc.py"]
+    await editor.client.wait_until(lambda: SUB not in editor.client.text(editor.uri))
+    assert editor.client.text(editor.uri) == SOURCE.replace("def add(a, b):", line)
+    assert editor.client.text(notes) == "x = 1\ny = 2\n"  # not the checkpoint's business: untouched
+    await editor.client.wait_until(lambda: any("edited over" in m.message for m in editor.client.messages))

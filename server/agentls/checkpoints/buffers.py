@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import agentls.checkpoints.paths as wspaths
 from agentls.checkpoints.model import BufferRestore
-from agentls.checkpoints.objects import MODE_FILE, MODE_TREE, Entry, object_id
+from agentls.checkpoints.objects import EMPTY_TREE, MODE_FILE, MODE_TREE, Entry, object_id
 from agentls.checkpoints.scan import mode_of
 from agentls.checkpoints.shadow import APPLIED_REFS, ShadowRepo
 
@@ -60,8 +60,10 @@ def entry_for(repo: ShadowRepo, rel: str, data: bytes, write: bool = True) -> En
     return Entry(mode, sha)
 
 
-def overlay(repo: ShadowRepo, tree: bytes, buffers: Mapping[str, str], max_file_bytes: int) -> bytes:
-    """``tree`` with the buffers' texts in place of their files (ignored and oversized paths left out)."""
+def overlay(repo: ShadowRepo, tree: bytes, buffers: Mapping[str, str], max_file_bytes: int
+            ) -> tuple[bytes, list[str]]:
+    """``tree`` with the buffers' texts in place of their files (ignored and oversized paths left out), and
+    the paths put in."""
     rels = list(buffers)
     ignored = wspaths.ignored(repo, rels) if rels else set()
     changes: dict[str, Entry | None] = {}
@@ -69,13 +71,14 @@ def overlay(repo: ShadowRepo, tree: bytes, buffers: Mapping[str, str], max_file_
         data = encode(buffers[rel])
         if rel not in ignored and len(data) <= max_file_bytes:
             changes[rel] = entry_for(repo, rel, data)
-    return repo.odb.apply(tree, changes) if changes else tree
+    return (repo.odb.apply(tree, changes) if changes else tree), list(changes)
 
 
-def record_applied(repo: ShadowRepo, key: str, tree: bytes, applied: Mapping[str, str], when: float) -> None:
-    """Keep the texts right after an accept with the checkpoint ``key`` (hold the commit lock)."""
+def record_applied(repo: ShadowRepo, key: str, applied: Mapping[str, str], when: float) -> None:
+    """Keep the texts right after an accept with the checkpoint ``key`` (hold the commit lock): a tree of
+    only those paths (a lookup of any other path finds nothing)."""
     changes: dict[str, Entry | None] = {rel: entry_for(repo, rel, encode(text)) for rel, text in applied.items()}
-    commit = repo.odb.write_commit(repo.odb.apply(tree, changes), f"applied: {', '.join(applied)}\n", when)
+    commit = repo.odb.write_commit(repo.odb.apply(EMPTY_TREE, changes), f"applied: {', '.join(applied)}\n", when)
     repo.write_ref(f"{APPLIED_REFS}/{key}", commit)
 
 
@@ -102,4 +105,4 @@ def restore_of(repo: ShadowRepo, history: History, key: str, rel: str, tree: byt
         after = applied_text(repo, later, rel)
         if after is not None:
             steps.append((text_at(repo, history.read(later)[1], rel), after))
-    return BufferRestore(rel, text_at(repo, tree, rel), steps)
+    return BufferRestore(rel, text_at(repo, tree, rel), steps, rel in history.read(key)[0].buffers)

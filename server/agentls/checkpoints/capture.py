@@ -135,7 +135,8 @@ class Capture:
             key = self.repo.new_key()
             meta = Meta(public_id(key), now, trigger, session_id, step,
                         with_skipped(summary or summarize(trigger, files), [p for p in skipped if p in wanted]),
-                        files[:MAX_LISTED_FILES], list(changes), skipped)
+                        files[:MAX_LISTED_FILES], list(changes), skipped,
+                        [rel for rel in wanted if rel in texts and rel in changes])
             commit = odb.write_commit(tree, meta.message(), now)
             # Without a scan taken since this instance started, files outside `changes` are not known:
             # the checkpoint stays pending until a scan completes it (pending ref first: a crash
@@ -144,7 +145,7 @@ class Capture:
                 self.repo.write_ref(f"{PENDING_REFS}/{key}", commit)
             self.repo.write_ref(f"{CP_REFS}/{key}", commit)
             if applied:
-                buffers.record_applied(self.repo, key, tree, applied, now)
+                buffers.record_applied(self.repo, key, applied, now)
             self.history.record(meta)
             self.history.prune()
         return meta
@@ -168,14 +169,15 @@ class Capture:
                 summary: str, files: list[str] | None = None, texts: Mapping[str, str] | None = None) -> Meta:
         """A checkpoint of a scan's tree (hold the commit lock), with editor buffers' ``texts`` in place of
         their files."""
-        tree = buffers.overlay(self.repo, result.tree, buffers.normalise(self.root, texts), self.max_file_bytes)
+        tree, taken = buffers.overlay(self.repo, result.tree, buffers.normalise(self.root, texts),
+                                      self.max_file_bytes)
         if files is None:
             files = sorted(path for path, _, _ in self.repo.odb.diff(result.previous, tree))
         now = time.time()
         key = self.repo.new_key()
         meta = Meta(public_id(key), now, trigger, session_id, step,
                     with_skipped(summary or summarize(trigger, files[:3], len(files)), result.skipped),
-                    files[:MAX_LISTED_FILES], None, result.skipped[:MAX_LISTED_FILES])
+                    files[:MAX_LISTED_FILES], None, result.skipped[:MAX_LISTED_FILES], taken)
         commit = self.repo.odb.write_commit(tree, meta.message(), now)
         self.repo.write_ref(f"{CP_REFS}/{key}", commit)
         self.history.record(meta)

@@ -151,7 +151,7 @@ class Checkpoints:
                     old = self._history.read(old_id)[1]
                     new = self._history.read(new_id)[1] if new_id is not None else now
                     if new_id is None and now is not None and buffers:
-                        new = bufs.overlay(self.repo, now, bufs.normalise(self.root, buffers), self.max_file_bytes)
+                        new = bufs.overlay(self.repo, now, bufs.normalise(self.root, buffers), self.max_file_bytes)[0]
             assert new is not None
             args = ["diff-tree", "-r", "-p", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
                     old.hex(), new.hex()]

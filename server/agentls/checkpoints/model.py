@@ -53,6 +53,8 @@ class BufferRestore:
     path: str
     target: str | None
     steps: list[tuple[str | None, str]] = field(default_factory=list)
+    #: The checkpoint took ``target`` from the editor's buffer (not the disk).
+    from_buffer: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Meta:
     covered: list[str] | None = None
     #: Files over the size limit: absent from the tree, never deleted or written by a restore.
     skipped: list[str] = field(default_factory=list)
+    #: Paths taken from an editor's buffers (unsaved text) instead of the disk.
+    buffers: list[str] = field(default_factory=list)
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(self.id, self.time, self.trigger, self.session_id, self.step, self.summary,
@@ -101,6 +105,8 @@ class Meta:
             "step": self.step, "summary": self.summary, "files": self.files, "covered": self.covered,
             "skipped": self.skipped,
         }
+        if self.buffers:
+            payload["buffers"] = self.buffers
         return f"{self.trigger}: {self.summary}\n\n{_META_PREFIX}{json.dumps(payload, ensure_ascii=False)}\n"
 
     @classmethod
@@ -115,7 +121,7 @@ class Meta:
                         session_id=data.get("session_id"), step=data.get("step"),
                         summary=str(data.get("summary", "")), files=list(data.get("files") or []),
                         covered=None if data.get("covered") is None else list(data["covered"]),
-                        skipped=list(data.get("skipped") or []),
+                        skipped=list(data.get("skipped") or []), buffers=list(data.get("buffers") or []),
                     )
                 except (ValueError, KeyError, TypeError):
                     return None

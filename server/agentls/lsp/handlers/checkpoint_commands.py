@@ -16,11 +16,12 @@ from lsprotocol import types
 
 from agentls.edits.hunks import diff_hunks
 from agentls.errors import InvalidRequest
-from agentls.lsp.convert import to_range
+from agentls.lsp.convert import LineIndex, to_range
 from agentls.lsp.server import AgentLanguageServer
 from agentls.lsp.workspace_edit import WorkspaceEditBuilder
 
 if TYPE_CHECKING:
+    from agentls.checkpoints.model import BufferRestore
     from agentls.lsp.handlers.commands import Handler
 
 
@@ -72,8 +73,6 @@ async def diff(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, str]:
 async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any]:
     """Closed files on disk; open ones through the editor, undoing the accepted changes since the
     checkpoint onto what the buffer has now (the user's typing stays; ``workflows.checkpointing``)."""
-    from agentls.workflows.checkpointing import restored_text
-
     checkpoint_id = _ids(raw, "id") or ""
     paths = _paths(raw)
     checkpoints = await ls.runtime.checkpoints()
@@ -85,31 +84,32 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
                                      buffers=buffers)
     restored, deleted, created = list(result.restored), list(result.deleted), list(result.created)
     on_disk: list[str] = []  # closed while the restore ran, or a deletion the editor cannot do
-    encoding = ls.position_encoding
     builder = WorkspaceEditBuilder(ls.client_features)
-    conflicts = 0
+    current = {}
     for item in plan.buffers:
-        snap = open_docs[item.path]
-        doc = ls.state.documents.get(snap.uri)
-        if doc is None:  # closed while the restore ran: the editor no longer owns it
-            if item.path in on_disk_now:
-                on_disk.append(item.path)
-            continue
-        merged = restored_text(doc.text, item)
-        conflicts += merged.conflicts
-        if merged.text is None:
-            if item.path not in on_disk_now:
-                continue  # absent then and absent on disk now: nothing to delete
-            if builder.delete(snap.uri):
-                deleted.append(item.path)
+        doc = ls.state.documents.get(open_docs[item.path].uri)
+        if doc is not None:
+            current[item.path] = (doc.version, doc.text)
+        elif item.path in on_disk_now:  # closed while the restore ran: the editor no longer owns it
+            on_disk.append(item.path)
+    # An open file the checkpoint took from the disk, unchanged on disk since, and never accepted into:
+    # its buffer's unsaved text is the user's, not the checkpoint's business.
+    wanted = [i for i in plan.buffers if i.steps or i.from_buffer or i.path in on_disk_now]
+    merges = await asyncio.to_thread(_merge, wanted, current, ls.position_encoding)
+    conflicts = 0
+    for path, (version, edits, conflicted) in merges.items():
+        uri = open_docs[path].uri
+        conflicts += conflicted
+        if edits is None:  # absent at the checkpoint, nothing typed since: the file goes
+            if path not in on_disk_now:
+                continue  # absent on disk too: nothing to delete
+            if builder.delete(uri):
+                deleted.append(path)
             else:
-                on_disk.append(item.path)
-            continue
-        edits = [types.TextEdit(range=to_range(doc.lines, h.start, h.end, encoding), new_text=h.new_text)
-                 for h in diff_hunks(doc.text, merged.text)]
-        if edits:
-            builder.edit(snap.uri, doc.version, edits)
-            restored.append(item.path)
+                on_disk.append(path)
+        elif edits:
+            builder.edit(uri, version, edits)
+            restored.append(path)
     if builder:
         applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=builder.build(), label="agentls: restore checkpoint"))
@@ -127,6 +127,28 @@ async def restore(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str, Any
         created += late.created
     return {"restored": sorted(set(restored)), "deleted": sorted(set(deleted)), "created": sorted(set(created)),
             "safetyCheckpoint": result.safety_checkpoint}
+
+
+def _merge(items: list[BufferRestore], current: dict[str, tuple[int, str]], encoding: str
+           ) -> dict[str, tuple[int, list[types.TextEdit] | None, int]]:
+    """Off the loop: for each open document, (its version, the edits that restore it, or None to delete it,
+    the accepted changes kept because the user edited over them)."""
+    from agentls.workflows.checkpointing import restored_text
+
+    merges: dict[str, tuple[int, list[types.TextEdit] | None, int]] = {}
+    for item in items:
+        if item.path not in current:
+            continue
+        version, text = current[item.path]
+        merged = restored_text(text, item)
+        if merged.text is None:
+            merges[item.path] = (version, None, merged.conflicts)
+            continue
+        index = LineIndex(text)
+        merges[item.path] = (version, [types.TextEdit(range=to_range(index, h.start, h.end, encoding),
+                                                      new_text=h.new_text) for h in diff_hunks(text, merged.text)],
+                             merged.conflicts)
+    return merges
 
 
 HANDLERS: dict[str, Handler] = {
