@@ -17,7 +17,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from tests.e2e.harness import CLIENTS, _plain
-from tests.e2e.test_inline_edits import THINKING, Editor, _editor, type_hints_script
+from tests.e2e.test_inline_edits import THINKING, Editor, _editor, edit, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 STATUS = "agentls/sessionStatus"
@@ -117,6 +117,25 @@ async def test_no_changes_is_said_in_the_status(opted_in: tuple[Editor, list[dic
     assert statuses[-1]["state"] == "done"
     assert statuses[-1]["message"] == "no changes proposed"
     assert statuses[-1]["changes"] == {"count": 0, "files": 0}
+
+
+async def test_a_task_counts_its_changes_across_files(opted_in: tuple[Editor, list[dict[str, Any]]]) -> None:
+    editor, statuses = opted_in
+    (editor.workspace / "util.py").write_text("def double(x):\n    return x * 2\n")
+    editor.fake.add(
+        Reply([edit("str_replace", path="calc.py", old_str="def add(a, b):", new_str="def add(a: int, b: int) -> int:"),
+               edit("str_replace", path="calc.py", old_str="def sub(a, b):", new_str="def sub(a: int, b: int) -> int:"),
+               edit("str_replace", path="util.py", old_str="def double(x):", new_str="def double(x: int) -> int:"),
+               edit("create", path="tests/test_util.py", file_text="def test_double():\n    assert True\n")]),
+        Reply.text("Typed add, sub and double, and tested double."),
+    )
+    result = await editor.command("agentls.task", {"instruction": "type the helpers and test them"})
+    await editor.client.wait_until(lambda: any(s["state"] != "running" for s in statuses), timeout=30)
+    end = statuses[-1]
+    assert end["sessionId"] == result["sessionId"]
+    assert end["title"] == "agentls task: type the helpers and test them"
+    assert (end["state"], end["message"]) == ("done", "4 changes proposed in 3 files")
+    assert end["changes"] == {"count": 4, "files": 3}
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])
