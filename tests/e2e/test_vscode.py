@@ -308,7 +308,8 @@ def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
     assert decorated == [(1, "def add(a, b):", [hinted_add]), (5, "def sub(a, b):", [hinted_sub])]
     assert all(line["backgrounds"] for line in pending["lines"] if line["number"] in (1, 5))
     assert not any(line["backgrounds"] for line in pending["lines"] if line["number"] not in (1, 5))
-    assert pending["lenses"] == ["Accept (1/2) | Reject | Accept All | Reject All", "Accept (2/2) | Reject"]
+    assert pending["lenses"] == ["Accept (1/2) | Reject | Accept All | Reject All",
+                                 "Accept (2/2) (Ctrl+Alt+Y) | Reject (Ctrl+Alt+N)"]
     assert pending["disk"] == SOURCE
 
     # Accepting the first hunk edits the buffer (workspace/applyEdit); the other stays pending.
@@ -317,7 +318,7 @@ def test_edit_selection_accept_one_hunk_reject_the_other(short_tmp: Path,
                                                                     "def sub(a, b):"]
     assert [(line["number"], line["struck"]) for line in after_accept["lines"] if line["struck"]] == [
         (5, "def sub(a, b):")]
-    assert after_accept["lenses"] == ["Accept (1/1) | Reject"]
+    assert after_accept["lenses"] == ["Accept (2/2) (Ctrl+Alt+Y) | Reject (Ctrl+Alt+N)"]
     assert after_accept["disk"] == SOURCE
 
     # Rejecting the second clears the diff and leaves its lines as they were.

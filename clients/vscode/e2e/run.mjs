@@ -129,17 +129,27 @@ await drive(opts, async ({ page, result, step }) => {
     step("the thinking summary showed as progress");
   }
 
-  await waitForLenses(page, ["Accept (1/2) | Reject | Accept All | Reject All", "Accept (2/2) | Reject"]);
+  // The keys show on the hunk under the cursor (the cursor is below the last one, which is nearest).
+  await waitForLenses(page, ["Accept (1/2) | Reject | Accept All | Reject All", "Accept (2/2) (Ctrl+Alt+Y) | Reject (Ctrl+Alt+N)"]);
   // Collapse the selection and move the pointer away so that the picture shows only the diff.
-  await page.keyboard.press("Escape");
+  // (Escape first hides the session's end notification if it is up; press until the selection goes.)
   await page.mouse.move(900, 650);
-  await page.waitForFunction(() => !document.querySelector(".monaco-editor .selected-text"));
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press("Escape");
+    try {
+      await page.waitForFunction(() => !document.querySelector(".monaco-editor .selected-text"), undefined, { timeout: 2_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
   result.data.pending = { lines: await renderedLines(page), lenses: await lensTexts(page), disk: disk() };
   await page.screenshot({ path: path.join(opts.out, "inline-diff.png") });
   step("inline diff shown");
 
   await editor.locator(".codelens-decoration a", { hasText: "Accept (1/2)" }).click();
-  await waitForLenses(page, ["Accept (1/1) | Reject"]);
+  // Hunks keep the server's numbering ("change 2 of 2"), the name messages use, once others are resolved.
+  await waitForLenses(page, ["Accept (2/2) (Ctrl+Alt+Y) | Reject (Ctrl+Alt+N)"]);
   await page.locator(".tabs-container .tab.active.dirty").waitFor();
   result.data.after_accept = { lines: await renderedLines(page), lenses: await lensTexts(page), disk: disk() };
   step("first hunk accepted");

@@ -86,6 +86,13 @@ export class Sessions implements vscode.Disposable {
     this.render();
   }
 
+  /** The server cannot start: say so where the agent's state shows, and open the output on click. */
+  serverProblem(text: string): void {
+    this.item.text = "$(error) Agent: not running";
+    this.item.tooltip = `agentls: ${text}. Click for the agentls output.`;
+    this.item.command = "agentls.showOutput";
+  }
+
   /** `agentls/sessionStatus`: redraws the item; at the end, one notification (a failure: an error). */
   status(s: SessionStatus): void {
     if (this.ended_.has(s.sessionId)) return;
@@ -442,6 +449,8 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
       }));
       await vscode.window.showQuickPick(items, { title: `Agent usage: $${usage.totalCostUsd.toFixed(4)} in this workspace` });
     }));
+
+  register("agentls.showOutput", () => agent.output.show());
 
   register("agentls.restartServer", () =>
     guarded("restart", agent, async () => {

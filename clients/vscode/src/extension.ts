@@ -74,7 +74,7 @@ export function whyNotRunnable(command: string): string | undefined {
       fs.accessSync(file, fs.constants.X_OK);
       return undefined;
     } catch {
-      found = `is not executable (${file}: try \`chmod +x ${file}\`)`;
+      found = file === command ? `is not executable (try \`chmod +x ${file}\`)` : `is not executable (${file}: try \`chmod +x ${file}\`)`;
     }
   }
   return found ?? (command.includes("/") ? "was not found" : "was not found on PATH");
@@ -178,6 +178,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       const message = `agentls: the server command \`${command ?? ""}\` (setting agentls.serverCommand) ${why}. ${INSTALL_HINT}`;
       output.appendLine(message);
       output.show(true);
+      sessions.serverProblem(`the server command ${why}`);
       void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
         if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "agentls.serverCommand");
         if (choice === "Show Output") output.show();
@@ -238,6 +239,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       const message = `agentls: the server failed to start (${commandLine.join(" ")}): ${String(error)}`;
       output.appendLine(message);
       const missing = /ENOENT|not found/i.test(String(error));
+      sessions.serverProblem("the server failed to start");
       void vscode.window.showErrorMessage(missing ? `${message}. ${INSTALL_HINT}` : `${message}. See the agentls output channel.`);
     }
   };
