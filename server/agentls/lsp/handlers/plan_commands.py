@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from agentls.agent.events import shorten
 from agentls.errors import AgentlsError
 from agentls.lsp.server import AgentLanguageServer
 
@@ -125,7 +126,7 @@ async def plan_command(ls: AgentLanguageServer, raw: dict[str, Any]) -> dict[str
     params = parse(PlanParams, "agentls.plan", raw)
     plans = runner(ls)
     files = [ls.agent.relative(uri) for uri in params.uris]
-    progress = SessionProgress(ls, f"agentls plan: {params.instruction.strip().splitlines()[0][:60]}")
+    progress = SessionProgress(ls, f"agentls plan: {shorten(params.instruction.strip().splitlines()[0], 60)}")
     progress.task = asyncio.current_task()
     await progress.begin("planning (read-only)…")
     try:
@@ -200,7 +201,7 @@ async def _run(ls: AgentLanguageServer, plan: Plan, steps: list[str] | None, max
     from agentls.workflows.plan_steps import Applier
 
     plans = runner(ls)
-    progress = SessionProgress(ls, f"agentls plan {plan.id}: {plan.instruction.strip().splitlines()[0][:50]}")
+    progress = SessionProgress(ls, f"agentls plan {plan.id}: {shorten(plan.instruction.strip().splitlines()[0], 50)}")
     progress.task = asyncio.current_task()
     await progress.begin("starting…")
     events = PlanProgress(ls, plans, progress)
