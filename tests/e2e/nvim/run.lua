@@ -42,8 +42,9 @@ end
 
 local proposals, commands
 
-local function open()
-  require("agentls").setup({ cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false })
+local function open(opts)
+  require("agentls").setup(vim.tbl_extend("force",
+    { cmd = { env.NVIM_AGENTLS_TEST_PYTHON, "-m", "agentls", "serve" }, keymaps = false }, opts or {}))
   proposals = require("agentls.proposals")
   commands = require("agentls.commands")
   -- What the progress float showed, each time it was drawn, with the statusline line.
@@ -334,6 +335,13 @@ function scenarios.health()
   vim.cmd("checkhealth agentls")
   result.data.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
+
+-- More scenarios (tests/e2e/test_neovim_review.py) share these helpers.
+local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
+assert(loadfile(here .. "/review.lua"))({
+  scenarios = scenarios, result = result, env = env, open = open, wait = wait, lines = lines,
+  snapshot = snapshot, hints = hints, cursor = cursor, edit_and_wait = edit_and_wait,
+})
 
 vim.schedule(function()
   local ok, err = xpcall(scenarios[env.NVIM_AGENTLS_TEST_SCENARIO], debug.traceback)

@@ -85,6 +85,7 @@ function M.client_config()
       ["agentls/proposalResolved"] = proposals.on_resolved,
       ["agentls/sessionStatus"] = require("agentls.status").on_status,
       ["textDocument/publishDiagnostics"] = M.on_diagnostics,
+      ["workspace/applyEdit"] = M.on_apply_edit,
     },
   }
 end
@@ -102,6 +103,43 @@ function M.on_diagnostics(err, result, ctx, cfg)
     end, result.diagnostics)
   end
   return vim.lsp.diagnostic.on_publish_diagnostics(err, result, ctx, cfg)
+end
+
+---Edits that add whole lines after the last line of a buffer, without their final line break: Neovim
+---appends such an edit's text as lines, so a trailing "\n" would become an extra blank line at the end.
+---@param edits lsp.TextEdit[]
+---@param uri string
+local function fix_appends(edits, uri)
+  local bufnr = vim.uri_to_bufnr(uri)
+  if not vim.api.nvim_buf_is_loaded(bufnr) then
+    vim.fn.bufload(bufnr)
+  end
+  local count = vim.api.nvim_buf_line_count(bufnr)
+  for _, e in ipairs(edits or {}) do
+    if e.range and e.range.start.line >= count and e.range["end"].line >= count and type(e.newText) == "string"
+      and e.newText:sub(-1) == "\n" then
+      e.newText = e.newText:sub(1, -2)
+    end
+  end
+end
+
+---`workspace/applyEdit`, with appends at the end of a file fixed (see fix_appends).
+---@param err? table
+---@param params table
+---@param ctx table
+function M.on_apply_edit(err, params, ctx)
+  local edit = type(params) == "table" and params.edit or nil
+  if edit then
+    for _, change in ipairs(edit.documentChanges or {}) do
+      if change.textDocument and change.edits then
+        fix_appends(change.edits, change.textDocument.uri)
+      end
+    end
+    for uri, edits in pairs(edit.changes or {}) do
+      fix_appends(edits, uri)
+    end
+  end
+  return vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
 end
 
 ---Whether the server command can run; if not, say so once, with the fix.

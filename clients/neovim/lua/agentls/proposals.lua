@@ -301,6 +301,12 @@ function M.review(action, hunks, callback)
         end
       end
       M.resolve(batch.proposal, done)
+      for _, hunk in ipairs(batch.hunks) do
+        if done[hunk.id] == "applied" and hunk.kind == "create" and vim.api.nvim_buf_is_valid(hunk.bufnr) then
+          -- The new file's buffer is the file now: `:write` needs its directory.
+          vim.fn.mkdir(vim.fs.dirname(vim.api.nvim_buf_get_name(hunk.bufnr)), "p")
+        end
+      end
       local conflicts = {}
       for _, hunk in ipairs(batch.hunks) do
         if vim.tbl_contains(result.conflicts or {}, hunk.id) then

@@ -17,7 +17,6 @@ local function set_highlights()
   end
   hl("AgentlsDelete", "DiffDelete")
   hl("AgentlsAdd", "DiffAdd")
-  hl("AgentlsSign", "DiffChange")
   hl("AgentlsDeleteSign", "Removed")
   hl("AgentlsAddSign", "Added")
   hl("AgentlsConflict", "DiffText")
