@@ -93,14 +93,15 @@ class SessionProgress:
         if self.status.state != "running":
             return
         thinking = self.status.thinking
-        if not self.status.feed(event):
+        changed = self.status.feed(event)
+        if isinstance(event, Retrying):
+            self.sender.count_down()  # a second each, until the retried call streams
+        if not changed:
             return
         if isinstance(event, ThinkingDelta) and self.status.thinking != thinking:
             self.report(self.status.thinking)
         elif not isinstance(event, UsageUpdated):
             self._report_activity()
-        if isinstance(event, Retrying):
-            self.sender.count_down()
         self.sender.update()
 
     def finish(self, changes: tuple[int, int]) -> None:
