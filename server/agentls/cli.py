@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentls.context_cli import add_context_parser
 
     add_context_parser(sub)
+    from agentls.trust_cli import add_trust_parser
+
+    add_trust_parser(sub)
 
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
@@ -248,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentls.plan_cli import run_plan
 
         return run_plan(args)
+    if args.command == "trust":
+        from agentls.trust_cli import run_trust
+
+        return run_trust(args)
     if args.command == "context":
         from agentls.context_cli import run_context
 

@@ -121,7 +121,9 @@ def test_the_cli_asks_on_the_terminal_and_takes_the_answer(fake_messages_api: Fa
                                                            tmp_path: Path) -> None:
     root = tmp_path / "project"
     root.mkdir()
-    (root / "agentls.toml").write_text('[tools.run_command]\nenabled = true\nallow_unsandboxed = true\n')
+    user_config = tmp_path / "config" / "agentls" / "config.toml"  # the user's own: a workspace's needs trust
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text('[tools.run_command]\nenabled = true\nallow_unsandboxed = true\n')
     fake_messages_api.add(Reply([ToolUse("run_command", {"command": "echo on-a-tty"})]), Reply.text("done"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AGENTLS_"))}
     env.update(fake_messages_api.env(), XDG_CONFIG_HOME=str(tmp_path / "config"),

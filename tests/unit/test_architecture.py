@@ -15,12 +15,12 @@ PACKAGE = SERVER / "agentls"
 
 #: Lowest first; a module may import its own layer and the ones below (within a layer: no cycle).
 LAYERS: list[set[str]] = [
-    {"errors", "choices", "paths", "atomic", "tokens", "questions", "__init__"},
+    {"errors", "choices", "paths", "atomic", "tokens", "questions", "trust", "__init__"},
     {"config", "logs"},
     {"edits", "syntax", "checkpoints", "store", "providers", "grammars"},
     {"agent", "context", "plans"},
     {"runtime", "workflows"},
-    {"lsp", "cli", "headless", "plan_cli", "context_cli", "doctor", "agent_host", "terminal", "__main__"},
+    {"lsp", "cli", "headless", "plan_cli", "context_cli", "trust_cli", "doctor", "agent_host", "terminal", "__main__"},
 ]
 #: Third-party packages only one part of the code may import.
 BOUNDARIES = {"pygls": ("lsp",), "lsprotocol": ("lsp",), "anthropic": ("providers.anthropic",),

@@ -342,7 +342,8 @@ async def test_authentication_failure_says_where_the_key_comes_from(
     failure = caught.value
     assert (failure.kind, failure.retryable, failure.status) == ("auth", False, 401)
     assert str(failure) == ("Anthropic API rejected the API key (401 authentication_error): "
-                            "invalid x-api-key; check ANTHROPIC_API_KEY or model.api_key in agentls.toml")
+                            "invalid x-api-key; check ANTHROPIC_API_KEY, or model.api_key in your own config "
+                            "(see agentls doctor)")
     assert len(messages_sent(fake)) == 1
 
 
@@ -499,7 +500,7 @@ async def test_a_missing_key_fails_at_the_first_turn_without_a_request(fake: Fak
         assert caught.value.kind == "missing_key"
         assert not caught.value.retryable
         assert str(caught.value) == (
-            "no Anthropic API key: set ANTHROPIC_API_KEY or model.api_key in agentls.toml")
+            "no Anthropic API key: set ANTHROPIC_API_KEY, or model.api_key in your own config (see agentls doctor)")
     assert fake.requests == []
     assert made == []
     await provider.aclose()

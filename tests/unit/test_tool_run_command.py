@@ -41,8 +41,9 @@ async def test_disabled_by_default(tmp_path: Path) -> None:
     result = await run(make_ctx(tmp_path), "pytest")
     assert result.is_error
     assert "disabled" in result.content
-    assert "agentls.toml" in result.content
-    assert "enabled = true" in result.content
+    assert "only the user can enable it" in result.content
+    assert "agentls.toml" not in result.content
+    assert "enabled = true" not in result.content
 
 
 async def test_command_must_match_an_allowed_pattern(tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ async def test_command_must_match_an_allowed_pattern(tmp_path: Path) -> None:
     result = await run(ctx, "rm -rf /")
     assert result.is_error
     assert "'pytest*', 'npm test'" in result.content
-    assert "agentls.toml" in result.content
+    assert "agentls.toml" not in result.content  # the model is not told how to widen its own permissions
 
 
 async def test_refused_while_overlay_has_edits_unless_caller_commits(tmp_path: Path, no_bwrap: None) -> None:
@@ -74,7 +75,7 @@ async def test_no_bwrap_refuses_unless_unsandboxed_allowed(tmp_path: Path, no_bw
     refused = await run(strict, f"{PY} -c pass")
     assert refused.is_error
     assert "bubblewrap" in refused.content
-    assert "allow_unsandboxed" in refused.content
+    assert "allow_unsandboxed" not in refused.content  # only the user may, in their own config
     loose = make_ctx(tmp_path, enabled=True, allow=["*"], allow_unsandboxed=True)
     result = await run(loose, f"{PY} -c 'import sys; print(\"out\"); sys.exit(3)'")
     assert not result.is_error

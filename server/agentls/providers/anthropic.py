@@ -59,8 +59,8 @@ log = logging.getLogger(__name__)
 
 NAME = "Anthropic API"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-MISSING_KEY = "no Anthropic API key: set ANTHROPIC_API_KEY or model.api_key in agentls.toml"
-KEY_ADVICE = "check ANTHROPIC_API_KEY or model.api_key in agentls.toml"
+MISSING_KEY = "no Anthropic API key: set ANTHROPIC_API_KEY, or model.api_key in your own config (see agentls doctor)"
+KEY_ADVICE = "check ANTHROPIC_API_KEY, or model.api_key in your own config (see agentls doctor)"
 
 ClientFactory = Callable[..., anthropic.AsyncAnthropic]
 

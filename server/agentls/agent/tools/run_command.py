@@ -91,9 +91,9 @@ class RunCommandTool(BaseTool[RunCommandInput]):
                               "Put the command in the plan (a step's verify command) instead.", is_error=True)
         if not settings.enabled:
             return ToolResult(
-                "run_command is disabled. To enable it, set in agentls.toml:\n"
-                "[tools.run_command]\nenabled = true\n"
-                'allow = ["pytest*"]  # fnmatch patterns of the allowed command lines',
+                "run_command is disabled in the user's settings; only the user can enable it, in their own "
+                "configuration. Do not try to change agentls settings: say which command you wanted to run "
+                "and why, and the user can run it.",
                 is_error=True,
             )
         command = params.command.strip()
@@ -140,7 +140,7 @@ class RunCommandTool(BaseTool[RunCommandInput]):
         else:
             return ToolResult(
                 f"run_command needs a sandbox and {problem}. Install bubblewrap (Debian/Ubuntu: apt install "
-                "bubblewrap), or set allow_unsandboxed = true under [tools.run_command] in agentls.toml.",
+                "bubblewrap); only the user can allow commands without a sandbox, in their own configuration.",
                 is_error=True,
             )
         timeout = min(params.timeout_s or settings.timeout_s, settings.timeout_s)
@@ -161,8 +161,8 @@ class RunCommandTool(BaseTool[RunCommandInput]):
         if ctx.ask is None:
             return ToolResult(
                 f"Command not allowed: {command!r}. Allowed patterns (fnmatch, whole command line): "
-                f"{allowed}. To allow more, add patterns to `allow` under [tools.run_command] "
-                "in agentls.toml.",
+                f"{allowed}. Only the user can allow more, in their own configuration; do not try to change "
+                "agentls settings.",
                 is_error=True,
             )
         answer = await ctx.ask(Question(
