@@ -146,10 +146,11 @@ class CodeServer:
         return [NODE, str(CODE_SERVER), "--config", str(self.root / "config.yaml"),
                 "--user-data-dir", str(self.user_data), "--extensions-dir", str(self.extensions), *extra]
 
-    def start(self, server_command: list[str]) -> None:
+    def start(self, server_command: list[str], settings_override: dict[str, Any] | None = None) -> None:
         settings = self.user_data / "User" / "settings.json"
         settings.parent.mkdir(parents=True)
-        settings.write_text(json.dumps({**SETTINGS, "agentls.serverCommand": server_command}, indent=2))
+        settings.write_text(json.dumps({**SETTINGS, "agentls.serverCommand": server_command,
+                                        **(settings_override or {})}, indent=2))
         install = subprocess.run(self.args("--install-extension", str(VSIX)), env=self.env,
                                  capture_output=True, text=True, timeout=120)
         assert install.returncode == 0, install
@@ -227,7 +228,8 @@ def run_driver(driver: Path, url: str, workspace: Path, out: Path, *args: str) -
 
 @contextlib.contextmanager
 def code_server(tmp: Path, workspace: Path, fake: FakeMessagesAPI, *, out: Path, artifacts: dict[str, str],
-                log_name: str, server_command: list[str] | None = None) -> Iterator[CodeServer]:
+                log_name: str, server_command: list[str] | None = None,
+                settings: dict[str, Any] | None = None) -> Iterator[CodeServer]:
     """code-server on ``workspace`` with the packaged extension, whose server talks to ``fake``.
 
     On the way out it stops code-server (and with it the agentls server) and copies the driver's
@@ -247,7 +249,7 @@ def code_server(tmp: Path, workspace: Path, fake: FakeMessagesAPI, *, out: Path,
     for name in (*artifacts.values(), log_name):
         (ARTIFACTS / name).unlink(missing_ok=True)
     try:
-        server.start(server_command)
+        server.start(server_command, settings)
         yield server
     finally:
         server.stop()

@@ -89,7 +89,9 @@ def test_pending_changes_view_lists_a_two_file_change_and_accepts_it(short_tmp: 
                      artifacts={"result.json": "review-pending-result.json", "vscode-pending.png": "vscode-pending.png",
                                 "vscode-new-file.png": "vscode-new-file.png",
                                 "failure.png": "review-pending-failure.png"},
-                     log_name="code-server-review-pending.log") as server:
+                     log_name="code-server-review-pending.log",
+                     # The dark theme here (the light one in the other tests): both read well.
+                     settings={"workbench.colorTheme": "Default Dark Modern"}) as server:
         result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "pending",
                             "--instruction", "add mul and a test")
         on_disk = {p.name: p.read_text() for p in workspace.iterdir() if p.is_file()}
