@@ -45,7 +45,7 @@ class ProposalBook:
     def get(self, proposal_id: str) -> Proposal:
         proposal = self._proposals.get(proposal_id)
         if proposal is None:
-            raise InvalidRequest(f"no pending agent proposal with id {proposal_id!r} (already resolved?)")
+            raise InvalidRequest("no pending agent proposal by that id (already resolved?)")  # no ids shown
         return proposal
 
     def for_uri(self, uri: str) -> list[Proposal]:
