@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e.harness import change_document, open_document
-from tests.e2e.test_inline_edits import SOURCE, Editor, _editor, type_hints_script
-from tests.fakes.messages_api import FakeMessagesAPI
+from tests.e2e.test_inline_edits import SOURCE, Editor, _editor, edit, type_hints_script
+from tests.fakes.messages_api import FakeMessagesAPI, Reply
 
 ADD = "def add(a: int, b: int) -> int:"
 SUB = "def sub(a: int, b: int) -> int:"
@@ -137,3 +137,22 @@ async def test_restore_keeps_an_accepted_change_the_user_edited_and_other_buffer
     assert editor.client.text(editor.uri) == SOURCE.replace("def add(a, b):", line)
     assert editor.client.text(notes) == "x = 1\ny = 2\n"  # not the checkpoint's business: untouched
     await editor.client.wait_until(lambda: any("edited over" in m.message for m in editor.client.messages))
+
+
+async def test_restoring_before_an_accepted_new_file_deletes_it(editor: Editor) -> None:
+    editor.fake.add(
+        Reply([edit("create", path="tests/test_calc.py", file_text="def test_add():\n    assert True\n")]),
+        Reply.text("Added a test."),
+    )
+    await editor.command("agentls.task", {"instruction": "test add"})
+    proposal = await editor.proposal()
+    await editor.command("agentls.accept", {"proposalId": proposal["id"]})
+    created = editor.workspace / "tests" / "test_calc.py"
+    assert created.read_text() == "def test_add():\n    assert True\n"
+
+    accept = next(c for c in await editor.command("agentls.checkpoints.list", {}) if c["trigger"] == "accept")
+    diff = (await editor.command("agentls.checkpoints.diff", {"id": accept["id"]}))["diff"]
+    assert "new file mode" in diff  # absent at the checkpoint, not an empty file
+    result = await editor.command("agentls.checkpoints.restore", {"id": accept["id"]})
+    assert result["deleted"] == ["tests/test_calc.py"]
+    assert not created.exists()

@@ -60,6 +60,14 @@ def entry_for(repo: ShadowRepo, rel: str, data: bytes, write: bool = True) -> En
     return Entry(mode, sha)
 
 
+def buffer_entry(repo: ShadowRepo, rel: str, text: str) -> Entry | None:
+    """``entry_for`` a buffer's text; None (absent) for an empty buffer of a file that does not exist (a file
+    an accept is about to create)."""
+    if not text and not os.path.lexists(repo.root / rel):
+        return None
+    return entry_for(repo, rel, encode(text))
+
+
 def overlay(repo: ShadowRepo, tree: bytes, buffers: Mapping[str, str], max_file_bytes: int
             ) -> tuple[bytes, list[str]]:
     """``tree`` with the buffers' texts in place of their files (ignored and oversized paths left out), and
@@ -68,9 +76,8 @@ def overlay(repo: ShadowRepo, tree: bytes, buffers: Mapping[str, str], max_file_
     ignored = wspaths.ignored(repo, rels) if rels else set()
     changes: dict[str, Entry | None] = {}
     for rel in rels:
-        data = encode(buffers[rel])
-        if rel not in ignored and len(data) <= max_file_bytes:
-            changes[rel] = entry_for(repo, rel, data)
+        if rel not in ignored and len(encode(buffers[rel])) <= max_file_bytes:
+            changes[rel] = buffer_entry(repo, rel, buffers[rel])
     return (repo.odb.apply(tree, changes) if changes else tree), list(changes)
 
 

@@ -107,11 +107,10 @@ class Capture:
                 if rel in ignored:
                     continue
                 if rel in texts and rel in wanted:
-                    data = buffers.encode(texts[rel])
-                    if len(data) > self.max_file_bytes:
+                    if len(buffers.encode(texts[rel])) > self.max_file_bytes:
                         skipped.append(rel)
                     else:
-                        changes[rel] = buffers.entry_for(self.repo, rel, data)
+                        changes[rel] = buffers.buffer_entry(self.repo, rel, texts[rel])
                     continue
                 full = self.root / rel
                 try:
