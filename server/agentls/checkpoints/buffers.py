@@ -11,6 +11,7 @@ changes since the checkpoint (``model.BufferRestore``) and keeps what the user t
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Mapping
@@ -22,9 +23,13 @@ from agentls.checkpoints.model import BufferRestore
 from agentls.checkpoints.objects import EMPTY_TREE, MODE_FILE, MODE_TREE, Entry, object_id
 from agentls.checkpoints.scan import mode_of
 from agentls.checkpoints.shadow import APPLIED_REFS, ShadowRepo
+from agentls.errors import CheckpointError
 
 if TYPE_CHECKING:
     from agentls.checkpoints.history import History
+
+log = logging.getLogger(__name__)
+
 
 def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
@@ -91,12 +96,16 @@ def record_applied(repo: ShadowRepo, key: str, applied: Mapping[str, str], when:
 
 def applied_text(repo: ShadowRepo, key: str, rel: str) -> str | None:
     """The text ``rel`` had right after the accept checkpointed as ``key``; None when not recorded."""
-    commit = repo.read_ref(f"{APPLIED_REFS}/{key}")
-    if commit is None or not repo.odb.has(commit):
+    try:
+        commit = repo.read_ref(f"{APPLIED_REFS}/{key}")
+        if commit is None or not repo.odb.has(commit):
+            return None
+        tree, _ = repo.odb.commit(commit)
+        entry = repo.odb.lookup(tree, rel)
+        return decode(repo.odb.read(entry.sha)[1]) if entry is not None and repo.odb.has(entry.sha) else None
+    except CheckpointError as exc:  # damaged: restore as if that accept had not been recorded
+        log.warning("checkpoint %s: the text after its accept is unreadable (%s)", key, exc)
         return None
-    tree, _ = repo.odb.commit(commit)
-    entry = repo.odb.lookup(tree, rel)
-    return decode(repo.odb.read(entry.sha)[1]) if entry is not None and repo.odb.has(entry.sha) else None
 
 
 def text_at(repo: ShadowRepo, tree: bytes, rel: str) -> str | None:

@@ -17,6 +17,7 @@ Layout, under ``<data dir>/checkpoints/<workspace name>-<hash of its real path>/
       refs/heads/scan    the latest whole-tree scan (its tree is the index's)
       refs/agentls/cp/<key>       one ref per checkpoint (loose refs only: gc.packRefs = false)
       refs/agentls/pending/<key>  checkpoints whose files outside their paths are not yet confirmed
+      refs/agentls/applied/<key>  an accept's texts right after it was applied (``buffers.py``)
 
 A checkpoint's key is ``<milliseconds, 12 hex digits>-<id>``: refs sort by time, and the id people
 type (8 random hex digits, like a short commit id) is unique from its first few characters.
