@@ -13,10 +13,11 @@ The driver is ``clients/vscode/e2e/review.mjs``; screenshots land in tests/artif
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.e2e import test_vscode
-from tests.e2e.test_inline_edits import SOURCE, edit
+from tests.e2e.test_inline_edits import SOURCE, edit, type_hints_script
 from tests.e2e.test_vscode import ARTIFACTS, CLIENT, code_server, png_size, run_driver
 from tests.fakes.messages_api import FakeMessagesAPI, Reply
 
@@ -134,3 +135,52 @@ def test_a_server_command_that_cannot_run_is_reported(short_tmp: Path, fake_mess
         assert f"{broken}" in text
         assert "is not executable" in text
         assert "python3 -m pip install ." in text
+
+
+def test_typing_over_a_pending_change_shows_a_conflict_and_takes_the_agents_version(
+        short_tmp: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    workspace = short_tmp / "ws"
+    workspace.mkdir()
+    source = workspace / "calc.py"
+    source.write_text(SOURCE)
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={"result.json": "review-conflict-result.json",
+                                "vscode-conflict.png": "vscode-conflict.png",
+                                "failure.png": "review-conflict-failure.png"},
+                     log_name="code-server-review-conflict.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "conflict", "--file", str(source),
+                            "--instruction", "add type hints")
+    data = _check(result, server)
+    assert data["typed"][0] == "def add(a, b):  # mine"
+    # The change is still there, as a conflict named as the user sees it, with what can be done.
+    conflict = "Conflict with your edits (change 1 of 2, line 1): Compare | Take the Agent's Version | Keep Mine"
+    assert conflict in data["lenses"][0]
+    rows = [(r["label"], r["description"]) for r in data["rows"]]
+    assert ("change 1 of 2, line 1", "conflicts with your edits") in rows
+    # Taken: the agent's line over the user's; the other change still pending.
+    assert data["taken"][0] == "def add(a: int, b: int) -> int:"
+    assert len(data["after_lenses"]) == 1
+    assert re.fullmatch(r"Accept \(\d/\d\) \(Ctrl\+Alt\+Y\) \| Reject \(Ctrl\+Alt\+N\)", data["after_lenses"][0])
+
+
+def test_accepting_a_change_that_needs_another_warns_once(short_tmp: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(
+        Reply([edit("str_replace", path="calc.py", old_str="def add(a, b):\n    return a + b",
+                    new_str="def add(a, b):\n    total = a + b\n    return a + b"),
+               edit("str_replace", path="calc.py", old_str="    return a - b", new_str="    return a - b + total")]),
+        Reply.text("Used total."))
+    workspace = short_tmp / "ws"
+    workspace.mkdir()
+    source = workspace / "calc.py"
+    source.write_text(SOURCE)
+    out = short_tmp / "out"
+    with code_server(short_tmp, workspace, fake_messages_api, out=out,
+                     artifacts={"result.json": "review-warn-result.json", "failure.png": "review-warn-failure.png"},
+                     log_name="code-server-review-warn.log") as server:
+        result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "warn", "--file", str(source),
+                            "--instruction", "use total")
+    data = _check(result, server)
+    assert data["warnings"] == [
+        "agentls: change 2 of 2, line 6 uses `total`, defined by change 1 of 2, line 2, which you did not accept"]

@@ -238,7 +238,71 @@ async function brokenScenario({ page, result, step }) {
   step("the output channel shows it");
 }
 
-const scenarios = { insert: insertScenario, pending: pendingScenario, broken: brokenScenario };
+/** The text of the editor's lines, top to bottom. */
+async function editorLines(editor) {
+  return editor.evaluate((el) =>
+    [...el.querySelectorAll(".view-lines > .view-line")]
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((l) => l.textContent.replace(/\u00a0/g, " ")));
+}
+
+async function editSelection(page, editor) {
+  await selectLines(page, editor, Number(opts.lines));
+  await runCommand(page, "Agent: Edit Selection…");
+  await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Agent: Edit Selection" }).waitFor({ state: "visible" });
+  await page.keyboard.type(opts.instruction);
+  await page.keyboard.press("Enter");
+}
+
+// conflict: type at the end of a pending hunk's line; the hunk stays, as a conflict, with the actions to
+// compare and to take the agent's version; take it.
+async function conflictScenario({ page, result, step }) {
+  const fileName = path.basename(opts.file);
+  const editor = await openFile(page, fileName);
+  await editSelection(page, editor);
+  await sessionEnd(page);
+  await editor.locator(".codelens-decoration", { hasText: "Accept (1/2)" }).waitFor();
+  step("inline diff shown");
+  await editor.locator(".view-line").first().click();
+  await page.keyboard.press("End");
+  await page.keyboard.type("  # mine");
+  const conflict = editor.locator(".codelens-decoration", { hasText: "Conflict with your edits" });
+  await conflict.waitFor();
+  await page.mouse.move(900, 700);
+  result.data.lenses = await lensTexts(editor);
+  result.data.typed = await editorLines(editor);
+  const pane = page.locator(".pane").filter({ has: page.locator(".pane-header .title", { hasText: new RegExp(`^${VIEW}$`) }) });
+  const header = pane.locator(".pane-header");
+  if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
+  await waitForRows(page, "(rows) => rows.some((r) => r.description === 'conflicts with your edits')");
+  result.data.rows = await treeRows(pane);
+  await page.screenshot({ path: path.join(opts.out, "vscode-conflict.png") });
+  step("the conflict shows");
+  await conflict.locator("a", { hasText: "Take the Agent's Version" }).click();
+  await editor.locator(".codelens-decoration", { hasText: "Conflict" }).waitFor({ state: "detached" });
+  result.data.taken = await editorLines(editor);
+  result.data.after_lenses = await lensTexts(editor);
+  step("took the agent's version");
+}
+
+// warn: accept the change that uses a name another change (not accepted) defines: one warning, once.
+async function warnScenario({ page, result, step }) {
+  const fileName = path.basename(opts.file);
+  const editor = await openFile(page, fileName);
+  await editSelection(page, editor);
+  const diff = page.locator(".monaco-diff-editor").first();
+  await diff.locator(".editor.modified .codelens-decoration", { hasText: "Accept (2/2)" }).waitFor();
+  await sessionEnd(page);
+  step("diff shown");
+  await diff.locator(".editor.modified .codelens-decoration a", { hasText: "Accept (2/2)" }).click();
+  const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "which you did not accept" });
+  await toast.first().waitFor({ state: "visible" });
+  result.data.warnings = await toast.allTextContents();
+  result.data.lenses = await lensTexts(diff.locator(".editor.modified"));
+  step("the warning shows");
+}
+
+const scenarios = { insert: insertScenario, pending: pendingScenario, broken: brokenScenario, conflict: conflictScenario, warn: warnScenario };
 if (!scenarios[opts.scenario]) {
   console.error(`review.mjs: unknown --scenario ${opts.scenario}`);
   process.exit(2);
