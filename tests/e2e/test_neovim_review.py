@@ -59,7 +59,7 @@ def test_code_action_from_the_command_line_over_a_visual_selection(
     assert data["prompt"] == "Agent instruction: "
     assert [h["first"] for h in data["rendered"]] == [0, 4]
     prompt = fake_messages_api.message_requests[0].body["messages"][0]["content"][0]["text"]
-    assert "def add(a, b):" in prompt  # the selection (lines 1-6), not the cursor line alone
+    assert "The user selected lines 1-6:" in prompt  # the selection, not the cursor line alone
 
 
 def test_the_code_action_menu_leaves_visual_mode(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:

@@ -194,20 +194,27 @@ local function progress_autocmd()
     pattern = { "begin", "report", "end" },
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if not client or client.name ~= M.name or not config.options.progress or require("agentls.status").seen then
-        return -- a server sending agentls/sessionStatus is shown by agentls.status
+      if not client or client.name ~= M.name then
+        return
       end
       local value = ev.data.params.value or {}
       local token = tostring(ev.data.params.token)
+      if value.kind ~= "report" then
+        M.progress[token] = value.kind == "begin" and (value.message or value.title) or nil
+      elseif value.message and value.message ~= "" then
+        M.progress[token], last_token = value.message, token
+      end
+      -- A server sending agentls/sessionStatus is shown by agentls.status.
+      if not config.options.progress or require("agentls.status").seen then
+        return
+      end
       if value.kind == "report" then
         if value.message and value.message ~= "" then
-          M.progress[token], last_token = value.message, token
           echo("agentls: " .. value.message)
           vim.cmd.redrawstatus() -- a statusline showing `status()` follows at once
         end
         return
       end
-      M.progress[token] = value.kind == "begin" and (value.message or value.title) or nil
       local text = value.kind == "begin" and (value.title or "") .. (value.message and (": " .. value.message) or "")
         or (value.message or "done")
       text = vim.startswith(text, "agentls") and text or ("agentls: " .. text)

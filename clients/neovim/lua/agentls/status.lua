@@ -32,20 +32,20 @@ local function thousands(n)
   return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
 end
 
----The lines the float shows for one session.
+---The lines the float shows for one session (the thinking sentence as `{thinking = ...}`: it wraps).
 ---@param s table an `agentls/sessionStatus` payload
----@return string[]
+---@return (string|{thinking: string})[]
 function M.lines(s)
   local out = {}
   local head = "agentls"
   if s.turn and s.turn > 0 then
     head = head .. (" · turn %d"):format(s.turn)
   end
-  local title = (s.title or ""):gsub("^agentls:%s*", "")
+  local title = (s.title or ""):gsub("^agentls:?%s*", "")
   out[#out + 1] = head .. (title ~= "" and (" · " .. title) or "")
   out[#out + 1] = (s.activity and s.activity ~= "") and s.activity or "thinking"
   if s.thinking and s.thinking ~= "" then
-    out[#out + 1] = "“" .. s.thinking .. "”"
+    out[#out + 1] = { thinking = "“" .. s.thinking .. "”" }
   end
   out[#out + 1] = ("%s tokens · $%.4f"):format(thousands(s.tokens or 0), s.cost or 0)
   return out
@@ -85,7 +85,22 @@ function M.draw()
   local text = {}
   for _, id in ipairs(order) do
     for _, line in ipairs(M.lines(M.sessions[id])) do
-      text[#text + 1] = " " .. cut(line, maxw - 2) .. " "
+      if type(line) == "table" then
+        -- The thinking sentence on up to two lines, broken at a space.
+        local rest = line.thinking
+        for i = 1, 2 do
+          if vim.fn.strdisplaywidth(rest) <= maxw - 2 or i == 2 then
+            text[#text + 1] = " " .. cut(rest, maxw - 2) .. " "
+            break
+          end
+          local head = vim.fn.strcharpart(rest, 0, maxw - 2)
+          local at = head:match(".*() ") or #head
+          text[#text + 1] = " " .. head:sub(1, at - 1) .. " "
+          rest = rest:sub(at + 1)
+        end
+      else
+        text[#text + 1] = " " .. cut(line, maxw - 2) .. " "
+      end
     end
   end
   local width = 0
