@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.e2e import test_vscode
 from tests.e2e.test_inline_edits import SOURCE, edit, type_hints_script
 from tests.e2e.test_vscode import ARTIFACTS, CLIENT, code_server, png_size, run_driver
-from tests.fakes.messages_api import FakeMessagesAPI, Reply
+from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 pytestmark = test_vscode.pytestmark  # skipped without the setup, as test_vscode.py
 short_tmp = test_vscode.short_tmp
@@ -38,6 +38,7 @@ def _check(result: dict, server: object) -> dict:
 
 def test_ten_line_insertion_shows_as_ten_real_lines(short_tmp: Path, fake_messages_api: FakeMessagesAPI) -> None:
     fake_messages_api.add(
+        Fault.error(529, retry_after=2.0),  # overloaded first: the status bar shows the retry
         Reply([edit("str_replace", path="calc.py", old_str="def sub(a, b):", new_str=TEN + "def sub(a, b):")]),
         Reply.text("Added ten constants."),
     )
@@ -53,6 +54,10 @@ def test_ten_line_insertion_shows_as_ten_real_lines(short_tmp: Path, fake_messag
         result = run_driver(DRIVER, server.url, workspace, out, "--scenario", "insert", "--file", str(source),
                             "--instruction", "add ten constants")
     data = _check(result, server)
+    # While the API was overloaded, the status bar item said so (and only it: no second progress item).
+    retry = r"Agent: turn 1 · retrying in [12] s: the API is overloaded(?: · .*)?"
+    assert re.fullmatch(retry, data["retry"]), data["retry"]
+    assert sum("retrying in" in item for item in data["progress_items"]) == 1, data["progress_items"]
     # The session's end, once (agentls/sessionStatus), with where to review.
     assert data["end"] == "agentls: 1 change proposed in 1 file: review in Pending Changes"
     proposed = data["proposed"]

@@ -143,6 +143,13 @@ async function insertScenario({ page, result, step }) {
   await page.keyboard.press("Enter");
   step("instruction sent");
 
+  // The API is overloaded at first: the status bar item says so, counting down (agentls/sessionStatus).
+  const retry = page.locator("footer .statusbar-item", { hasText: "retrying in" });
+  await retry.first().waitFor({ state: "visible" });
+  result.data.retry = (await retry.first().textContent()).trim();
+  result.data.progress_items = await page.locator("footer .statusbar-item").allTextContents();
+  step("the retry shows");
+
   // The proposal opens in the diff editor by itself: the proposed lines are real lines on its right side.
   const diff = page.locator(".monaco-diff-editor").first();
   await diff.waitFor({ state: "visible" });

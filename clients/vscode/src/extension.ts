@@ -209,6 +209,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       },
     };
     const created = new LanguageClient("agentls", "agentls", serverOptions, clientOptions);
+    // The status bar item shows what `$/progress` would (turn, activity, thinking, tokens, cost; click to
+    // cancel), from agentls/sessionStatus: declaring no window progress keeps it from showing twice.
+    created.registerFeature({
+      fillClientCapabilities: (capabilities) => {
+        if (capabilities.window) capabilities.window.workDoneProgress = false;
+      },
+      initialize: () => undefined,
+      getState: () => ({ kind: "static" }),
+      clear: () => undefined,
+    });
     plans.attach(created);
     created.onNotification("agentls/proposal", (sent: WireProposal) => {
       // The same spelling as TextDocument.uri.toString(), which keys the model.
