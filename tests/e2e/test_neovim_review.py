@@ -132,6 +132,7 @@ def test_typing_over_a_pending_hunk_shows_a_conflict_to_force_or_compare(
     assert "def sub(a: int, b: int) -> int:" in data["diff_right"]
     assert data["final"] == SOURCE.replace("def sub(a, b):", "def sub(a: int, b: int) -> int:")
     assert all("\n" not in m for m in messages(result))
+    assert len([m for m in messages(result) if "overlaps" in m]) == 1  # one notification for the conflict
     assert not [m for m in messages(result) if "dropped" in m or "h1" in m or "h2" in m]
 
 
@@ -159,7 +160,7 @@ def test_rollback_after_two_accepts_keeps_the_typing(tmp_path: Path, fake_messag
     items = data["asked"]["items"]
     assert items[0].split()[0].count(":") == 2  # "14:03:12", not epoch seconds
     restored = next(m for m in messages(result) if m.startswith("agentls: restored"))
-    assert "the checkpoint " + items[0].split()[0] in restored
+    assert f"restored the checkpoint of {items[0].split()[0]} (1 file)" in restored
 
 
 def test_a_retry_shows_in_the_progress_float(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:

@@ -258,8 +258,9 @@ function M.restore(id, callback)
       write_buffers(result.restored)
     end
     local n = #(result.restored or {}) + #(result.deleted or {}) + #(result.created or {})
-    vim.notify(("agentls: restored the checkpoint %s (%d file(s)); undo with :AgentRollback %s"):format(
-      M.checkpoint_names[id] or id, n, result.safetyCheckpoint or "?"))
+    local name = M.checkpoint_names[id] and ("of " .. M.checkpoint_names[id]) or id
+    vim.notify(("agentls: restored the checkpoint %s (%d file%s); undo with :AgentRollback %s"):format(
+      name, n, n == 1 and "" or "s", result.safetyCheckpoint or "?"))
     if callback then
       callback(result)
     end

@@ -105,12 +105,6 @@ function M.on_proposal(err, proposal)
     tell_once(("agentls: %s still has a syntax error at line %d: %s"):format(
       proposal.path or vim.fs.basename(proposal.uri), issue.line + 1, issue.message))
   end
-  for _, hunk in ipairs(live) do
-    if hunk.state == "conflict" then
-      tell_once(("agentls: your edit overlaps %s in %s: see it there, or :AgentDiff"):format(
-        hunk.label or "a change", proposal.path or vim.fs.basename(proposal.uri)))
-    end
-  end
 end
 
 ---Render proposals that arrived before their buffer was loaded.
