@@ -282,6 +282,10 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
   const move = (direction: "next" | "previous") => () => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return;
+    if (docs.targetUri(editor.document.uri)) {
+      if (!docs.step(editor, direction)) void vscode.window.showInformationMessage("agentls: no pending agent changes here.");
+      return;
+    }
     const uri = editor.document.uri.toString();
     const line = editor.selection.active.line;
     const hunk = direction === "next" ? store.next(uri, line) : store.previous(uri, line);

@@ -149,6 +149,20 @@ export class ProposalDocuments implements vscode.TextDocumentContentProvider, vs
     return spanAt(this.spans.get(editor.document.uri.toString()) ?? [], editor.selection.active.line)?.hunk;
   }
 
+  /** Moves the cursor of a proposed-side editor to the next (or previous) change, wrapping around. */
+  step(editor: vscode.TextEditor, direction: "next" | "previous"): boolean {
+    const spans = this.spans.get(editor.document.uri.toString()) ?? [];
+    const line = editor.selection.active.line;
+    const span = direction === "next"
+      ? spans.find((s) => s.line > line) ?? spans[0]
+      : [...spans].reverse().find((s) => s.line < line) ?? spans[spans.length - 1];
+    if (!span) return false;
+    const pos = new vscode.Position(span.line, 0);
+    editor.selection = new vscode.Selection(pos, pos);
+    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    return true;
+  }
+
   /** Opens the diff of `fileUri` against its proposed text (or one conflict), the hunk in view. */
   async open(fileUri: string, hunk?: Hunk, options: { preserveFocus?: boolean } = {}): Promise<void> {
     const file = vscode.Uri.parse(fileUri);

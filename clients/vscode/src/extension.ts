@@ -95,6 +95,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       pending.tree.refresh();
     }));
   const warned = new Set<string>();
+  /** Proposals the server holds (any file, open or not); an older server has no such command. */
+  const loadPending = (): Promise<void> =>
+    pending.load(execute, (p) => inline.add({ ...p, uri: vscode.Uri.parse(p.uri).toString() }))
+      .then(() => inline.refreshAll())
+      .catch((error: unknown) => output.appendLine(`agentls: agentls.proposals: ${String(error)}`));
+  context.subscriptions.push(vscode.commands.registerCommand("agentls.pending.refresh", () => loadPending()));
 
   const execute = async <T>(command: string, arg: object): Promise<T> => {
     if (!client || !client.isRunning()) throw new Error("the agentls server is not running");
@@ -233,10 +239,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
     });
     created.onNotification("agentls/sessionStatus", (status: SessionStatus) => sessions.status(status));
     created.onDidChangeState((event) => {
-      if (event.newState !== State.Running) return;
-      // Proposals the server already holds (any file, open or not); an older server has no such command.
-      void pending.load(execute, (p) => inline.add({ ...p, uri: vscode.Uri.parse(p.uri).toString() }))
-        .catch((error: unknown) => output.appendLine(`agentls: agentls.proposals: ${String(error)}`));
+      if (event.newState === State.Running) void loadPending();
     });
     created.onNotification("agentls/proposalResolved", (params: ResolvedParams) => {
       const uri = store.resolve(params);

@@ -86,6 +86,7 @@ export class PendingTree implements vscode.TreeDataProvider<PendingNode> {
 export function createPendingView(store: ProposalStore): {
   tree: PendingTree;
   view: vscode.TreeView<PendingNode>;
+  /** Fills the store from `agentls.proposals`; proposals the server no longer holds are forgotten. */
   load(execute: <T>(command: string, arg: object) => Promise<T>, add: (p: WireProposal) => void): Promise<void>;
 } {
   const tree = new PendingTree(store);
@@ -105,6 +106,8 @@ export function createPendingView(store: ProposalStore): {
     view,
     async load(execute, add) {
       const result = await execute<{ proposals?: WireProposal[] }>("agentls.proposals", {});
+      const listed = new Set((result.proposals ?? []).map((p) => p.id));
+      for (const p of store.all()) if (!listed.has(p.id)) store.remove(p.id);
       for (const p of result.proposals ?? []) add(p);
       tree.refresh();
     },
