@@ -80,6 +80,7 @@ def test_an_insertion_at_the_end_of_the_file_adds_no_blank_line(
     [hunk] = data["rendered"]
     assert hunk["virt"] == ["", "", "def mul(a, b):", "return a * b"]
     assert hunk["markers"] == ["+"] * 4 or hunk["markers"] == [""] * 4
+    assert data["sent_hints"] > 0
     assert "agentls.proposal" not in data["diagnostics"]  # no Hint underline over the pending hunk
     expected = SOURCE + "\n\ndef mul(a, b):\n    return a * b\n"
     assert data["final"] == expected
@@ -163,9 +164,29 @@ def test_rollback_after_two_accepts_keeps_the_typing(tmp_path: Path, fake_messag
     assert f"restored the checkpoint of {items[0].split()[0]} (1 file)" in restored
 
 
+def test_a_failure_is_one_notification_of_one_line(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(Fault.error(401, "invalid x-api-key"))
+    result = run_scenario("failure", tmp_path, fake_messages_api)
+    [note] = result["notifications"]
+    assert note["level"] == 4
+    assert note["msg"].startswith("agentls: ")
+    assert "\n" not in note["msg"]
+    assert not any(e["history"] for e in result["echoes"])
+
+
 def test_a_retry_shows_in_the_progress_float(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
     fake_messages_api.add(Fault.error(529), *type_hints_script())
     result = run_scenario("retry", tmp_path, fake_messages_api, AGENTLS_MODEL__RETRY__BASE_DELAY_S="1.5")
     shown = [line for f in result["floats"] for line in f["lines"]]
     assert any("retrying in" in line and "overloaded" in line for line in shown), shown
     assert messages(result) == ["agentls: 2 changes proposed in 1 file: :AgentNext to review"]
+
+
+def test_a_proposal_for_a_file_type_the_server_does_not_attach_to(
+        tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(
+        Reply([edit("str_replace", path="NOTES.md", old_str="# Notes\n", new_str="# Notes\n\ncalc.py adds.\n")]),
+        Reply.text("Documented calc."))
+    data = run_scenario("other_filetype", tmp_path, fake_messages_api, files={"NOTES.md": "# Notes\n"})["data"]
+    assert data["attached"] == 0
+    assert data["final"] == "# Notes\n\ncalc.py adds.\n"

@@ -84,6 +84,18 @@ function S.visual_code_action()
 end
 
 function S.accept_at_end()
+  -- What the server sent: its Hint diagnostics over the pending hunk (the client does not show them).
+  local lsp = require("agentls.lsp")
+  local on_diagnostics = lsp.on_diagnostics
+  result.data.sent_hints = 0
+  lsp.on_diagnostics = function(err, res, ctx, cfg)
+    for _, d in ipairs(res and res.diagnostics or {}) do
+      if d.code == "agentls.proposal" then
+        result.data.sent_hints = result.data.sent_hints + 1
+      end
+    end
+    return on_diagnostics(err, res, ctx, cfg)
+  end
   local bufnr = T.open()
   vim.cmd("$AgentEdit add mul")
   wait(function()
@@ -95,6 +107,9 @@ function S.accept_at_end()
     result.data.applied = params
     return apply(err, params, ctx)
   end
+  wait(function()
+    return result.data.sent_hints > 0
+  end, "the server's hints")
   result.data.diagnostics = vim.tbl_map(function(d)
     return d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code) or d.message
   end, vim.diagnostic.get(bufnr))
@@ -253,4 +268,39 @@ function S.retry()
   wait(function()
     return #proposals().list(bufnr) >= 2 and ended()
   end, "the proposal")
+end
+
+-- A session that fails: one notification, one line, no hit-enter prompt.
+function S.failure()
+  T.open()
+  vim.cmd("1,6AgentEdit add type hints")
+  wait(function()
+    for _, n in ipairs(result.notifications) do
+      if n.level == vim.log.levels.ERROR then
+        return true
+      end
+    end
+  end, "the failure")
+  vim.wait(500)
+end
+
+-- A proposal for a file type the server does not attach to (here: none of `filetypes`) is reviewed all the same.
+function S.other_filetype()
+  T.open({ filetypes = { "python" } })
+  vim.cmd("AgentTask document the project")
+  wait(function()
+    return next(proposals().all)
+  end, "the proposal")
+  vim.cmd.edit("NOTES.md")
+  local bufnr = vim.api.nvim_get_current_buf()
+  wait(function()
+    return #proposals().list(bufnr) == 1
+  end, "the proposal drawn")
+  result.data.attached = #vim.lsp.get_clients({ bufnr = bufnr })
+  cursor(1)
+  vim.cmd("AgentAccept")
+  wait(function()
+    return lines(bufnr):find("calc")
+  end, "the accept")
+  result.data.final = lines(bufnr)
 end

@@ -250,6 +250,18 @@ function M.setup()
       end
     end,
   })
+  -- Proposals for a file whose type the server does not attach to are drawn when it opens all the same.
+  vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+    group = group,
+    callback = function(ev)
+      local proposals = require("agentls.proposals")
+      if next(proposals.deferred) and proposals.deferred[vim.uri_from_bufnr(ev.buf)] then
+        vim.schedule(function()
+          proposals.on_attach(ev.buf)
+        end)
+      end
+    end,
+  })
   local cfg = M.client_config()
   if vim.lsp.config and vim.lsp.enable then
     cfg.root_dir = function(bufnr, on_dir)
