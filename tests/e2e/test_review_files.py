@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
-from tests.e2e.harness import CLIENTS, open_document
-from tests.e2e.test_inline_edits import Editor, _editor, edit
+from tests.e2e.harness import CLIENTS, change_document, open_document
+from tests.e2e.test_inline_edits import Editor, _editor, edit, type_hints_script
 from tests.fakes.messages_api import FakeMessagesAPI, Reply
 
 NEW_TEST = "from util import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
@@ -94,3 +94,19 @@ async def test_the_list_of_pending_changes_covers_every_file_and_type(editor: Ed
 def _hints(editor: Editor, uri: str) -> list[types.Diagnostic]:
     latest = editor.client.latest_diagnostics(uri)
     return [d for d in (latest.diagnostics if latest else []) if d.severity == types.DiagnosticSeverity.Hint]
+
+
+async def test_labels_follow_the_text_and_the_accepts(editor: Editor) -> None:
+    editor.fake.add(*type_hints_script())
+    await editor.edit("add type hints")
+    proposal = await editor.proposal()
+    assert [h["label"] for h in proposal["hunks"]] == ["change 1 of 2, line 1", "change 2 of 2, line 5"]
+    change_document(editor.client, editor.uri, 2, (0, 0), (0, 0), "import math\n")
+    shown = await editor.client.wait_until(lambda: next(
+        (p for p in editor.client.proposals[1:] if p["hunks"][0]["label"].endswith("line 2")), None))
+    assert shown["id"] == proposal["id"]
+    assert [h["label"] for h in shown["hunks"]] == ["change 1 of 2, line 2", "change 2 of 2, line 6"]
+    await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [proposal["hunks"][0]["id"]]})
+    last = await editor.client.wait_until(lambda: next(
+        (p for p in editor.client.proposals if len(p["hunks"]) == 1), None))
+    assert [h["label"] for h in last["hunks"]] == ["change 1 of 1, line 6"]

@@ -107,6 +107,8 @@ class Reviewer:
         #: Proposals by the session that produced them (a cancelled session takes its own back).
         self._by_session: dict[str, list[str]] = {}
         self._session_of: dict[str, str] = {}
+        #: The labels each proposal was last shown with ("change 2 of 4, line 25"): shown again when they change.
+        self._shown: dict[str, dict[str, str]] = {}
         #: Notified whenever hunks are resolved (accepted, rejected, dropped, conflicted).
         self._resolution = asyncio.Condition()
         self._wakers: set[asyncio.Task[None]] = set()
@@ -150,22 +152,27 @@ class Reviewer:
             if confirm and self.front.can_confirm() and kind == "modify":
                 await self.apply_with_confirmation(proposal)
             else:
-                self.front.show(proposal)
+                self._show(proposal)
         return count
 
     def reanchor(self, proposal: Proposal, text: str, version: int | None) -> None:
-        """The user's document changed: carry the hunks with it (not while an accept holds it). A hunk that
-        moved or became a conflict is shown again (the same proposal id replaces the old rendering)."""
+        """The user's document changed: carry the hunks with it (not while an accept holds it). When a hunk
+        moved, became a conflict or its label changed, the proposal is shown again (the same id replaces
+        the old rendering)."""
         if self.busy(proposal.id):
             return
         report = self.book.reanchor(proposal, text, version)
+        names = proposal.labels()
         if report.conflicts:
-            names = proposal.labels()
             which = " and ".join(names[i] for i in report.conflicts if i in names)
             self.front.warn(f"your edit overlaps the agent's {which} in {proposal.path}: shown as a conflict "
                             "(accept to use the agent's text, or reject)")
-        if report:
-            self.front.show(proposal)
+        if (report or names != self._shown.get(proposal.id)) and not proposal.resolved:  # moved, or a label changed
+            self._show(proposal)
+
+    def _show(self, proposal: Proposal) -> None:
+        self._shown[proposal.id] = proposal.labels()
+        self.front.show(proposal)
 
     def pending(self, uri: str | None = None) -> list[Proposal]:
         """Every unresolved proposal (of ``uri``), oldest first."""
@@ -195,7 +202,7 @@ class Reviewer:
     async def _accept(self, proposal: Proposal, hunk_ids: list[str] | None, force: bool) -> Resolution:
         current, version = self.front.current(proposal)
         if self.book.reanchor(proposal, current, version):
-            self.front.show(proposal)
+            self._show(proposal)
         hunks, left = self.book.choose(proposal, hunk_ids, force=force)
         labels = proposal.labels()
         warnings = group_warnings(proposal, [h.id for h in hunks], labels)
@@ -208,7 +215,7 @@ class Reviewer:
                 await asyncio.sleep(0.05)
                 current, version = self.front.current(proposal)
                 if self.book.reanchor(proposal, current, version):
-                    self.front.show(proposal)
+                    self._show(proposal)
                 ids = {h.id for h in hunks}
                 hunks = [h for h in proposal.open_hunks() if h.id in ids
                          and (force or proposal.states[h.id] == "pending")]
@@ -283,6 +290,7 @@ class Reviewer:
                 proposal.path, proposal.id, tuple((i, proposal.states[i]) for i in ids), proposal.resolved))
         if proposal.resolved:
             self._session_of.pop(proposal.id, None)
+            self._shown.pop(proposal.id, None)
         waker = asyncio.get_running_loop().create_task(self._wake())
         self._wakers.add(waker)
         waker.add_done_callback(self._wakers.discard)
