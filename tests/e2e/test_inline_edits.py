@@ -489,11 +489,13 @@ async def test_a_conflict_is_shown_and_can_be_forced_or_rejected(editor: Editor)
     assert shown["id"] == proposal["id"]
     assert [h["label"] for h in shown["hunks"]] == ["change 1 of 2, line 1", "change 2 of 2, line 5"]
     warning = next(m.message for m in editor.client.messages if "conflict" in m.message)
-    assert "change 2 of 2, line 5" in warning and second not in warning
+    assert "change 2 of 2, line 5" in warning
+    assert second not in warning
     assert not any(h["state"] == "stale" for r in editor.client.resolutions for h in r["hunks"])
 
     refused = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second]})
-    assert refused["applied"] == [] and refused["conflicts"] == [second]
+    assert refused["applied"] == []
+    assert refused["conflicts"] == [second]
     assert "def subtract(a, b):" in editor.client.text(editor.uri)
     forced = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second],
                                                      "force": True})
