@@ -55,6 +55,7 @@ export class Sessions implements vscode.Disposable {
   private readonly live = new Map<string, SessionStatus>();
   private readonly ended_ = new Set<string>();
   private last: SessionStatus | undefined;
+  private pending = 0;
   private readonly item = vscode.window.createStatusBarItem("agentls.status", vscode.StatusBarAlignment.Left, 100);
   private timer: NodeJS.Timeout | undefined;
   private agent: Agent | undefined;
@@ -152,7 +153,16 @@ export class Sessions implements vscode.Disposable {
     this.timer = undefined;
   }
 
-  render(pending = 0): void {
+  /** Changes left to review: once none is, the end line of a session that proposed some gives way. */
+  setPending(count: number): void {
+    if (count === this.pending) return;
+    this.pending = count;
+    if (count === 0 && this.last?.state === "done") this.last = undefined;
+    this.render();
+  }
+
+  render(): void {
+    const pending = this.pending;
     const live = [...this.live.values()].pop();
     if (live) {
       const thinking = live.thinking ? ` · ${cut(live.thinking, 90)}` : "";
@@ -170,9 +180,9 @@ export class Sessions implements vscode.Disposable {
       this.item.tooltip = `${this.last.title || "agentls"}: ${this.last.message ?? this.last.state}. Click for usage.`;
       this.item.command = this.last.changes?.count ? "agentls.pending.focus" : "agentls.showUsage";
     } else {
-      this.item.text = pending > 0 ? `$(hubot) Agent: ${pending} change(s)` : "$(hubot) Agent";
-      this.item.tooltip = "agentls: click for usage";
-      this.item.command = "agentls.showUsage";
+      this.item.text = pending > 0 ? `$(hubot) Agent: ${pending} change${pending === 1 ? "" : "s"} to review` : "$(hubot) Agent";
+      this.item.tooltip = pending > 0 ? "agentls: click to review in Pending Changes" : "agentls: click for usage";
+      this.item.command = pending > 0 ? "agentls.pending.focus" : "agentls.showUsage";
     }
     void vscode.commands.executeCommand("setContext", "agentls.running", this.running.size > 0);
   }

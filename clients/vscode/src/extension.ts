@@ -93,6 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       if (uri) docs.update(uri);
       else for (const u of store.uris()) docs.update(u);
       pending.tree.refresh();
+      sessions.setPending(store.all().reduce((n, p) => n + p.hunks.filter((h) => h.state === "pending" || h.state === "conflict").length, 0));
     }));
   const warned = new Set<string>();
   /** Proposals the server holds (any file, open or not); an older server has no such command. */

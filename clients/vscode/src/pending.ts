@@ -8,7 +8,7 @@ import type { Hunk, ProposalStore, WireProposal } from "./proposals";
 import { byFile, countText, hunkLabel, hunkStats } from "./review";
 
 export type PendingNode =
-  | { kind: "file"; uri: string; path: string; created: boolean; hunks: Hunk[] }
+  | { kind: "file"; uri: string; path: string; fileKind: "modify" | "create" | "delete"; hunks: Hunk[] }
   | { kind: "hunk"; uri: string; hunk: Hunk; index: number; total: number };
 
 function relative(path: string): string {
@@ -28,7 +28,7 @@ export class PendingTree implements vscode.TreeDataProvider<PendingNode> {
 
   files(): Extract<PendingNode, { kind: "file" }>[] {
     return byFile(this.store.all()).map((f) => ({
-      kind: "file", uri: f.uri, path: f.path, created: f.kind === "create", hunks: f.hunks,
+      kind: "file", uri: f.uri, path: f.path, fileKind: f.kind, hunks: f.hunks,
     }));
   }
 
@@ -40,7 +40,8 @@ export class PendingTree implements vscode.TreeDataProvider<PendingNode> {
       const where = relative(uri.fsPath);
       const dir = where.includes("/") ? where.slice(0, where.lastIndexOf("/")) : "";
       const conflicts = node.hunks.filter((h) => h.state === "conflict").length;
-      item.description = [dir, node.created ? "new file" : "", countText(node.hunks.length, 1),
+      const what = node.fileKind === "create" ? "new file" : node.fileKind === "delete" ? "deleted" : "";
+      item.description = [dir, what, countText(node.hunks.length, 1),
         conflicts ? `${conflicts} in conflict` : ""].filter(Boolean).join(" · ");
       item.tooltip = `${where}: ${countText(node.hunks.length, 1)} proposed by the agent`;
       item.contextValue = "agentlsPendingFile";
