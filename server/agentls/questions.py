@@ -20,7 +20,7 @@ from typing import Literal
 
 OptionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 #: What the question is about; front ends may answer some topics from their own settings or flags.
-Topic = Literal["command", "memory_note", "plan_step", "apply_changes", "mcp_server"]
+Topic = Literal["command", "memory_note", "plan_step", "apply_changes", "mcp_server", "workspace_config"]
 
 
 @dataclass(frozen=True)

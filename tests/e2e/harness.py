@@ -199,6 +199,7 @@ async def start(
     initialization_options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     process_id: int | None = None,
+    message_answer: str | None = None,
 ) -> tuple[RecordingClient, types.InitializeResult]:
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "agentls", "serve"],
@@ -207,6 +208,7 @@ async def start(
     )
     client = await config.start()
     assert isinstance(client, RecordingClient)
+    client.message_answer = message_answer  # questions may come as soon as the server is initialized
     result = await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(client_name),

@@ -45,6 +45,8 @@ class ServerState:
     documents: dict[str, OpenDocument] = field(default_factory=dict)
     diagnostics: DiagnosticsPublisher | None = None
     shown_warnings: set[str] = field(default_factory=set)
+    #: Workspace configs (path and digest) the user was asked to trust.
+    trust_asked: set[str] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:

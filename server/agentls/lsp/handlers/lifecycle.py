@@ -57,6 +57,9 @@ async def reload_settings(ls: AgentLanguageServer) -> None:
         ls.warn_once(f"settings: {warning}")
     apply_settings(state.loaded.settings)
     ls.runtime.settings_changed()
+    from agentls.lsp.config_trust import offer_trust
+
+    offer_trust(ls, state.loaded.untrusted)
     if state.diagnostics is not None:
         state.diagnostics.settings_changed()
 
