@@ -7,6 +7,7 @@ reloads the settings, anything else leaves the sensitive settings out (the setti
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from agentls.questions import Option, Question
@@ -18,8 +19,10 @@ if TYPE_CHECKING:
 TRUST_OPTIONS = (Option("trust", "Trust this file", "allow_always"), Option("not_now", "Not now", "reject_once"))
 
 
-def offer_trust(server: AgentLanguageServer, untrusted: UntrustedConfig | None) -> None:
-    """Ask about ``untrusted`` unless this content was asked about already in this server."""
+def offer_trust(server: AgentLanguageServer, untrusted: UntrustedConfig | None,
+                reload: Callable[[], Awaitable[None]]) -> None:
+    """Ask about ``untrusted`` unless this content was asked about already in this server; ``reload`` the
+    settings once the user trusts it."""
     if untrusted is None:
         return
     from agentls.trust import digest
@@ -28,16 +31,15 @@ def offer_trust(server: AgentLanguageServer, untrusted: UntrustedConfig | None) 
     if key in server.state.trust_asked:
         return
     server.state.trust_asked.add(key)
-    server.spawn(_ask(server, untrusted))
+    server.spawn(_ask(server, untrusted, reload))
 
 
-async def _ask(server: AgentLanguageServer, untrusted: UntrustedConfig) -> None:
+async def _ask(server: AgentLanguageServer, untrusted: UntrustedConfig, reload: Callable[[], Awaitable[None]]) -> None:
     question = Question("workspace_config", untrusted.question, TRUST_OPTIONS, default="not_now",
                         detail="Settings left out until then: " + ", ".join(untrusted.keys))
     if await server.runtime.ask(question) != "trust":
         return
-    from agentls.lsp.handlers.lifecycle import reload_settings
     from agentls.trust import trust
 
     await asyncio.to_thread(trust, untrusted.path, untrusted.content)
-    await reload_settings(server)
+    await reload()

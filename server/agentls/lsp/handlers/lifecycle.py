@@ -59,7 +59,7 @@ async def reload_settings(ls: AgentLanguageServer) -> None:
     ls.runtime.settings_changed()
     from agentls.lsp.config_trust import offer_trust
 
-    offer_trust(ls, state.loaded.untrusted)
+    offer_trust(ls, state.loaded.untrusted, lambda: reload_settings(ls))
     if state.diagnostics is not None:
         state.diagnostics.settings_changed()
 
