@@ -134,7 +134,7 @@ class Overlay:
 
     def write(self, path: str | Path, text: str) -> str:
         """Set the file's text (creating it); returns its key."""
-        rel = self.key(path)
+        rel = self.workspace.relative(self.workspace.resolve_for_write(path))
         with self._lock:
             state = self._touch(rel)
             state.edits = edit_spans(state.edits, state.after or "", text)
@@ -143,7 +143,7 @@ class Overlay:
 
     def delete(self, path: str | Path) -> str:
         """Delete the file (raises ``FileNotFoundError`` if it does not exist); returns its key."""
-        rel = self.key(path)
+        rel = self.workspace.relative(self.workspace.resolve_for_write(path))
         with self._lock:
             state = self._touch(rel)
             if state.after is None:

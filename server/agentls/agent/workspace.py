@@ -3,7 +3,9 @@
 A path from the model is resolved against the workspace root with symlinks followed; anything that
 lands outside the root is refused (``OutsideWorkspace``), and anything that matches the deny-list
 (gitignore-style globs such as ``.env*`` or ``.git/``) is refused (``DeniedPath``), whether the
-model named it directly or reached it through a symlink. Reads refuse binary and oversized files
+model named it directly or reached it through a symlink. ``PROTECTED`` paths (git's own files wherever
+they are, credentials) are refused whatever the settings say, and agentls' own workspace config can be
+read but never written. Reads refuse binary and oversized files
 (``FileRefused``) and keep line endings exactly; writes are atomic and keep the file's mode.
 
 ``is_ignored`` and ``iter_files`` honour the workspace's ``.gitignore`` files (root and nested) and
@@ -28,6 +30,17 @@ import pathspec
 from agentls.atomic import fsync_dir, replace_atomically, umask
 from agentls.config import DEFAULT_DENY
 from agentls.errors import DeniedPath, FileRefused, InvalidRequest, OutsideWorkspace
+
+#: Never read or written by any tool, whatever ``tools.deny`` says: git's files (``.git`` as a directory
+#: or as a worktree's or submodule's ``gitdir:`` file, at any depth: rewriting one runs code at the
+#: user's next ``git status``), and credentials (tokens, SSH and cloud keys).
+PROTECTED = (
+    ".git", ".git-credentials", ".gitconfig", ".netrc", "_netrc", ".npmrc", ".pypirc", ".yarnrc.yml",
+    ".ssh/", ".gnupg/", ".aws/", ".azure/", "**/.config/gcloud/", "**/.docker/config.json", ".kube/",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12", "*.pfx",
+)
+#: Read but never written: the files that configure agentls itself (``agentls.trust``).
+WRITE_PROTECTED = ("/agentls.toml",)
 
 #: Bytes inspected for a NUL when deciding whether a file is binary (as git and ripgrep do).
 BINARY_SNIFF_BYTES = 8192
@@ -61,8 +74,9 @@ class Workspace:
         self._given_root = Path(os.path.abspath(root))
         if not self.root.is_dir():
             raise InvalidRequest(f"workspace root {root} is not a directory")
-        self.deny_patterns = tuple(deny)
+        self.deny_patterns = (*PROTECTED, *deny)
         self._deny = pathspec.GitIgnoreSpec.from_lines(self.deny_patterns)
+        self._write_protected = pathspec.GitIgnoreSpec.from_lines(WRITE_PROTECTED)
         self.max_file_bytes = max_file_bytes
         self._ignore_cache: dict[str, _IgnoreFile] = {}
 
@@ -99,6 +113,13 @@ class Workspace:
                 raise DeniedPath(
                     f"{raw} is on the deny-list (tools.deny: secrets and .git/ are never read or written)"
                 )
+        return real
+
+    def resolve_for_write(self, path: str | Path) -> Path:
+        """``resolve``, and also ``DeniedPath`` for the files only the user may write (agentls' config)."""
+        real = self.resolve(path)
+        if self._write_protected.match_file(self.relative(real)):
+            raise DeniedPath(f"{path} configures agentls itself; only the user edits it")
         return real
 
     def _inside(self, path: Path) -> bool:
@@ -171,7 +192,7 @@ class Workspace:
         parent directories, and re-checks that the directory is still inside the workspace just
         before writing, so a symlink swapped in meanwhile is not followed out.
         """
-        real = self.resolve(path)
+        real = self.resolve_for_write(path)
         rel = self.relative(real)
         if real.is_dir():
             raise IsADirectoryError(f"{rel} is a directory")
@@ -189,7 +210,7 @@ class Workspace:
 
     def delete(self, path: str | Path) -> None:
         """Remove a file (never a directory)."""
-        real = self.resolve(path)
+        real = self.resolve_for_write(path)
         if real.is_dir():
             raise IsADirectoryError(f"{self.relative(real)} is a directory")
         os.unlink(real)

@@ -82,8 +82,9 @@ class DiagnosticsSettings(_Section):
     languages: list[str] | None = None
 
 
-DEFAULT_DENY = (".env", ".env.*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", "id_ecdsa*", ".git/", ".git/**",
-                ".netrc", ".npmrc", ".pypirc")
+#: The default ``tools.deny``; git's files and credentials are refused whatever it says
+#: (``agent.workspace.PROTECTED``).
+DEFAULT_DENY = (".env*", "*.secret", "credentials.json", "*.tfstate")
 
 
 class CommandSettings(_Section):
