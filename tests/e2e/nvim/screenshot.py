@@ -198,9 +198,18 @@ def main(dest: Path) -> None:
         cmd = (f"cd {shlex.quote(str(work))} && env TERM=tmux-256color COLORTERM=truecolor {exports} "
                f"{nvim} -u {init} calc.py")
         subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-        tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "35", cmd)
+        sock = Path(tmp) / "nvim.sock"
+        tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "35", f"{cmd} --listen {sock}")
         try:
-            time.sleep(3)
+            ready = ("luaeval('#vim.lsp.get_clients({bufnr = 0}) > 0 "
+                     "and vim.lsp.get_clients({bufnr = 0})[1].initialized')")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if sock.exists() and subprocess.run([str(nvim), "--server", str(sock), "--remote-expr", ready],
+                                                    capture_output=True, text=True).stdout.strip() == "v:true":
+                    break
+                time.sleep(0.5)
+            time.sleep(1)
             keys(":AgentTask type the helpers and make mean safe", "Enter")
             wait_for("turn 2")
             time.sleep(1)

@@ -32,9 +32,9 @@ function M.items(list)
         label = "conflict: " .. label
       end
       items[#items + 1] = {
-        filename = fname(p.uri), lnum = h.range.start.line + 1, col = 1,
+        filename = fname(p.uri), lnum = h.range.start.line + 1,
         text = label .. (p.summary and p.summary ~= "" and (": " .. p.summary) or ""),
-        type = h.state == "conflict" and "W" or "I",
+        type = h.state == "conflict" and "W" or nil,
       }
     end
   end

@@ -188,6 +188,7 @@ end
 
 ---Show the server's `$/progress`: begin and end with vim.notify, each report (the model's thinking
 ---summary, the tool it calls) on the command line and in `M.status()`.
+local background = {} ---@type table<string, boolean> progress tokens of background work (indexing)
 local function progress_autocmd()
   vim.api.nvim_create_autocmd("LspProgress", {
     group = group,
@@ -199,13 +200,19 @@ local function progress_autocmd()
       end
       local value = ev.data.params.value or {}
       local token = tostring(ev.data.params.token)
+      if value.kind == "begin" then
+        background[token] = (value.title or ""):find("indexing") ~= nil
+      end
       if value.kind ~= "report" then
         M.progress[token] = value.kind == "begin" and (value.message or value.title) or nil
       elseif value.message and value.message ~= "" then
         M.progress[token], last_token = value.message, token
       end
-      -- A server sending agentls/sessionStatus is shown by agentls.status.
-      if not config.options.progress or require("agentls.status").seen then
+      -- A server sending agentls/sessionStatus is shown by agentls.status; indexing only in status().
+      if not config.options.progress or require("agentls.status").seen or background[token] then
+        if value.kind == "end" then
+          background[token] = nil
+        end
         return
       end
       if value.kind == "report" then
