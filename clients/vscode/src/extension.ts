@@ -19,6 +19,7 @@ import { createPendingView } from "./pending";
 import { registerPlans } from "./plans";
 import { decorationsFor, ProposalStore, ResolvedParams, ReviewResult, serverSettings, WireProposal } from "./proposals";
 import { hunkLabel } from "./review";
+import { editorSettings } from "./settings";
 import type { SessionStatus } from "./status";
 
 /** The install command the README gives, and where to point the setting afterwards. */
@@ -43,8 +44,10 @@ export interface Agent {
 }
 
 function settingsSection(): Record<string, unknown> {
-  // A plain copy: WorkspaceConfiguration also carries methods.
-  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("agentls"))) as Record<string, unknown>;
+  // A plain copy (WorkspaceConfiguration also carries methods), sensitive keys from the user's settings only.
+  const config = vscode.workspace.getConfiguration("agentls");
+  const all = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  return editorSettings(all, (key) => config.inspect(key)?.globalValue);
 }
 
 /**
