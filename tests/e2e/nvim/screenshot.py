@@ -161,7 +161,7 @@ def shoot(ansi: str, out: Path) -> None:
     page = out.with_suffix(".html")
     page.write_text(to_html(ansi))
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--screenshot={out.with_suffix('.png')}", "--window-size=1010,650", page.as_uri()],
+                    f"--screenshot={out.with_suffix('.png')}", "--window-size=1024,650", page.as_uri()],
                    check=True, capture_output=True, timeout=60)
     page.unlink()
 
@@ -221,6 +221,7 @@ def main(dest: Path) -> None:
             keys(":wincmd p", "Enter")
             keys("gg")
             keys("]a")
+            keys(":echo ''", "Enter")
             time.sleep(0.5)
             shoot(capture(), dest / "neovim-review")
         finally:
