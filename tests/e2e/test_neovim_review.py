@@ -190,3 +190,11 @@ def test_a_proposal_for_a_file_type_the_server_does_not_attach_to(
     data = run_scenario("other_filetype", tmp_path, fake_messages_api, files={"NOTES.md": "# Notes\n"})["data"]
     assert data["attached"] == 0
     assert data["final"] == "# Notes\n\ncalc.py adds.\n"
+
+
+def test_closing_and_reopening_a_file_keeps_its_pending_hunks(
+        tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    fake_messages_api.add(*type_hints_script())
+    data = run_scenario("reopen", tmp_path, fake_messages_api)["data"]
+    assert [(h["first"], h["virt"]) for h in data["rendered"]] == [
+        (0, ["def add(a: int, b: int) -> int:"]), (4, ["def sub(a: int, b: int) -> int:"])]

@@ -304,3 +304,16 @@ function S.other_filetype()
   end, "the accept")
   result.data.final = lines(bufnr)
 end
+
+-- Closing a buffer with pending hunks and opening the file again: the hunks are back.
+function S.reopen()
+  local bufnr = T.open()
+  T.edit_and_wait(bufnr, 2)
+  vim.cmd("bwipeout")
+  vim.cmd.edit(env.NVIM_AGENTLS_TEST_FILE)
+  local again = vim.api.nvim_get_current_buf()
+  wait(function()
+    return #proposals().list(again) == 2
+  end, "the hunks drawn again")
+  result.data.rendered = T.snapshot(again)
+end

@@ -85,7 +85,7 @@ function M.selection_range(bufnr, range)
   if not one_line then
     return range
   end
-  local from_cmdline = (vim.fn.histget(":", -1) or ""):match("^%s*'<%s*,%s*'>")
+  local from_cmdline = (vim.fn.histget(":", -1) or ""):match("^%s*'<%s*,%s*'>.*code_action")
   local first = vim.api.nvim_buf_get_mark(bufnr, "<")[1]
   local last = vim.api.nvim_buf_get_mark(bufnr, ">")[1]
   local row = range.start.line + 1

@@ -119,6 +119,20 @@ function M.on_attach(bufnr)
       end
     end,
   })
+  vim.api.nvim_create_autocmd("BufUnload", {
+    group = group, buffer = bufnr,
+    callback = function()
+      -- Its proposals wait again for the file to open.
+      M.hunks[bufnr] = nil
+      local uri = vim.uri_from_bufnr(bufnr)
+      for id, proposal in pairs(M.all) do
+        if proposal.uri == uri then
+          M.deferred[uri] = M.deferred[uri] or {}
+          M.deferred[uri][id] = proposal
+        end
+      end
+    end,
+  })
   local uri = vim.uri_from_bufnr(bufnr)
   local waiting = M.deferred[uri]
   if waiting then
