@@ -41,8 +41,10 @@ APPLY_OPTIONS = (Option("apply", "Apply", "allow_once", key="y"), Option("skip",
 
 def _say(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
     """One line to the user: results on stdout, everything else on stderr (this is the CLI, not the server)."""
+    from agentls.secrets import redact
+
     out = stream or sys.stdout
-    out.write(text + end)
+    out.write(redact(text) + end)
     out.flush()
 
 

@@ -7,7 +7,6 @@ that looks like an Anthropic key in every record.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,15 +15,21 @@ if TYPE_CHECKING:
 
 ROOT = "agentls"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-_KEY = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
 _file_handler: logging.Handler | None = None
 
 
 class _MaskSecrets(logging.Filter):
+    """No secret reaches a log line: the message and any traceback are redacted (``agentls.secrets``)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
+        from agentls.secrets import redact
+
         message = record.getMessage()
-        if "sk-ant-" in message:
-            record.msg, record.args = _KEY.sub("sk-ant-***", message), None
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 

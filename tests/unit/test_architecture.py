@@ -15,7 +15,7 @@ PACKAGE = SERVER / "agentls"
 
 #: Lowest first; a module may import its own layer and the ones below (within a layer: no cycle).
 LAYERS: list[set[str]] = [
-    {"errors", "choices", "paths", "atomic", "tokens", "questions", "trust", "__init__"},
+    {"errors", "choices", "paths", "atomic", "tokens", "questions", "trust", "secrets", "__init__"},
     {"config", "logs"},
     {"edits", "syntax", "checkpoints", "store", "providers", "grammars"},
     {"agent", "context", "plans"},

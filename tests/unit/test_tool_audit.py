@@ -31,8 +31,8 @@ def test_lines_fields_truncation_and_no_key(tmp_path: Path) -> None:
     assert first["event"] == "tool_call"
     assert first["path"] == "a.py"
     assert first["is_error"] is False
-    assert first["input"]["file_text"].startswith("x" * 100)
-    assert "900 more characters" in first["input"]["file_text"]
+    assert first["input"]["file_text"].startswith("<1,000 characters, sha256 ")  # edit text: size and hash
+    assert first["input"]["note"].startswith("key=sk-ant-***")
     assert first["input"]["api_key"] == "***"
     assert second["detail"] == ["sk-ant-***"]
 

@@ -228,7 +228,12 @@ def resolve(layers: list[Layer]) -> LoadedSettings:
             values = {}
         accepted = _merge(accepted, values)
         kept.append(Layer(layer.name, values))
-    return LoadedSettings(Settings.model_validate(accepted), warnings, kept)
+    settings = Settings.model_validate(accepted)
+    if settings.model.api_key is not None:  # never written or shown, whatever its shape
+        from agentls.secrets import register
+
+        register(settings.model.api_key.get_secret_value())
+    return LoadedSettings(settings, warnings, kept)
 
 
 def load_settings(

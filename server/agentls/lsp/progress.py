@@ -50,6 +50,11 @@ class SessionProgress:
         self.shows_failures = opted_in
 
     def _notify(self, payload: dict[str, object]) -> None:
+        from agentls.secrets import redact
+
+        for key in ("message", "activity", "thinking"):
+            if isinstance(payload.get(key), str):
+                payload = {**payload, key: redact(str(payload[key]))}
         self.server.protocol.notify(NOTIFICATION, payload)
 
     def _supported(self) -> bool:
@@ -83,7 +88,9 @@ class SessionProgress:
 
     def report(self, message: str) -> None:
         if self.token is not None:
-            self.server.work_done_progress.report(self.token, types.WorkDoneProgressReport(message=message))
+            from agentls.secrets import redact
+
+            self.server.work_done_progress.report(self.token, types.WorkDoneProgressReport(message=redact(message)))
 
     def _report_activity(self) -> None:
         self.report(self.status.activity)
@@ -128,5 +135,7 @@ class SessionProgress:
         if self.token is not None:
             token, self.token = self.token, None
             text = f"failed: {message}" if state == "failed" else message
-            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=text))
+            from agentls.secrets import redact
+
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=redact(text)))
             self.server.work_done_progress.tokens.pop(token, None)

@@ -156,7 +156,9 @@ class AgentLanguageServer(LanguageServer):
 
     def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """One clear line for the user; the details are already in the log."""
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"agentls: {message}"))
+        from agentls.secrets import redact
+
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"agentls: {redact(message)}"))
 
     def warn_once(self, message: str) -> None:
         """Show a warning the first time it occurs (bad settings are reported once, not per reload)."""

@@ -167,6 +167,10 @@ class CheckpointRecord:
     files: list[str]
 
 
+#: Characters of a session's summary kept (a runaway reply must not fill the database).
+MAX_SUMMARY = 20_000
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,9 +221,14 @@ class Store:
             )
 
     def end_session(self, session_id: str, status: str, summary: str = "") -> None:
+        """Record the end; the summary is redacted (``agentls.secrets``) and capped at ``MAX_SUMMARY``."""
+        from agentls.secrets import redact
+
+        if len(summary) > MAX_SUMMARY:
+            summary = summary[:MAX_SUMMARY] + f"… [{len(summary) - MAX_SUMMARY:,} more characters]"
         with self._tx() as db:
             db.execute("UPDATE sessions SET ended = ?, status = ?, summary = ? WHERE id = ?",
-                       (time.time(), status, summary, session_id))
+                       (time.time(), status, redact(summary), session_id))
 
     def record_usage(self, session_id: str, turn: int, model: str, input_tokens: int, output_tokens: int,
                      cache_write_tokens: int, cache_read_tokens: int, cost_usd: float) -> None:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from agentls.secrets import redact
 from agentls.store.db import Store
 
 
@@ -26,7 +27,7 @@ class EventStore:
         with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO session_events (session_id, seq, time, kind, data) "
                        "VALUES (?, ?, ?, ?, ?)",
-                       (session_id, seq, time, kind, json.dumps(data, ensure_ascii=False, default=str)))
+                       (session_id, seq, time, kind, redact(json.dumps(data, ensure_ascii=False, default=str))))
 
     def events(self, session_id: str) -> list[StoredEvent]:
         rows = self.store.fetch("SELECT session_id, seq, time, kind, data FROM session_events WHERE session_id = ? "
