@@ -17,7 +17,7 @@ local M = {}
 ---@field root_markers string[] files or directories that mark a workspace root (else the cwd)
 ---@field settings table the editor layer of the agentls configuration (see README, "Configuration")
 ---@field keymaps agentls.Keymaps|false buffer-local keymaps set when the server attaches; false for none
----@field progress boolean a small float at the bottom-right shows what the agent is doing; the end with vim.notify
+---@field progress boolean a small float at the bottom-right shows what the agent is doing (the end is one vim.notify either way)
 ---@field signs {delete: string, add: string, conflict: string} signs and markers of removed, added and conflicting lines
 ---@field sign? string old name of `signs.delete`
 ---@field write_before_restore boolean write modified workspace buffers before a checkpoint restore and the restored ones after, so the safety checkpoint holds your text
