@@ -13,6 +13,9 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+#: Every temporary file agentls writes ends so (short: a target's name may be near the 255-byte limit).
+TEMP_SUFFIX = ".agentls-tmp"
+
 
 @cache
 def umask() -> int:
@@ -46,7 +49,7 @@ def fsync_dir(directory: Path) -> None:
 def replace_atomically(target: Path, data: bytes, mode: int) -> None:
     """Replace ``target`` with ``data`` (permission bits ``mode``); the directory must exist."""
     parent = target.parent
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".agentls-tmp")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".agentls-", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -240,10 +240,10 @@ async def _apply(runtime: Runtime, options: RunOptions, outcome: TaskOutcome, er
                 taken = await guard_write(runtime, [c.path for c in changes], trigger="edit",
                                           session_id=outcome.session_id, summary=options.task[:200])
                 checkpoint = taken.id if taken else None
-                applied = await asyncio.to_thread(outcome.overlay.commit)
                 if checkpoint:
                     _say(f"agentls: checkpoint {checkpoint} taken before writing; "
                          f"undo with: agentls checkpoints restore {checkpoint}", err)
+                applied = await asyncio.to_thread(outcome.overlay.commit)
             except AgentlsError as exc:
                 error = str(exc)
     remembered = await _offer_notes(runtime, outcome.notes, outcome.session_id, err) if result.ok else []

@@ -12,7 +12,6 @@ share one state. Every access goes through ``Workspace.resolve``: path safety ap
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +75,7 @@ class Overlay:
     def _disk(self, rel: str, max_bytes: int | None = None) -> str | None:
         try:
             return self.workspace.read_text(rel, max_bytes=max_bytes)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a directory on its path is a file now: no such file
             return None
 
     def read(self, path: str | Path, *, max_bytes: int | None = None) -> str:
@@ -190,15 +189,9 @@ class Overlay:
                 raise OverlayConflict(
                     "not written: changed on disk since the agent read them: " + ", ".join(conflicts)
                 )
-            written = []
-            for change in changes:
-                if change.after is None:
-                    with contextlib.suppress(FileNotFoundError):
-                        self.workspace.delete(change.path)
-                else:
-                    self.workspace.write_text(change.path, change.after)
-                written.append(change.path)
-                del self._states[change.path]
+            # All or nothing: a failure undoes the files already written and raises WriteFailed.
+            self.workspace.write_all([(change.path, change.before, change.after) for change in changes])
+            written = [change.path for change in changes]
             self._states.clear()
         if written and self.on_commit is not None:
             self.on_commit(written)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pathspec
 
-from agentls.atomic import fsync_dir, replace_atomically, umask
+from agentls.atomic import fsync_dir
 from agentls.config import DEFAULT_DENY
 from agentls.errors import DeniedPath, FileRefused, InvalidRequest, OutsideWorkspace
 
@@ -192,21 +192,23 @@ class Workspace:
         parent directories, and re-checks that the directory is still inside the workspace just
         before writing, so a symlink swapped in meanwhile is not followed out.
         """
-        real = self.resolve_for_write(path)
-        rel = self.relative(real)
-        if real.is_dir():
-            raise IsADirectoryError(f"{rel} is a directory")
-        parent = real.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        if not self._inside(Path(os.path.realpath(parent))):
-            raise OutsideWorkspace(
-                f"{rel}: its directory now leads outside the workspace; nothing was written"
-            )
-        try:
-            mode = stat.S_IMODE(os.stat(real).st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~umask()
-        replace_atomically(real, text.encode("utf-8"), mode)
+        self.write_all([(path, None, text)])
+
+    def write_all(self, changes: Sequence[tuple[str | Path, str | None, str | None]]) -> list[str]:
+        """Write every ``(path, before, after)`` change or none (``after`` None deletes; ``before`` is what a
+        failure restores); the relative paths written. Raises ``WriteFailed`` (one line: the file and the cause)
+        after undoing what was done, and ``DeniedPath``/``OutsideWorkspace`` before writing anything."""
+        from agentls.agent.write_transaction import FileWrite, write_all
+
+        writes = []
+        for path, before, after in changes:
+            real = self.resolve_for_write(path)
+            rel = self.relative(real)
+            if real.is_dir():
+                raise IsADirectoryError(f"{rel} is a directory")
+            writes.append(FileWrite(rel, before, after))
+        write_all(self._root_str, writes)
+        return [write.rel for write in writes]
 
     def delete(self, path: str | Path) -> None:
         """Remove a file (never a directory)."""

@@ -63,7 +63,7 @@ def write_file(root: Path, rel: str, data: bytes, mode: int) -> None:
     if mode != MODE_LINK:
         replace_atomically(target, data, new_mode(target, mode))
         return
-    tmp = parent / f".{target.name}.{secrets.token_hex(4)}.agentls-tmp"
+    tmp = parent / f".agentls-{secrets.token_hex(6)}.agentls-tmp"  # short: the target's name may be long
     os.symlink(os.fsdecode(data), tmp)
     try:
         os.replace(tmp, target)
