@@ -175,7 +175,7 @@ async def test_edit_propose_accept_one_reject_other(editor: Editor) -> None:
         if d.severity == types.DiagnosticSeverity.Hint])
     assert len(hints) == 2
     titles = [a["title"] for a in await editor.code_actions((4, 2), (4, 2))]
-    assert titles[:2] == ["Accept change", "Reject change"]
+    assert titles[:2] == ["Accept change (change 2 of 2, line 5)", "Reject change (change 2 of 2, line 5)"]
 
     accepted = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [hunks[0]["id"]]})
     assert accepted == {"applied": [hunks[0]["id"]], "rejected": [], "conflicts": [], "warnings": []}
@@ -492,6 +492,12 @@ async def test_a_conflict_is_shown_and_can_be_forced_or_rejected(editor: Editor)
     assert "change 2 of 2, line 5" in warning
     assert second not in warning
     assert not any(h["state"] == "stale" for r in editor.client.resolutions for h in r["hunks"])
+
+    actions = {a["title"]: a for a in await editor.code_actions((4, 2), (4, 2))}
+    take = actions["Take the agent's version (change 2 of 2, line 5)"]  # the way to resolve it, by name
+    assert take["command"]["arguments"][0] == {"proposalId": proposal["id"], "hunkIds": [second], "force": True}
+    assert "Keep your lines (change 2 of 2, line 5)" in actions
+    assert not [t for t in actions if t.startswith("Accept change (change 2")]
 
     refused = await editor.command("agentls.accept", {"proposalId": proposal["id"], "hunkIds": [second]})
     assert refused["applied"] == []

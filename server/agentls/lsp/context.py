@@ -141,7 +141,7 @@ class ContextService:
             # The build read the disk (even a failed one wrote some batches): put back what the user
             # has typed and not saved.
             self._spawn(self._reapply_buffers())
-        progress.end(f"{report.files:,} files indexed")
+        progress.end(f"{report.files:,} file{'' if report.files == 1 else 's'} indexed")
         if self._rescan:
             self._rescan = False
             self._refresh_task = asyncio.get_running_loop().create_task(self._refresh("files changed…"))

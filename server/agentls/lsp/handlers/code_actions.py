@@ -44,8 +44,14 @@ def actions(server: AgentLanguageServer, params: types.CodeActionParams) -> list
     hunks = server.review.hunks_at(uri, start, end)
     for proposal, hunk in hunks:
         one = {"proposalId": proposal.id, "hunkIds": [hunk.id]}
-        found.append(_action("Accept change", QUICKFIX, "agentls.accept", one, preferred=True))
-        found.append(_action("Reject change", QUICKFIX, "agentls.reject", one))
+        label = proposal.label(hunk.id)
+        if proposal.states[hunk.id] == "conflict":  # the user typed over it: whose lines win
+            found.append(_action(f"Take the agent's version ({label})", QUICKFIX, "agentls.accept",
+                                 {**one, "force": True}))
+            found.append(_action(f"Keep your lines ({label})", QUICKFIX, "agentls.reject", one))
+            continue
+        found.append(_action(f"Accept change ({label})", QUICKFIX, "agentls.accept", one, preferred=True))
+        found.append(_action(f"Reject change ({label})", QUICKFIX, "agentls.reject", one))
     if hunks:
         for proposal in server.review.book.for_uri(uri)[:1]:
             found.append(_action("Accept all agent changes in file", QUICKFIX, "agentls.accept",
