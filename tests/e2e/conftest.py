@@ -3,12 +3,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import pytest_asyncio
 from lsprotocol import types
 
 from tests.e2e.harness import CLIENTS, RecordingClient, start
+from tests.fakes.messages_api import FakeMessagesAPI
+
+if TYPE_CHECKING:
+    from tests.e2e.test_inline_edits import Editor
 
 
 @dataclass
@@ -45,3 +50,15 @@ async def session(request: pytest.FixtureRequest, tmp_path: Path, workspace: Pat
     yield Session(client, result, workspace, request.param)
     await client.shutdown_session()
     await client.stop()
+
+
+@pytest_asyncio.fixture(params=CLIENTS)
+async def editor(request: pytest.FixtureRequest, tmp_path: Path,
+                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
+    """A real server with one open document, ``calc.py``, once per client's capability set."""
+    from tests.e2e.test_inline_edits import _editor
+
+    editor = await _editor(request, tmp_path, fake_messages_api)
+    yield editor
+    await editor.client.shutdown_session()
+    await editor.client.stop()

@@ -7,28 +7,19 @@ left alone). The real server over stdio; the test client edits its copy of the d
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
-
-import pytest
-import pytest_asyncio
 
 from tests.e2e.harness import change_document, open_document
-from tests.e2e.test_inline_edits import SOURCE, Editor, _editor, edit, type_hints_script
-from tests.fakes.messages_api import FakeMessagesAPI, Reply
+from tests.e2e.test_inline_edits import (
+    SOURCE,
+    Editor,
+    edit,
+    type_hints_script,
+)
+from tests.fakes.messages_api import Reply
 
 ADD = "def add(a: int, b: int) -> int:"
 SUB = "def sub(a: int, b: int) -> int:"
-
-
-@pytest_asyncio.fixture(params=["neovim", "visual_studio_code"])
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
-    editor = await _editor(request, tmp_path, fake_messages_api)
-    yield editor
-    await editor.client.shutdown_session()
-    await editor.client.stop()
 
 
 def _type(editor: Editor, line: int, text: str) -> None:

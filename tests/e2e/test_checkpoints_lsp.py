@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.test_inline_edits import HINTED, SOURCE, Editor, _editor, type_hints_script
-from tests.fakes.messages_api import FakeMessagesAPI
+from tests.e2e.test_inline_edits import (
+    HINTED,
+    SOURCE,
+    Editor,
+    type_hints_script,
+)
 
 
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
-
-
-@pytest_asyncio.fixture(params=["neovim", "visual_studio_code"])
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
-    editor = await _editor(request, tmp_path, fake_messages_api)
-    yield editor
-    await editor.client.shutdown_session()
-    await editor.client.stop()
 
 
 async def test_accept_list_diff_restore_and_undo(editor: Editor) -> None:

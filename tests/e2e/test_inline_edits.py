@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.harness import CLIENTS, RecordingClient, _plain, change_document, open_document, start
+from tests.e2e.harness import RecordingClient, _plain, change_document, open_document, start
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, Text, ToolUse
 
 EDITOR = "str_replace_based_edit_tool"
@@ -94,15 +92,6 @@ async def _editor(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeMess
     editor.uri = open_document(client, workspace / "calc.py", "python", SOURCE)
     await client.diagnostics_for(editor.uri, version=1)
     return editor
-
-
-@pytest_asyncio.fixture(params=CLIENTS)
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
-    editor = await _editor(request, tmp_path, fake_messages_api)
-    yield editor
-    await editor.client.shutdown_session()
-    await editor.client.stop()
 
 
 # -- code actions ------------------------------------------------------------------------------------

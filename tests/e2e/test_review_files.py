@@ -6,27 +6,18 @@ Neovim does (a buffer of ``"\\n"``) or VS Code does (``""``) and accepts it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-import pytest_asyncio
 from lsprotocol import types
 
-from tests.e2e.harness import CLIENTS, change_document, open_document
-from tests.e2e.test_inline_edits import Editor, _editor, edit, type_hints_script
-from tests.fakes.messages_api import FakeMessagesAPI, Reply
+from tests.e2e.harness import change_document, open_document
+from tests.e2e.test_inline_edits import (
+    Editor,
+    edit,
+    type_hints_script,
+)
+from tests.fakes.messages_api import Reply
 
 NEW_TEST = "from util import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
-
-
-@pytest_asyncio.fixture(params=CLIENTS)
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
-    editor = await _editor(request, tmp_path, fake_messages_api)
-    yield editor
-    await editor.client.shutdown_session()
-    await editor.client.stop()
 
 
 async def _propose_new_file(editor: Editor) -> dict[str, object]:

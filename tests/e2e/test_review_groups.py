@@ -3,24 +3,11 @@ text is checked for syntax errors (the real server over stdio, the fake Messages
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-import pytest_asyncio
-
-from tests.e2e.harness import CLIENTS
-from tests.e2e.test_inline_edits import Editor, _editor, edit
-from tests.fakes.messages_api import FakeMessagesAPI, Reply
-
-
-@pytest_asyncio.fixture(params=CLIENTS)
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 fake_messages_api: FakeMessagesAPI) -> AsyncIterator[Editor]:
-    editor = await _editor(request, tmp_path, fake_messages_api)
-    yield editor
-    await editor.client.shutdown_session()
-    await editor.client.stop()
+from tests.e2e.test_inline_edits import (
+    Editor,
+    edit,
+)
+from tests.fakes.messages_api import Reply
 
 
 async def test_half_of_one_edit_warns_and_its_syntax_error_is_reported(editor: Editor) -> None:
