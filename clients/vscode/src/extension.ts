@@ -230,15 +230,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<Agent>
       clear: () => undefined,
     });
     plans.attach(created);
+    const announced = new Set<string>();
     created.onNotification("agentls/proposal", (sent: WireProposal) => {
       // The same spelling as TextDocument.uri.toString(), which keys the model.
       const wire = { ...sent, uri: vscode.Uri.parse(sent.uri).toString() };
       inline.add(wire);
       sessions.proposalArrived();
-      const count = wire.hunks.filter((h) => h.state === "pending").length;
-      const problems = wire.validation?.length ? ` (still ${wire.validation.length} syntax error(s))` : "";
-      const name = vscode.workspace.asRelativePath(vscode.Uri.parse(wire.uri), false);
-      vscode.window.setStatusBarMessage(`agentls: ${count} change(s) proposed to ${name}${problems}`, 5000);
+      // The session's end line says how many changes there are; only a proposal that still has syntax errors
+      // is worth a word of its own (once: the server re-sends a proposal whenever its hunks move).
+      if (wire.validation?.length && !announced.has(wire.id)) {
+        announced.add(wire.id);
+        const name = vscode.workspace.asRelativePath(vscode.Uri.parse(wire.uri), false);
+        vscode.window.setStatusBarMessage(
+          `agentls: the proposal for ${name} still has ${wire.validation.length} syntax error(s)`, 8000);
+      }
       void openDiffIfNeeded(wire);
     });
     created.onNotification("agentls/sessionStatus", (status: SessionStatus) => sessions.status(status));
