@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from agentls.agent import compaction, server_tools
 from agentls.agent.cost import cost_usd
@@ -134,13 +135,13 @@ class AgentSession:
     async def _run_tools(self, calls: list[ToolUseBlock], truncated: bool) -> list[ToolResultBlock]:
         if truncated:
             return [ToolResultBlock(call.id, TRUNCATED_CALL, is_error=True) for call in calls]
-        for call in calls:
-            self._emit(tool_called(call.id, call.name, dict(call.input)))
+        for call in calls:  # an input that is not an object (kept as sent) is described as no parameters
+            self._emit(tool_called(call.id, call.name, _params(call)))
         results = await self.tools.run_calls(calls, self.context)
         blocks = []
         limit = self.settings.agent.max_tool_result_chars
         for call, result in zip(calls, results, strict=True):
-            self._emit(ToolFinished(call.id, call.name, describe_call(call.name, call.input), result.is_error,
+            self._emit(ToolFinished(call.id, call.name, describe_call(call.name, _params(call)), result.is_error,
                                     result.content[:RESULT_CHARS]))
             content = compaction.truncate_middle(result.content, limit)
             blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error))
@@ -310,3 +311,7 @@ class AgentSession:
                     break
         return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages,
                              list(self.server_tool_calls), list(self.produced))
+
+
+def _params(call: ToolUseBlock) -> dict[str, Any]:
+    return dict(call.input) if isinstance(call.input, dict) else {}

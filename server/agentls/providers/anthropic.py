@@ -77,7 +77,8 @@ def _block(block: Any) -> AssistantBlock:
     if block.type == "redacted_thinking":
         return RedactedThinkingBlock(block.data)
     if block.type == "tool_use":
-        return ToolUseBlock(block.id, block.name, dict(block.input))
+        raw = block.input
+        return ToolUseBlock(block.id, block.name, dict(raw) if isinstance(raw, dict) else raw)
     return OpaqueBlock(block.type, block.to_dict(mode="json"))
 
 
@@ -333,6 +334,9 @@ class AnthropicProvider:
             raise status_failure(exc) from exc
         except (anthropic.APIError, httpx2.RequestError) as exc:
             raise transport_failure(exc, self.base_url) from exc
+        except ValueError as exc:  # the SDK could not parse a streamed tool input: retried like a broken stream
+            raise ProviderFailure(f"{NAME} sent a tool call whose input could not be read ({exc})",
+                                  kind="broken_stream", summary=f"{NAME} sent an unreadable tool call") from exc
         if message.stop_reason is None:
             # The body ended without message_delta/message_stop: the content may be cut anywhere.
             raise ProviderFailure(

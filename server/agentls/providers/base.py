@@ -42,6 +42,8 @@ class RedactedThinkingBlock:
 class ToolUseBlock:
     id: str
     name: str
+    #: A JSON object of the tool's parameters; anything else the model sent is kept as sent (the transcript
+    #: replays it exactly) and answered with an error result.
     input: dict[str, Any]
 
 

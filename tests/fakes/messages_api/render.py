@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ class Renderer:
             elif isinstance(block, ServerToolUse):
                 last_server_id = block.id or wire.new_server_tool_use_id()
                 content.append({"type": "server_tool_use", "id": last_server_id, "name": block.name,
-                                "input": dict(block.input)})
+                                "input": _input(block.input)})
             elif isinstance(block, ServerResult):
                 content.append({"type": block.type, "tool_use_id": block.tool_use_id or last_server_id,
                                 "content": block.content})
@@ -163,4 +164,10 @@ def _plain(block: ScriptBlock) -> dict[str, Any]:
         return {"type": "text", "text": block.text}
     assert isinstance(block, ToolUse)
     return {"type": "tool_use", "id": block.id or wire.new_tool_use_id(), "name": block.name,
-            "input": dict(block.input)}
+            "input": _input(block.input)}
+
+
+def _input(value: object) -> object:
+    """A tool call's input as sent: an object normally; a scripted input of another JSON type is sent as it is
+    (a malformed call a client must survive)."""
+    return dict(value) if isinstance(value, Mapping) else value  # type: ignore[arg-type]

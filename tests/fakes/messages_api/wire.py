@@ -10,7 +10,7 @@ import json
 import math
 import secrets
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .script import Reply, Text, ToolUse
@@ -130,7 +130,7 @@ def render_message(reply: Reply, request_body: object) -> dict[str, Any]:
             content.append({"type": "text", "text": block.text})
         elif isinstance(block, ToolUse):
             content.append({"type": "tool_use", "id": block.id or new_tool_use_id(), "name": block.name,
-                            "input": dict(block.input)})
+                            "input": _input(block.input)})
     model = reply.model or (request_body.get("model") if isinstance(request_body, dict) else None)
     return message_json(reply, model, content, request_body)
 
@@ -215,3 +215,9 @@ def sse_frame(event: str, data: object) -> bytes:
 
 def error_body(error_type: str, message: str, request_id: str | None) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+
+
+def _input(value: object) -> object:
+    """A tool call's input as sent: an object normally; a scripted input of another JSON type is sent as it is
+    (a malformed call a client must survive)."""
+    return dict(value) if isinstance(value, Mapping) else value  # type: ignore[arg-type]

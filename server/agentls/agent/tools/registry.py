@@ -78,7 +78,7 @@ class ToolRegistry:
             return True
         per_call = getattr(tool, "is_read_only_call", None)
         if per_call is not None:
-            return bool(per_call(call.input))
+            return not isinstance(call.input, Mapping) or bool(per_call(call.input))  # bad input runs nothing
         return tool.read_only
 
     async def run_call(self, call: ToolCallLike, ctx: ToolContext) -> ToolResult:
@@ -89,6 +89,9 @@ class ToolRegistry:
             result = ToolResult(
                 f"Unknown tool {call.name!r}. Available tools: {', '.join(self._tools)}.", is_error=True
             )
+        elif not isinstance(call.input, Mapping):
+            result = ToolResult(f"The input of {call.name} must be a JSON object of its parameters, not "
+                                f"{_json_kind(call.input)}.", is_error=True)
         elif ctx.cancel.is_set():
             result = ToolResult("Not run: the user cancelled.", is_error=True)
         else:
@@ -136,3 +139,8 @@ def default_registry(
     if settings.run_command.enabled:
         tools.append(RunCommandTool(settings.run_command.allow))
     return ToolRegistry(tools)
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
