@@ -68,3 +68,10 @@ async def test_unknown_checkpoint_is_a_clear_error(editor: Editor) -> None:
         await editor.command("agentls.checkpoints.diff", {"id": "deadbeef"})
     with pytest.raises(JsonRpcException, match="'id'"):
         await editor.command("agentls.checkpoints.restore", {})
+
+
+@pytest.mark.parametrize("limit", [10**20, 1e20, True, 0, "5"])
+async def test_a_bad_limit_is_invalid_params(editor: Editor, limit: object) -> None:
+    with pytest.raises(JsonRpcException, match="'limit' must be an integer") as caught:
+        await editor.command("agentls.checkpoints.list", {"limit": limit})
+    assert caught.value.code == -32602  # InvalidParams, not RequestFailed

@@ -34,6 +34,10 @@ def _ids(raw: dict[str, Any], key: str, required: bool = True) -> str | None:
     return value
 
 
+#: The most checkpoints one list returns (the history keeps ``checkpoints.retention``, 200 by default).
+MAX_LIMIT = 100_000
+
+
 def _paths(raw: dict[str, Any]) -> list[str] | None:
     value = raw.get("paths")
     if value is None:
@@ -47,8 +51,8 @@ async def list_checkpoints(ls: AgentLanguageServer, raw: dict[str, Any]) -> list
     from agentls.checkpoints.model import created_at, human_time
 
     limit = raw.get("limit", 50)
-    if not isinstance(limit, int) or limit < 1:
-        raise InvalidRequest("'limit' must be a positive integer")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRequest(f"'limit' must be an integer from 1 to {MAX_LIMIT:,}")
     checkpoints = await ls.runtime.checkpoints()
     found = await asyncio.to_thread(checkpoints.list, limit)
     return [{"id": c.id, "time": c.time, "when": human_time(c.time), "createdAt": created_at(c.time),
