@@ -21,6 +21,7 @@ from agentls.agent.tools.base import ToolContext
 from agentls.agent.tools.registry import ToolRegistry, default_registry
 from agentls.agent.tools.remember import RememberTool
 from agentls.agent.workspace import Workspace
+from agentls.errors import AgentlsError
 from agentls.plans.roles import load_role
 from agentls.runtime import Runtime
 from agentls.syntax.validate import SyntaxIssue
@@ -82,7 +83,10 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
                       on_commit=lambda paths: emit(FilesWritten(tuple(paths))))
     workspace = overlay.workspace
     for path, text in spec.buffers.items():
-        overlay.seed(path, text)
+        try:
+            overlay.seed(path, text)
+        except AgentlsError:  # an open .env or .git/COMMIT_EDITMSG: the agent never sees it, the edit goes on
+            continue
     files = list(spec.files_in_play)
     checkpointer = _Checkpointer(runtime, session_id, emit) if settings.checkpoints.enabled else None
     context = ToolContext(workspace=workspace, overlay=overlay, settings=settings.tools,
