@@ -122,3 +122,22 @@ async def test_files_in_unknown_languages_are_not_validated(session: Session) ->
     marker = open_document(client, session.workspace / "m.py", "python", "x = 1\n")
     await client.diagnostics_for(marker, version=1)
     assert all(p.uri != uri for p in client.published)
+
+
+async def test_a_document_over_the_size_cap_is_not_checked_and_says_so(tmp_path: Path, workspace: Path) -> None:
+    client, _ = await start("neovim", workspace, tmp_path / "home",
+                            initialization_options={"settings": {"diagnostics": {"maxDocumentBytes": 5_000}}})
+    try:
+        small = open_document(client, workspace / "small.py", "python", "def f(:\n")
+        assert len(await client.diagnostics_for(small, version=1)) == 1
+        big = open_document(client, workspace / "big.py", "python", "x = 1\n" * 2_000 + "def f(:\n")
+        notice = await client.wait_until(lambda: [m.message for m in client.messages if "big.py" in m.message])
+        assert notice == ["agentls: big.py is larger than diagnostics.max_document_bytes (5,000 bytes): "
+                          "it is not syntax-checked"]
+        change_document(client, big, 2, (0, 0), (0, 0), "# more\n")
+        assert len(await client.diagnostics_for(small, version=1)) == 1  # the server is still answering
+        latest = client.latest_diagnostics(big)
+        assert latest is None or latest.diagnostics == []
+    finally:
+        await client.shutdown_session()
+        await client.stop()

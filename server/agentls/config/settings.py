@@ -80,6 +80,9 @@ class DiagnosticsSettings(_Section):
     #: Languages whose standalone syntax diagnostics are published. ``None``: those whose grammar
     #: raises no false alarms on real code (``publish_diagnostics`` in grammars/languages.toml).
     languages: list[str] | None = None
+    #: Larger documents are not syntax-checked (one notice says so): a generated or minified file would
+    #: cost the editor a parse of all of it.
+    max_document_bytes: int = Field(1_000_000, ge=1_000)
 
 
 #: The default ``tools.deny``; git's files and credentials are refused whatever it says

@@ -46,7 +46,13 @@ class DiagnosticsPublisher:
         self._schedule(doc, immediately=True)
 
     def changed(self, doc: OpenDocument) -> None:
+        if doc.syntax is not None and self._too_large(doc):
+            self._attach(doc)
         self._schedule(doc)
+
+    def _too_large(self, doc: OpenDocument) -> bool:
+        limit = self._server.state.settings.diagnostics.max_document_bytes
+        return len(doc.text) > limit and len(doc.text.encode("utf-8", "surrogatepass")) > limit
 
     def closed(self, doc: OpenDocument) -> None:
         self._debounce.cancel(doc.uri)
@@ -64,7 +70,14 @@ class DiagnosticsPublisher:
         self._debounce.cancel_all()
 
     def _attach(self, doc: OpenDocument) -> None:
-        if self._publishes(doc.language):
+        if self._publishes(doc.language) and self._too_large(doc):
+            limit = self._server.state.settings.diagnostics.max_document_bytes
+            name = doc.uri.rsplit("/", 1)[-1]
+            self._server.warn_once(f"{name} is larger than diagnostics.max_document_bytes ({limit:,} bytes): "
+                                   "it is not syntax-checked")
+            doc.syntax = None
+            self._clear(doc.uri)
+        elif self._publishes(doc.language):
             if doc.syntax is None and doc.language is not None:
                 from agentls.syntax.document import SyntaxDocument
 
