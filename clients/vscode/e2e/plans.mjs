@@ -117,14 +117,19 @@ await drive(opts, async ({ page, result, step }) => {
     await page.locator(".context-view.monaco-menu-container").waitFor({ state: "hidden" }).catch(() => undefined);
     await planRow.click({ button: "right" });
     const item = page.getByRole("menuitem", { name: "Run Plan (Apply Without Review)" });
-    await item.waitFor({ state: "visible" });
+    try {
+      await item.waitFor({ state: "visible", timeout: 10_000 }); // the right-click itself can be lost too
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      continue;
+    }
     await item.hover();
     await item.click();
     try {
       await waitForRows(page, "(rows) => rows.length === 4 && !rows[0].description.startsWith('draft')", 20_000);
       break;
     } catch (error) {
-      if (attempt >= 3) throw error;
+      if (attempt >= 5) throw error;
     }
   }
   step("plan started with auto-apply");

@@ -13,6 +13,7 @@
 // broken:  the server command cannot run: read the notification and the agentls output channel.
 //
 // It writes DIR/result.json; on failure DIR/failure.png and a non-zero exit (lib.mjs).
+import fs from "node:fs";
 import path from "node:path";
 
 import { drive, parseOptions, runCommand } from "./lib.mjs";
@@ -228,6 +229,9 @@ async function pendingScenario({ page, result, step }) {
 
   await runCommand(page, "File: Save All Files");
   await page.waitForFunction(() => !document.querySelector(".tabs-container .tab.dirty"));
+  // calc.py was never opened in a tab: its edited model is saved in the background; wait for the disk.
+  const calc = path.join(opts.workspace, "calc.py");
+  for (let i = 0; i < 100 && !fs.readFileSync(calc, "utf8").includes("def mul"); i++) await page.waitForTimeout(100);
   result.data.notifications = await notifications(page);
   step("saved all");
 }

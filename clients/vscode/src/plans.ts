@@ -78,6 +78,8 @@ export class PlanTree implements vscode.TreeDataProvider<PlanNode> {
   readonly onDidChangeTreeData = this.changed.event;
 
   update(plan: WirePlan): void {
+    // A re-render closes a context menu the user has open: redraw only when the plan changed.
+    if (JSON.stringify(this.plans.get(plan.id)) === JSON.stringify(plan)) return;
     this.plans.set(plan.id, plan);
     this.changed.fire(undefined);
   }
