@@ -206,3 +206,47 @@ async def test_sandbox_timeout(tmp_path: Path) -> None:
     assert result.is_error
     assert "timed out" in result.content
     assert time.monotonic() - started < 8
+
+
+async def test_sandbox_hides_agentls_data_and_etc_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _sandbox_or_skip()
+    root = tmp_path / "ws"
+    root.mkdir()
+    tool = tmp_path / "tool"  # a toolchain directory (a virtualenv) that also holds agentls' data
+    (tool / "bin").mkdir(parents=True)
+    (tool / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    data = tool / "share" / "agentls"
+    data.mkdir(parents=True)
+    (data / "audit.jsonl").write_text('{"secret": "from another workspace"}\n')
+    monkeypatch.setenv("AGENTLS_DATA_DIR", str(data))
+    monkeypatch.setenv("PATH", f"{tool / 'bin'}:{os.environ['PATH']}")
+    (root / "probe.py").write_text(
+        "import os\n"
+        f"print('tool bound:', os.path.isdir({str(tool / 'bin')!r}))\n"
+        f"print('data:', os.listdir({str(data)!r}) if os.path.isdir({str(data)!r}) else 'absent')\n"
+        "try:\n"
+        "    shadow = open('/etc/shadow').read()\n"
+        "except OSError:\n"
+        "    shadow = ''\n"
+        "print('shadow:', 'root:' in shadow)\n"
+    )
+    result = await run(make_ctx(root, enabled=True, allow=["*"]), f"{PY} probe.py")
+    assert not result.is_error, result.content
+    assert "tool bound: True" in result.content
+    assert "data: []" in result.content
+    assert "shadow: False" in result.content
+
+
+async def test_commands_run_under_resource_limits(tmp_path: Path) -> None:
+    await _sandbox_or_skip()
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "hog.py").write_text("x = bytearray(512 * 1024 * 1024)\nprint('allocated')\n")
+    (root / "big.py").write_text("open('big.bin', 'wb').write(b'x' * 3 * 1024 * 1024)\nprint('written')\n")
+    ctx = make_ctx(root, enabled=True, allow=["*"], max_memory_mb=128, max_file_mb=1)
+    hog = await run(ctx, f"{PY} hog.py")
+    assert "MemoryError" in hog.content
+    assert "allocated" not in hog.content
+    big = await run(ctx, f"{PY} big.py")
+    assert "written" not in big.content
+    assert not (root / "big.bin").exists() or (root / "big.bin").stat().st_size <= 1024 * 1024

@@ -100,6 +100,12 @@ class CommandSettings(_Section):
     allow_unsandboxed: bool = False
     timeout_s: float = Field(120.0, gt=0)
     max_output_chars: int = Field(30_000, ge=1_000)
+    #: Limits of each command and what it starts (``prlimit``): data memory, CPU time, processes of the
+    #: user (not enforced for root), size of one written file.
+    max_memory_mb: int = Field(4_096, ge=64)
+    max_cpu_s: int = Field(600, ge=1)
+    max_processes: int = Field(1_024, ge=8)
+    max_file_mb: int = Field(2_048, ge=1)
 
 
 class ToolsSettings(_Section):

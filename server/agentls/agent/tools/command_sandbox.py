@@ -2,10 +2,12 @@
 command line, and the environment the command gets.
 
 The sandbox: no network (``--unshare-net``), own PID/IPC/UTS namespaces, the system directories
-(``/usr``, ``/bin``, ``/lib*``, ``/etc``, ``/opt``, ...) and the toolchains on PATH read-only, a tmpfs
-``/tmp`` (also ``HOME``), the workspace read-write except its ``.git`` directories (read-only: a
-command must not plant git hooks) and its deny-listed files (hidden), ``--die-with-parent``, cwd = the
-workspace, and an environment without secret-looking variables. Whether bubblewrap works is probed
+(``/usr``, ``/bin``, ``/lib*``, ``/etc`` without its secrets, ``/opt``, ...) and the toolchains on PATH
+read-only (never agentls' own data and config, nor the user's keys, even when a toolchain directory holds
+them), a tmpfs ``/tmp`` (also ``HOME``), the workspace read-write except its ``.git`` directories
+(read-only: a command must not plant git hooks) and its deny-listed files (hidden), ``--die-with-parent``,
+cwd = the workspace, an environment without secret-looking variables, and resource limits (``prlimit``:
+memory, CPU time, processes, file size). Whether bubblewrap works is probed
 once per process (a container may forbid namespaces).
 """
 
@@ -19,10 +21,17 @@ import shutil
 from pathlib import Path
 
 from agentls.agent.workspace import Workspace
+from agentls.config import CommandSettings
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 #: Credentials that may sit inside a toolchain directory bound into the sandbox: hidden there.
 HOME_SECRETS = (".cargo/credentials", ".cargo/credentials.toml")
+#: Directories under HOME never visible in the sandbox, even inside a bound toolchain directory.
+HOME_PRIVATE = (".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud", ".config/agentls",
+                ".local/share/agentls", ".local/state/agentls", ".cache/agentls")
+#: Files of /etc only root should read (bound whole, /etc would show them to a command run as root).
+ETC_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/ssh",
+               "/etc/ssl/private", "/etc/security/opasswd")
 _SECRET_ENV = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
 _PROBES: dict[str, str | None] = {}
 
@@ -172,6 +181,11 @@ def sandbox_argv(bwrap: str, workspace: Workspace, argv: list[str], env_path: st
         elif os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for secret in ETC_SECRETS:
+        if os.path.isdir(secret) and not os.path.islink(secret):
+            args += ["--tmpfs", secret]
+        elif os.path.lexists(secret):
+            args += ["--ro-bind", "/dev/null", secret]
     root = workspace.root
     for toolchain in _toolchain_roots(argv[0], env_path, root):
         args += ["--ro-bind", str(toolchain), str(toolchain)]
@@ -179,6 +193,7 @@ def sandbox_argv(bwrap: str, workspace: Workspace, argv: list[str], env_path: st
             hidden = Path.home() / secret
             if hidden.is_file() and hidden.is_relative_to(toolchain):
                 args += ["--ro-bind", "/dev/null", str(hidden)]
+        args += _private_under(toolchain)
     args += ["--bind", str(root), str(root)]
     git_dirs, denied_files, denied_dirs = _workspace_masks(workspace)
     for git_dir in git_dirs:
@@ -189,3 +204,26 @@ def sandbox_argv(bwrap: str, workspace: Workspace, argv: list[str], env_path: st
         args += ["--tmpfs", str(path)]
     args += ["--chdir", str(root), "--", *argv]
     return args
+
+
+def _private_under(bound: Path) -> list[str]:
+    """Mounts that hide agentls' own files and the user's keys inside a bound directory (``~/.local``
+    when ``~/.local/bin`` is on PATH holds agentls' data: the audit log, every workspace's checkpoints)."""
+    from agentls.paths import data_dir
+
+    private = [Path.home() / name for name in HOME_PRIVATE] + [data_dir()]
+    hidden: list[str] = []
+    for path in private:
+        if path.is_dir() and not path.is_symlink() and path.is_relative_to(bound):
+            hidden += ["--tmpfs", str(path)]
+    return hidden
+
+
+def limited(argv: list[str], settings: CommandSettings) -> list[str]:
+    """``argv`` under ``prlimit`` with the configured limits (as it is when prlimit is missing)."""
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return argv
+    mib = 1024 * 1024
+    return [prlimit, f"--data={settings.max_memory_mb * mib}", f"--cpu={settings.max_cpu_s}",
+            f"--nproc={settings.max_processes}", f"--fsize={settings.max_file_mb * mib}", "--", *argv]

@@ -37,7 +37,7 @@ from pydantic import Field
 
 from agentls.agent.tools.base import BaseTool, CommandRun, ToolContext, ToolInput, ToolResult
 from agentls.agent.tools.command_output import CappedOutput, middle_truncate
-from agentls.agent.tools.command_sandbox import clean_env, sandbox_argv, sandbox_problem
+from agentls.agent.tools.command_sandbox import clean_env, limited, sandbox_argv, sandbox_problem
 from agentls.config import CommandSettings
 from agentls.errors import AgentlsError
 from agentls.questions import Option, Question
@@ -132,10 +132,11 @@ class RunCommandTool(BaseTool[RunCommandInput]):
         if problem is None:
             bwrap = shutil.which("bwrap")
             assert bwrap is not None
-            full = sandbox_argv(bwrap, ctx.workspace, argv, env_path)
+            # The masks walk the workspace: off the loop.
+            full = limited(await asyncio.to_thread(sandbox_argv, bwrap, ctx.workspace, argv, env_path), settings)
             env = clean_env(sandboxed=True)
         elif settings.allow_unsandboxed:
-            full, env = argv, clean_env(sandboxed=False)
+            full, env = limited(argv, settings), clean_env(sandboxed=False)
             note += f"(ran without a sandbox: {problem})\n"
         else:
             return ToolResult(
