@@ -47,6 +47,9 @@ class ModelSettings(_Section):
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(600.0, gt=0)
+    #: The longest one streamed turn may take, however steadily the stream trickles (keep-alive pings
+    #: reset the read timeout, not this); past it the turn fails like a timeout and is retried.
+    turn_deadline_s: float = Field(900.0, gt=0)
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
 

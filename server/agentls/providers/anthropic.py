@@ -16,6 +16,7 @@ tool calls and results). Thinking summaries stream as ``ThinkingDelta`` events.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import math
@@ -323,13 +324,17 @@ class AnthropicProvider:
         on_event: EventCallback | None,
         number: int,
     ) -> TurnResult:
+        deadline = self.settings.turn_deadline_s
         try:
             # Leaving the block closes the response, also when the task is cancelled mid-stream.
-            async with client.messages.stream(**body) as stream:
+            async with asyncio.timeout(deadline), client.messages.stream(**body) as stream:
                 async for event in stream:
                     if on_event is not None:
                         _forward(event, on_event)
                 message = await stream.get_final_message()
+        except TimeoutError as exc:
+            raise ProviderFailure(f"{NAME} turn took longer than {deadline:g} s (model.turn_deadline_s)",
+                                  kind="timeout", summary=f"{NAME} timed out") from exc
         except anthropic.APIStatusError as exc:
             raise status_failure(exc) from exc
         except (anthropic.APIError, httpx2.RequestError) as exc:
