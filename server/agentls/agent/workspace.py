@@ -28,17 +28,9 @@ from pathlib import Path
 import pathspec
 
 from agentls.atomic import fsync_dir
-from agentls.config import DEFAULT_DENY
+from agentls.config import DEFAULT_DENY, PROTECTED
 from agentls.errors import DeniedPath, FileRefused, InvalidRequest, OutsideWorkspace
 
-#: Never read or written by any tool, whatever ``tools.deny`` says: git's files (``.git`` as a directory
-#: or as a worktree's or submodule's ``gitdir:`` file, at any depth: rewriting one runs code at the
-#: user's next ``git status``), and credentials (tokens, SSH and cloud keys).
-PROTECTED = (
-    ".git", ".git-credentials", ".gitconfig", ".netrc", "_netrc", ".npmrc", ".pypirc", ".yarnrc.yml",
-    ".ssh/", ".gnupg/", ".aws/", ".azure/", "**/.config/gcloud/", "**/.docker/config.json", ".kube/",
-    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12", "*.pfx",
-)
 #: Read but never written: the files that configure agentls itself (``agentls.trust``).
 WRITE_PROTECTED = ("/agentls.toml",)
 

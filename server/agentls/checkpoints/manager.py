@@ -62,7 +62,7 @@ class Checkpoints:
     """Checkpoints of the workspace ``root`` in a shadow repository under ``data_dir``."""
 
     def __init__(self, root: Path, *, data_dir: Path, store: Store | None = None, max_file_bytes: int = 5_000_000,
-                 retention: int = 200) -> None:
+                 retention: int = 200, deny: Sequence[str] = ()) -> None:
         real = Path(os.path.realpath(root))
         if not real.is_dir():
             raise CheckpointError(f"workspace {root} is not a directory")
@@ -70,7 +70,9 @@ class Checkpoints:
         self.store = store
         self.max_file_bytes = max_file_bytes
         self.retention = max(1, retention)
-        self.repo = ShadowRepo(real, Path(data_dir))
+        from agentls.config import PROTECTED
+
+        self.repo = ShadowRepo(real, Path(data_dir), (*PROTECTED, *deny))
         self._open_lock = threading.Lock()
         self._opened = False
         self._background = Background(self.repo, self._scan_in_background)

@@ -37,6 +37,7 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from agentls.checkpoints.gitcmd import Git
@@ -70,8 +71,10 @@ KEEP_BROKEN = 2
 class ShadowRepo:
     """One workspace's shadow repository (see the module docstring for the layout)."""
 
-    def __init__(self, root: Path, data_dir: Path) -> None:
+    def __init__(self, root: Path, data_dir: Path, deny: Sequence[str] = ()) -> None:
         self.root = root
+        #: Never captured (gitignore patterns): the deny-list and the protected paths.
+        self.deny = tuple(deny)
         self.dir = shadow_dir(data_dir, root)
         self.git_dir = self.dir / "repo"
         self.home = self.dir / "home"
@@ -199,6 +202,9 @@ class ShadowRepo:
         if user is not None:
             with contextlib.suppress(OSError):
                 lines.append(user.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n"))
+        if self.deny:
+            lines.append("# agentls' deny-list (tools.deny) and protected paths: never captured.")
+            lines.extend(self.deny)
         lines.append("# Nested repositories and submodules: excluded, never touched.")
         lines.extend(escape_pattern(rel) for rel in sorted(nested))
         inside = self.dir.resolve()

@@ -88,8 +88,16 @@ class DiagnosticsSettings(_Section):
     max_document_bytes: int = Field(1_000_000, ge=1_000)
 
 
+#: Never read or written by any tool, whatever ``tools.deny`` says: git's files (``.git`` as a directory
+#: or as a worktree's or submodule's ``gitdir:`` file, at any depth: rewriting one runs code at the
+#: user's next ``git status``), and credentials (tokens, SSH and cloud keys).
+PROTECTED = (
+    ".git", ".git-credentials", ".gitconfig", ".netrc", "_netrc", ".npmrc", ".pypirc", ".yarnrc.yml",
+    ".ssh/", ".gnupg/", ".aws/", ".azure/", "**/.config/gcloud/", "**/.docker/config.json", ".kube/",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12", "*.pfx",
+)
 #: The default ``tools.deny``; git's files and credentials are refused whatever it says
-#: (``agent.workspace.PROTECTED``).
+#: (``PROTECTED``).
 DEFAULT_DENY = (".env*", "*.secret", "credentials.json", "*.tfstate")
 
 

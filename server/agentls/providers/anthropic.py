@@ -317,13 +317,8 @@ class AnthropicProvider:
 
         return await self.resilience.run(attempt, on_event)
 
-    async def _stream_once(
-        self,
-        client: anthropic.AsyncAnthropic,
-        body: dict[str, Any],
-        on_event: EventCallback | None,
-        number: int,
-    ) -> TurnResult:
+    async def _stream_once(self, client: anthropic.AsyncAnthropic, body: dict[str, Any],
+                           on_event: EventCallback | None, number: int) -> TurnResult:
         deadline = self.settings.turn_deadline_s
         try:
             # Leaving the block closes the response, also when the task is cancelled mid-stream.
@@ -344,11 +339,8 @@ class AnthropicProvider:
                                   kind="broken_stream", summary=f"{NAME} sent an unreadable tool call") from exc
         if message.stop_reason is None:
             # The body ended without message_delta/message_stop: the content may be cut anywhere.
-            raise ProviderFailure(
-                f"{NAME} stream ended before the turn was complete",
-                kind="broken_stream",
-                summary=f"{NAME} stream broke off",
-            )
+            raise ProviderFailure(f"{NAME} stream ended before the turn was complete", kind="broken_stream",
+                                  summary=f"{NAME} stream broke off")
         result = _turn_result(message, number)
         log.debug("turn done: %s, %s, attempt %d", result.stop_reason, result.usage, number)
         return result

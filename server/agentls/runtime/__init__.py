@@ -131,7 +131,8 @@ class Runtime:
 
                 settings = self.settings.checkpoints
                 self._checkpoints = Checkpoints(self.root, data_dir=data_dir(), store=self.store(),
-                                                max_file_bytes=settings.max_file_bytes, retention=settings.retention)
+                                                max_file_bytes=settings.max_file_bytes, retention=settings.retention,
+                                                deny=self.settings.tools.deny)
             return self._checkpoints
 
     async def checkpoints(self) -> Checkpoints:
