@@ -186,6 +186,11 @@ def run(options: RunOptions) -> int:
     logs.setup(loaded.settings.log_level, loaded.settings.log_file, stderr_level="error")
     for warning in loaded.warnings:
         _say(f"agentls: warning: {warning}", err)
+    from agentls.agent.write_transaction import recover
+
+    interrupted = recover(str(options.workspace.resolve()))
+    if interrupted:
+        _say(f"agentls: warning: {interrupted}", err)
     progress: PlainProgress | RichProgress = RichProgress(err) if err.isatty() else PlainProgress(err)
     from agentls.questions import answering
     from agentls.runtime import Runtime

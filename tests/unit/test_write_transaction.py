@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from agentls.agent.overlay import Overlay
 from agentls.agent.workspace import Workspace
-from agentls.agent.write_transaction import FileWrite, WriteFailed, write_all
+from agentls.agent.write_transaction import FileWrite, WriteFailed, recover, write_all
 from agentls.errors import AgentlsError
 
 
@@ -77,3 +80,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+CRASH = """
+import os, signal, sys
+from agentls.agent.write_transaction import FileWrite, write_all
+real = os.replace
+def replace(*args, **kwargs):
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # kill -9 between the first rename and the second
+os.replace = replace
+write_all(sys.argv[1], [FileWrite("a.py", "a = 1\\n", "a = 2\\n"), FileWrite("b.py", "b = 1\\n", "b = 2\\n")])
+"""
+
+
+def test_a_crash_mid_apply_is_repaired_and_reported_at_the_next_start(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("a = 1\n")
+    (root / "b.py").write_text("b = 1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AGENTLS_"))}
+    env["AGENTLS_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run([sys.executable, "-c", CRASH, str(root)], env=env, check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert [p.name for p in root.iterdir() if p.name.endswith(".agentls-tmp")]  # b.py's new text, left over
+    headless = subprocess.run([sys.executable, "-m", "agentls", "run", "--workspace", str(root), "hello"],
+                              env={**env, "XDG_CONFIG_HOME": str(tmp_path / "cfg")},
+                              capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=60)
+    assert "an earlier change was interrupted while it was written" in headless.stderr
+    assert "a.py, b.py" in headless.stderr
+    assert not [p.name for p in root.iterdir() if p.name.endswith(".agentls-tmp")]
+    assert recover(str(root.resolve())) is None  # reported once

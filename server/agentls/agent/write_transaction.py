@@ -9,21 +9,27 @@ the files already renamed get their old text back, the new files are removed, th
 and one ``WriteFailed`` names the file and the cause.
 
 A crash between the renames leaves some files new and some old: the checkpoint taken before (the callers take
-one) holds the old state, and ``leftover_temp_files`` finds the temporary files to remove.
+one) holds the old state. A journal in agentls' data directory lists the change's files and temporary files
+while it is applied; ``recover`` (at the next start) removes the temporary files and says which files the
+interrupted change touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import json
 import os
 import secrets
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from agentls.atomic import TEMP_SUFFIX, umask
+from agentls.atomic import TEMP_SUFFIX, replace_atomically, umask
 from agentls.errors import AgentlsError
+from agentls.paths import data_dir
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
@@ -59,9 +65,11 @@ def temp_name() -> str:
 def write_all(root: str, writes: Sequence[FileWrite]) -> None:
     """Apply every write or none of them (see the module docstring)."""
     prepared: list[_Prepared] = []
+    journal = _journal_path(root)
     try:
         for write in writes:
             prepared.append(_prepare(root, write))
+        _write_journal(journal, root, prepared)
         for item in prepared:
             _commit(item)
         for fd in {item.dir_fd for item in prepared}:
@@ -71,11 +79,15 @@ def write_all(root: str, writes: Sequence[FileWrite]) -> None:
         failed = writes[len(prepared)] if len(prepared) < len(writes) else next(
             (item.write for item in prepared if not item.done), writes[-1])
         left = _roll_back(prepared)
+        if not left:
+            journal.unlink(missing_ok=True)
         cause = exc.strerror or str(exc)
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             cause = "a directory on its path was replaced by a symlink or a file"
         undone = "nothing was changed" if not left else "could not restore " + ", ".join(left)
         raise WriteFailed(f"could not write {failed.rel}: {cause}; {undone}") from exc
+    else:
+        journal.unlink(missing_ok=True)
     finally:
         for item in prepared:
             for parent_fd, _ in item.created_dirs:
@@ -180,3 +192,36 @@ def _undo_dirs(item: _Prepared) -> None:
             os.rmdir(name, dir_fd=parent_fd)
         os.close(parent_fd)
     item.created_dirs.clear()
+
+
+# -- the journal of a change being applied -------------------------------------------------------------------
+
+def _journal_path(root: str) -> Path:
+    return data_dir() / "applying" / f"{hashlib.sha256(root.encode()).hexdigest()[:16]}.json"
+
+
+def _write_journal(journal: Path, root: str, prepared: list[_Prepared]) -> None:
+    temps = [f"{item.write.rel.rpartition('/')[0]}/{item.temp}".lstrip("/") for item in prepared if item.temp]
+    record = {"root": root, "files": [item.write.rel for item in prepared], "temps": temps}
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(journal, json.dumps(record).encode(), 0o600)
+
+
+def recover(root: str) -> str | None:
+    """After a crash mid-apply: remove its temporary files; one line naming the files it touched, or None."""
+    journal = _journal_path(root)
+    try:
+        record = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for rel in record.get("temps", []):
+        if isinstance(rel, str) and rel.endswith(TEMP_SUFFIX) and ".." not in rel.split("/"):
+            path = Path(root, rel)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    path.unlink()
+    journal.unlink(missing_ok=True)
+    files = [f for f in record.get("files", []) if isinstance(f, str)]
+    return ("an earlier change was interrupted while it was written (the process stopped): "
+            f"{', '.join(files[:5])}{' …' if len(files) > 5 else ''} may hold the old or the new text; "
+            "the checkpoint taken before it can restore them (agentls checkpoints list)")

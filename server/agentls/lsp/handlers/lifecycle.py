@@ -111,6 +111,13 @@ def register(server: AgentLanguageServer) -> None:
         if server.runtime.host is not None and server.state.root is not None:
             server.runtime.host.start()
         server.context.start()  # the symbol index builds in a child process, reporting $/progress
+        if server.state.root is not None:
+            from agentls.agent.write_transaction import recover
+
+            root = server.state.root
+            interrupted = await asyncio.to_thread(lambda: recover(str(root.resolve())))
+            if interrupted:
+                server.warn_once(interrupted)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
