@@ -227,11 +227,13 @@ async function pendingScenario({ page, result, step }) {
   result.data.message = await pane.locator(".message").textContent().catch(() => "");
   step("accepted the new file's change from the view");
 
+  // The accepted edits land in the editor asynchronously (the files open, dirty): save once they are there.
+  const calc = path.join(opts.workspace, "calc.py");
+  await page.waitForFunction(() => [...document.querySelectorAll(".tabs-container .tab.dirty .label-name")]
+    .some((label) => label.textContent === "calc.py"));
   await runCommand(page, "File: Save All Files");
   await page.waitForFunction(() => !document.querySelector(".tabs-container .tab.dirty"));
-  // calc.py was never opened in a tab: its edited model is saved in the background; wait for the disk.
-  const calc = path.join(opts.workspace, "calc.py");
-  for (let i = 0; i < 100 && !fs.readFileSync(calc, "utf8").includes("def mul"); i++) await page.waitForTimeout(100);
+  for (let i = 0; i < 50 && !fs.readFileSync(calc, "utf8").includes("def mul"); i++) await page.waitForTimeout(100);
   result.data.notifications = await notifications(page);
   step("saved all");
 }
