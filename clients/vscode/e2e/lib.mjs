@@ -101,3 +101,47 @@ export async function drive(opts, scenario) {
   }
   process.exit(result.ok ? 0 : 1);
 }
+
+/** A tree view's rows, top to bottom: {level, label, description, icon, actions}. */
+export async function treeRows(pane) {
+  return pane.locator(".monaco-list-row").evaluateAll((rows) =>
+    rows
+      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+      .map((row) => {
+        const icon = row.querySelector(".custom-view-tree-node-item-icon");
+        const codicon = icon ? [...icon.classList].find((c) => c.startsWith("codicon-")) : undefined;
+        return {
+          level: Number(row.getAttribute("aria-level")),
+          label: row.querySelector(".label-name")?.textContent ?? "",
+          description: row.querySelector(".label-description")?.textContent ?? "",
+          icon: codicon?.replace(/^codicon-/, "") ?? null,
+          // The inline actions the row offers (shown when the pointer is over it).
+          actions: [...row.querySelectorAll(".actions .action-label")].map((a) => a.getAttribute("aria-label")),
+        };
+      }),
+  );
+}
+
+/** Waits until the rows of the view titled `view` satisfy `predicate` (run in the page, on treeRows' shape). */
+export async function waitForRows(page, view, predicateSource, timeout = undefined) {
+  await page.waitForFunction(
+    ([view, source]) => {
+      const header = [...document.querySelectorAll(".pane-header")].find(
+        (h) => h.querySelector(".title")?.textContent === view,
+      );
+      const pane = header?.closest(".pane");
+      if (!pane) return false;
+      const rows = [...pane.querySelectorAll(".monaco-list-row")]
+        .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+        .map((row) => ({
+          level: Number(row.getAttribute("aria-level")),
+          label: row.querySelector(".label-name")?.textContent ?? "",
+          description: row.querySelector(".label-description")?.textContent ?? "",
+        }));
+      // eslint-disable-next-line no-new-func
+      return new Function("rows", `return (${source})(rows);`)(rows);
+    },
+    [view, predicateSource],
+    timeout === undefined ? undefined : { timeout },
+  );
+}

@@ -15,57 +15,13 @@
 // the fake model, and checks the files on disk.
 import path from "node:path";
 
-import { drive, parseOptions } from "./lib.mjs";
+import { drive, parseOptions, treeRows, waitForRows } from "./lib.mjs";
 
 const opts = parseOptions("plans.mjs", {
   instruction: { type: "string", default: "add sub, a bounded add and tests" },
 });
 
 const VIEW = "Agent Plans";
-
-/** The view's rows, top to bottom: {level, label, description, icon}. */
-async function treeRows(pane) {
-  return pane.locator(".monaco-list-row").evaluateAll((rows) =>
-    rows
-      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-      .map((row) => {
-        const icon = row.querySelector(".custom-view-tree-node-item-icon");
-        const codicon = icon ? [...icon.classList].find((c) => c.startsWith("codicon-")) : undefined;
-        return {
-          level: Number(row.getAttribute("aria-level")),
-          label: row.querySelector(".label-name")?.textContent ?? "",
-          description: row.querySelector(".label-description")?.textContent ?? "",
-          icon: codicon?.replace(/^codicon-/, "") ?? null,
-          // The inline actions the row offers (shown when the pointer is over it).
-          actions: [...row.querySelectorAll(".actions .action-label")].map((a) => a.getAttribute("aria-label")),
-        };
-      }),
-  );
-}
-
-/** Waits until the rows satisfy `predicate` (run in the page on the same shape as treeRows). */
-async function waitForRows(page, predicateSource, timeout = undefined) {
-  await page.waitForFunction(
-    ([view, source]) => {
-      const header = [...document.querySelectorAll(".pane-header")].find(
-        (h) => h.querySelector(".title")?.textContent === view,
-      );
-      const pane = header?.closest(".pane");
-      if (!pane) return false;
-      const rows = [...pane.querySelectorAll(".monaco-list-row")]
-        .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-        .map((row) => ({
-          level: Number(row.getAttribute("aria-level")),
-          label: row.querySelector(".label-name")?.textContent ?? "",
-          description: row.querySelector(".label-description")?.textContent ?? "",
-        }));
-      // eslint-disable-next-line no-new-func
-      return new Function("rows", `return (${source})(rows);`)(rows);
-    },
-    [VIEW, predicateSource],
-    timeout === undefined ? undefined : { timeout },
-  );
-}
 
 /** A picture of the view: its title bar and its rows, not the empty space below them. */
 async function shootView(pane, file) {
@@ -103,7 +59,7 @@ await drive(opts, async ({ page, result, step }) => {
   step("task sent");
 
   // The plan (its document opens for review) and its three steps, pending.
-  await waitForRows(page, "(rows) => rows.length === 4 && rows[0].description.startsWith('draft')");
+  await waitForRows(page, VIEW, "(rows) => rows.length === 4 && rows[0].description.startsWith('draft')");
   await page.locator(".tabs-container .tab.active .label-name", { hasText: /\.md$/ }).waitFor();
   result.data.drafted = await treeRows(pane);
   result.data.plan_tab = await page.locator(".tabs-container .tab.active .label-name").textContent();
@@ -126,7 +82,7 @@ await drive(opts, async ({ page, result, step }) => {
     await item.hover();
     await item.click();
     try {
-      await waitForRows(page, "(rows) => rows.length === 4 && !rows[0].description.startsWith('draft')", 20_000);
+      await waitForRows(page, VIEW, "(rows) => rows.length === 4 && !rows[0].description.startsWith('draft')", 20_000);
       break;
     } catch (error) {
       if (attempt >= 5) throw error;
@@ -136,6 +92,7 @@ await drive(opts, async ({ page, result, step }) => {
 
   await waitForRows(
     page,
+    VIEW,
     "(rows) => rows.length === 4 && rows[0].description.startsWith('done ·') && rows.slice(1).every((r) => r.description.startsWith('done ·'))",
   );
   await page.mouse.move(900, 650);
@@ -157,6 +114,7 @@ await drive(opts, async ({ page, result, step }) => {
   result.data.rollback_message = await note.textContent();
   await waitForRows(
     page,
+    VIEW,
     "(rows) => rows.length === 4 && ['done', 'pending', 'pending'].every((s, i) => rows[i + 1].description.split(' ')[0] === s)",
   );
   await page.mouse.move(900, 650);

@@ -16,7 +16,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { drive, parseOptions, runCommand } from "./lib.mjs";
+import { drive, parseOptions, runCommand, treeRows, waitForRows } from "./lib.mjs";
 
 const opts = parseOptions("review.mjs", {
   scenario: { type: "string" },
@@ -94,45 +94,6 @@ async function notifications(page) {
   return page.locator(".notifications-toasts .notification-list-item-message").allTextContents().catch(() => []);
 }
 
-/** The Pending Changes rows: {level, label, description, icon, actions}. */
-async function treeRows(pane) {
-  return pane.locator(".monaco-list-row").evaluateAll((rows) =>
-    rows
-      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-      .map((row) => {
-        const icon = row.querySelector(".custom-view-tree-node-item-icon");
-        const codicon = icon ? [...icon.classList].find((c) => c.startsWith("codicon-")) : undefined;
-        return {
-          level: Number(row.getAttribute("aria-level")),
-          label: row.querySelector(".label-name")?.textContent ?? "",
-          description: row.querySelector(".label-description")?.textContent ?? "",
-          icon: codicon?.replace(/^codicon-/, "") ?? null,
-          actions: [...row.querySelectorAll(".actions .action-label")].map((a) => a.getAttribute("aria-label")),
-        };
-      }),
-  );
-}
-
-async function waitForRows(page, predicateSource) {
-  await page.waitForFunction(
-    ([view, source]) => {
-      const header = [...document.querySelectorAll(".pane-header")].find((h) => h.querySelector(".title")?.textContent === view);
-      const pane = header?.closest(".pane");
-      if (!pane) return false;
-      const rows = [...pane.querySelectorAll(".monaco-list-row")]
-        .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-        .map((row) => ({
-          level: Number(row.getAttribute("aria-level")),
-          label: row.querySelector(".label-name")?.textContent ?? "",
-          description: row.querySelector(".label-description")?.textContent ?? "",
-        }));
-      // eslint-disable-next-line no-new-func
-      return new Function("rows", `return (${source})(rows);`)(rows);
-    },
-    [VIEW, predicateSource],
-  );
-}
-
 async function insertScenario({ page, result, step }) {
   const fileName = path.basename(opts.file);
   const editor = await openFile(page, fileName);
@@ -192,7 +153,7 @@ async function pendingScenario({ page, result, step }) {
   await page.keyboard.press("Enter");
   step("task sent");
 
-  await waitForRows(page, "(rows) => rows.filter((r) => r.level === 1).length === 2 && rows.length >= 4");
+  await waitForRows(page, VIEW, "(rows) => rows.filter((r) => r.level === 1).length === 2 && rows.length >= 4");
   result.data.end = await sessionEnd(page);
   await page.mouse.move(900, 700);
   result.data.rows = await treeRows(pane);
@@ -217,12 +178,12 @@ async function pendingScenario({ page, result, step }) {
   const fileRow = pane.locator(".monaco-list-row[aria-level='1']").filter({ hasNot: page.locator(".label-description", { hasText: "new file" }) });
   await fileRow.hover();
   await fileRow.locator('.action-label[aria-label="Accept All Changes in File"]').click();
-  await waitForRows(page, "(rows) => rows.filter((r) => r.level === 1).length === 1");
+  await waitForRows(page, VIEW, "(rows) => rows.filter((r) => r.level === 1).length === 1");
   step("accepted one file from the view");
   const hunkRow = pane.locator(".monaco-list-row[aria-level='2']").first();
   await hunkRow.hover();
   await hunkRow.locator('.action-label[aria-label^="Accept Change"]').click();
-  await waitForRows(page, "(rows) => rows.length === 0");
+  await waitForRows(page, VIEW, "(rows) => rows.length === 0");
   result.data.after_accept = await treeRows(pane);
   result.data.message = await pane.locator(".message").textContent().catch(() => "");
   step("accepted the new file's change from the view");
@@ -287,7 +248,7 @@ async function conflictScenario({ page, result, step }) {
   const pane = page.locator(".pane").filter({ has: page.locator(".pane-header .title", { hasText: new RegExp(`^${VIEW}$`) }) });
   const header = pane.locator(".pane-header");
   if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
-  await waitForRows(page, "(rows) => rows.some((r) => r.description === 'conflicts with your edits')");
+  await waitForRows(page, VIEW, "(rows) => rows.some((r) => r.description === 'conflicts with your edits')");
   result.data.rows = await treeRows(pane);
   await page.screenshot({ path: path.join(opts.out, "vscode-conflict.png") });
   step("the conflict shows");
