@@ -46,16 +46,21 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def write_fsynced(fd: int, data: bytes, mode: int) -> None:
+    """Write ``data`` to the new file open at ``fd`` (closed after), flush it to disk, give it ``mode``."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+        os.fchmod(handle.fileno(), mode)
+
+
 def replace_atomically(target: Path, data: bytes, mode: int) -> None:
     """Replace ``target`` with ``data`` (permission bits ``mode``); the directory must exist."""
     parent = target.parent
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=".agentls-", suffix=TEMP_SUFFIX)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), mode)
+        write_fsynced(fd, data, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

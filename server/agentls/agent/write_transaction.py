@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentls.atomic import TEMP_SUFFIX, replace_atomically, umask
+from agentls.atomic import TEMP_SUFFIX, replace_atomically, umask, write_fsynced
 from agentls.errors import AgentlsError
 from agentls.paths import data_dir
 
@@ -69,7 +69,8 @@ def write_all(root: str, writes: Sequence[FileWrite]) -> None:
     try:
         for write in writes:
             prepared.append(_prepare(root, write))
-        _write_journal(journal, root, prepared)
+        if len(prepared) > 1:  # one rename is atomic by itself: nothing to recover
+            _write_journal(journal, root, prepared)
         for item in prepared:
             _commit(item)
         for fd in {item.dir_fd for item in prepared}:
@@ -143,11 +144,7 @@ def _write_temp(dir_fd: int, name: str, data: bytes) -> str:
     temp = temp_name()
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), mode)
+        write_fsynced(fd, data, mode)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp, dir_fd=dir_fd)

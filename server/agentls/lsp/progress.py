@@ -18,6 +18,7 @@ from lsprotocol import types
 from agentls.agent.events import AgentEvent, UsageUpdated
 from agentls.lsp.session_status import NOTIFICATION, SessionStatus, State, StatusSender, changes_message
 from agentls.providers.base import Retrying, ThinkingDelta
+from agentls.secrets import redact
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,8 +51,6 @@ class SessionProgress:
         self.shows_failures = opted_in
 
     def _notify(self, payload: dict[str, object]) -> None:
-        from agentls.secrets import redact
-
         for key in ("message", "activity", "thinking"):
             if isinstance(payload.get(key), str):
                 payload = {**payload, key: redact(str(payload[key]))}
@@ -88,8 +87,6 @@ class SessionProgress:
 
     def report(self, message: str) -> None:
         if self.token is not None:
-            from agentls.secrets import redact
-
             self.server.work_done_progress.report(self.token, types.WorkDoneProgressReport(message=redact(message)))
 
     def _report_activity(self) -> None:
@@ -135,7 +132,5 @@ class SessionProgress:
         if self.token is not None:
             token, self.token = self.token, None
             text = f"failed: {message}" if state == "failed" else message
-            from agentls.secrets import redact
-
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=redact(text)))
             self.server.work_done_progress.tokens.pop(token, None)
