@@ -175,8 +175,9 @@ def test_a_failure_is_one_notification_of_one_line(tmp_path: Path, fake_messages
 
 
 def test_a_retry_shows_in_the_progress_float(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
-    fake_messages_api.add(Fault.error(529), *type_hints_script())
-    result = run_scenario("retry", tmp_path, fake_messages_api, AGENTLS_MODEL__RETRY__BASE_DELAY_S="1.5")
+    # retry-after fixes the wait (full jitter could pick a wait too short to be seen).
+    fake_messages_api.add(Fault.error(529, retry_after=1.5), *type_hints_script())
+    result = run_scenario("retry", tmp_path, fake_messages_api)
     shown = [line for f in result["floats"] for line in f["lines"]]
     assert any("retrying in" in line and "overloaded" in line for line in shown), shown
     assert messages(result) == ["agentls: 2 changes proposed in 1 file: :AgentNext to review"]

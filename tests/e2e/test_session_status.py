@@ -91,6 +91,8 @@ async def test_status_shows_retry_thinking_usage_and_the_changes(
     assert "retrying in 2 s: the API is overloaded" in messages, messages
     assert "editing calc.py" in messages, messages
     assert any(m.startswith(THINKING.split(". ")[0]) for m in messages), messages
+    # The status and the progress end are two notifications: the second may still be on its way.
+    await editor.client.wait_until(lambda: any(isinstance(r, types.WorkDoneProgressEnd) for r in reports))
     ends = [r for r in reports if isinstance(r, types.WorkDoneProgressEnd)]
     assert [e.message for e in ends] == ["2 changes proposed in 1 file"]
 

@@ -78,3 +78,22 @@ async def test_the_sender_throttles_but_sends_the_latest_and_state_changes_at_on
     assert sent[-1]["message"] == "the API key was rejected"
     await asyncio.sleep(0.3)
     assert sent[-1]["state"] == "failed"  # nothing older arrives after the end
+
+
+async def test_a_retry_is_sent_at_once_even_inside_the_throttle() -> None:
+    """A short retry wait would otherwise be overtaken by the retried call's first event and never shown."""
+    from types import SimpleNamespace
+
+    from agentls.lsp.progress import SessionProgress
+
+    sent: list[dict[str, Any]] = []
+    server = SimpleNamespace(state=SimpleNamespace(session_status=True),
+                             protocol=SimpleNamespace(notify=lambda method, payload: sent.append(payload)),
+                             client_features=SimpleNamespace(work_done_progress=False))
+    progress = SessionProgress(server, "agentls: t", session_id="s")  # type: ignore[arg-type]
+    await progress.begin("starting")
+    progress.event(TurnStarted(1))  # inside the throttle interval: held back
+    progress.event(Retrying(attempt=2, delay_s=0.2, reason="overloaded", kind="overloaded"))
+    assert sent[-1]["activity"] == "retrying in 1 s: the API is overloaded"
+    progress.event(TextDelta("ok"))
+    progress.sender.close()

@@ -106,7 +106,9 @@ class SessionProgress:
             self.report(self.status.thinking)
         elif not isinstance(event, UsageUpdated):
             self._report_activity()
-        self.sender.update()
+        # A retry is news the user waits on: it goes at once, not after the throttle (a short wait
+        # would otherwise be overtaken by the retried call's first event and never be shown).
+        self.sender.update(now=isinstance(event, Retrying))
 
     def finish(self, changes: tuple[int, int]) -> None:
         """The session ended with proposals: "4 changes proposed in 2 files" (or "no changes proposed")."""
