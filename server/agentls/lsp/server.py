@@ -12,7 +12,7 @@ import logging
 from collections.abc import Coroutine, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -141,6 +141,12 @@ class AgentLanguageServer(LanguageServer):
         from agentls.lsp.context import ContextService
 
         self.context: ContextService = ContextService(self)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio; a malformed message costs only itself (``framing``), not the ones after it."""
+        from agentls.lsp.framing import start_io
+
+        start_io(self, stdin, stdout)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` in the background, keeping a reference so that it is not collected mid-way."""
