@@ -2,7 +2,8 @@
 
 The loop knows nothing about editors or terminals: it streams events to a callback, keeps edits in
 the overlay the caller gave it (the caller decides whether they reach the disk or become
-proposals), records usage, and stops on end_turn, the turn limit, the budget or cancellation.
+proposals), records usage, and stops on end_turn, the turn limit, the budget, the session deadline
+or cancellation.
 
 The transcript is append-only, as the current models require (their thinking blocks are bound to
 everything before them): each assistant turn is kept exactly as the API sent it, a paused turn
@@ -14,8 +15,10 @@ sent back half or empty: the API rejects an assistant message of only thinking.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from agentls.agent import compaction, server_tools
@@ -98,6 +101,9 @@ class AgentSession:
         self.produced: list[ProducedFile] = []
         #: A larger output limit for the next turn only (one whose limit ran out while the model thought).
         self._retry_max_tokens: int | None = None
+        #: Seconds the session has worked so far (``agent.session_deadline_s`` bounds it).
+        self._worked = 0.0
+        self._started = 0.0
 
     def _request(self, messages: list[Message], *, max_tokens: int | None = None) -> TurnRequest:
         model = self.settings.model
@@ -166,6 +172,7 @@ class AgentSession:
         return await self._loop()
 
     async def _loop(self) -> SessionResult:
+        self._started = time.monotonic()
         try:
             if self.limits is None:
                 self.limits = await self.provider.limits(self.settings.model.name)
@@ -173,9 +180,7 @@ class AgentSession:
                 self._check_budget()
                 self.turns += 1
                 self._emit(TurnStarted(self.turns))
-                if self.messages[-1].role == "user":  # never between a paused turn and its continuation
-                    await self._compact_if_needed()
-                result = await self._turn()
+                result = await self._within_deadline(self._model_turn())
                 ended = await self._after(result)
                 if ended is not None:
                     return ended
@@ -186,6 +191,32 @@ class AgentSession:
         except AgentlsError as exc:
             log.info("session %s failed: %s", self.session_id, exc)
             return self._finish("failed", error=str(exc))
+        finally:
+            self._worked += time.monotonic() - self._started
+
+    async def _within_deadline(self, work: Coroutine[Any, Any, TurnResult]) -> TurnResult:
+        """The model's part of a turn, cut off at the session deadline (a turn in flight is dropped: the
+        transcript stays valid). Tools are not cut off mid-way (their own limits bound them): the deadline
+        is checked again before the next turn."""
+        limit = self.settings.agent.session_deadline_s
+        left = limit - self._worked - (time.monotonic() - self._started)
+        passed = DeadlinePassed(f"stopped: the session took longer than {limit:g} s (agent.session_deadline_s)")
+        if left <= 0:
+            work.close()
+            raise passed
+        try:
+            async with asyncio.timeout(left) as scope:
+                return await work
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            log.info("session %s passed its deadline (%g s) during a model turn", self.session_id, limit)
+            raise passed from None
+
+    async def _model_turn(self) -> TurnResult:
+        if self.messages[-1].role == "user":  # never between a paused turn and its continuation
+            await self._compact_if_needed()
+        return await self._turn()
 
     async def _turn(self) -> TurnResult:
         """One model turn; a prompt the context window cannot hold is compacted once and asked again."""
@@ -311,6 +342,10 @@ class AgentSession:
                     break
         return SessionResult(status, summary, self.turns, self.usage, self.cost, error, self.messages,
                              list(self.server_tool_calls), list(self.produced))
+
+
+class DeadlinePassed(BudgetExceeded):
+    """The session worked past ``agent.session_deadline_s``: a budget of time."""
 
 
 def _params(call: ToolUseBlock) -> dict[str, Any]:

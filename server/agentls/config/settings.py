@@ -141,6 +141,9 @@ class CheckpointSettings(_Section):
 
 class AgentSettings(_Section):
     max_turns: int = Field(40, ge=1, le=500)
+    #: The longest a session may work (model turns and tools, follow-ups included); past it the session
+    #: stops and keeps what it proposed so far.
+    session_deadline_s: float = Field(3600.0, gt=0)
     #: Rounds of "your change introduced these syntax errors" feedback before offering it anyway.
     repair_rounds: int = Field(2, ge=0, le=10)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
