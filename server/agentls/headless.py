@@ -186,7 +186,7 @@ def run(options: RunOptions) -> int:
     logs.setup(loaded.settings.log_level, loaded.settings.log_file, stderr_level="error")
     for warning in loaded.warnings:
         _say(f"agentls: warning: {warning}", err)
-    from agentls.agent.write_transaction import recover
+    from agentls.write_transaction import recover
 
     interrupted = recover(str(options.workspace.resolve()))
     if interrupted:

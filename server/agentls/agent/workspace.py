@@ -190,7 +190,7 @@ class Workspace:
         """Write every ``(path, before, after)`` change or none (``after`` None deletes; ``before`` is what a
         failure restores); the relative paths written. Raises ``WriteFailed`` (one line: the file and the cause)
         after undoing what was done, and ``DeniedPath``/``OutsideWorkspace`` before writing anything."""
-        from agentls.agent.write_transaction import FileWrite, write_all
+        from agentls.write_transaction import FileWrite, write_all
 
         writes = []
         for path, before, after in changes:

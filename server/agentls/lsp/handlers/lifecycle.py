@@ -112,7 +112,7 @@ def register(server: AgentLanguageServer) -> None:
             server.runtime.host.start()
         server.context.start()  # the symbol index builds in a child process, reporting $/progress
         if server.state.root is not None:
-            from agentls.agent.write_transaction import recover
+            from agentls.write_transaction import recover
 
             root = server.state.root
             interrupted = await asyncio.to_thread(lambda: recover(str(root.resolve())))
