@@ -4,7 +4,9 @@ A restore of a few files the checkpoint is known to hold (files, not directories
 their content comes from the checkpoint or, when it is pending, from the first later checkpoint
 that read them. Anything else is compared with a fresh whole-tree scan. Either way, paths a
 checkpoint does not capture (ignored, excluded, over the size limit, special files) are left alone
-and reported as skipped, and a safety checkpoint of the current state is taken before any write.
+and reported as skipped, and a safety checkpoint of the current state is taken before any write. The
+files are written in one transaction (``agentls.write_transaction``): all or nothing, never through a
+symlink swapped in for a directory, and a crash midway is reported at the next start.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ import os
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-import agentls.checkpoints.files as fileops
 import agentls.checkpoints.paths as wspaths
 from agentls.checkpoints.capture import Capture
 from agentls.checkpoints.history import History
 from agentls.checkpoints.model import FileRestore, Meta, RestorePlan, RestoreResult
-from agentls.checkpoints.objects import MODE_TREE, Entry
+from agentls.checkpoints.objects import MODE_EXEC, MODE_LINK, MODE_TREE, Entry
 from agentls.checkpoints.scan import ScanResult, blob_entry
 from agentls.checkpoints.shadow import ShadowRepo
 from agentls.errors import CheckpointError
+from agentls.write_transaction import ON_DISK, FileWrite, WriteFailed, write_all
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Restorer:
             else:
                 wanted = changed + [rel for rel in buffers or {} if rel not in changed]
                 safety = self.capture.of_paths(wanted, "restore", None, None, summary, texts=buffers)
-            restored, deleted, created = self._apply(items, contents, skip, safety.id)
+            restored, deleted, created = self._apply(meta.id, items, contents, skip, safety.id)
         return RestoreResult(restored, deleted, created, safety.id, sorted(set(skipped) | (skip & set(changed))))
 
     @contextlib.contextmanager
@@ -163,27 +166,33 @@ class Restorer:
         return FileRestore(item.path, item.current.sha.hex() if item.current else None, data,
                            item.target.mode if item.target else None)
 
-    def _apply(self, items: list[_Item], contents: dict[str, bytes], skip: set[str],
+    def _apply(self, cid: str, items: list[_Item], contents: dict[str, bytes], skip: set[str],
                safety_id: str) -> tuple[list[str], list[str], list[str]]:
-        restored: list[str] = []
-        deleted: list[str] = []
-        created: list[str] = []
-        done = 0
-        ordered = [i for i in items if i.target is None] + [i for i in items if i.target is not None]
-        for item in ordered:
-            if item.path in skip:
-                continue
-            try:
-                if item.target is None:
-                    fileops.delete_file(self.root, item.path)
-                    deleted.append(item.path)
-                else:
-                    fileops.write_file(self.root, item.path, contents[item.path], item.target.mode)
-                    (created if item.current is None else restored).append(item.path)
-            except (OSError, CheckpointError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                raise CheckpointError(f"restore stopped at {item.path}: {reason}; {done} file(s) already changed, "
-                                      f"undo with: agentls checkpoints restore {safety_id}") from exc
-            done += 1
+        kept = [item for item in items if item.path not in skip]
+        write_back(self.root, [(item.path, contents[item.path] if item.target else None,
+                                item.target.mode if item.target else None) for item in kept], cid, safety_id)
+        restored = [i.path for i in kept if i.target is not None and i.current is not None]
+        created = [i.path for i in kept if i.target is not None and i.current is None]
+        deleted = [i.path for i in kept if i.target is None]
         return sorted(restored), sorted(deleted), sorted(created)
 
+
+def write_back(root: Path, files: list[tuple[str, bytes | None, int | None]], cid: str, safety_id: str) -> None:
+    """Give each ``(path, data, git mode)`` its checkpoint's content (``data`` None: delete it, and the directories
+    this leaves empty) in one transaction (``write_transaction``): every file or none. Raises ``CheckpointError``
+    (one line naming the file, the cause and the safety checkpoint ``safety_id``)."""
+    undo = f"the state before the restore is checkpoint {safety_id} (agentls checkpoints restore {safety_id})"
+    writes = []
+    for rel, data, mode in files:
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or any(part in ("", ".", "..", ".git") for part in parts):
+            raise CheckpointError(f"could not restore checkpoint {cid}: refusing to restore {rel!r}, not a plain path "
+                                  f"inside the workspace; nothing was changed; {undo}")
+        if data is None:
+            writes.append(FileWrite(rel, ON_DISK, None, prune=True))
+        else:
+            writes.append(FileWrite(rel, ON_DISK, data, executable=mode == MODE_EXEC, symlink=mode == MODE_LINK))
+    try:
+        write_all(str(root), writes, restoring=cid, safety=safety_id)
+    except WriteFailed as exc:
+        raise CheckpointError(f"could not restore checkpoint {cid}: {exc}; {undo}") from exc
