@@ -110,7 +110,7 @@ def test_restores_racing_a_directory_swapped_for_a_symlink_never_write_outside(r
 
     ok, refused, escaped, swaps = race(root, outside, writer, seconds=9.0, limit=3000)
     assert escaped == 0, f"{escaped} of {ok + refused} restores wrote outside the workspace"
-    assert ok + refused == 3000
+    assert ok + refused >= 1000  # 3,000 unless the machine is very busy (stopped at 9 s)
     assert swaps > 100  # the race did happen, both ways
     assert ok > 100
     assert refused > 0
