@@ -8,10 +8,12 @@ The SDK's own retries are off (``max_retries=0``); ``resilience.Resilience`` ret
 that a stream that breaks after its headers (which the SDK never retries) is retried as a whole
 turn like any other transient failure, and ``retry-after`` is honoured by one policy.
 
-The request body is built in ``wire`` (the rules of the current models, prompt caching); here every
-block of the reply is kept, in order, for the transcript: text (with citations), thinking with its
-signature, redacted thinking, tool calls, and as ``OpaqueBlock`` whatever else the API sends (server
-tool calls and results). Thinking summaries stream as ``ThinkingDelta`` events.
+The request body is built in ``wire`` (the rules of the current models, prompt caching); the reply's
+raw stream events are assembled in ``turn_stream``, which keeps every block, in order, for the
+transcript: text (with citations), thinking with its signature, redacted thinking, tool calls, and as
+``OpaqueBlock`` whatever else the API sends (server tool calls and results), and parses each tool
+input once (the SDK's ``messages.stream`` re-parses it on every delta). Thinking summaries stream as
+``ThinkingDelta`` events.
 """
 
 from __future__ import annotations
@@ -29,31 +31,20 @@ from typing import Any
 
 import anthropic
 import httpx2
-from anthropic.types import Message as WireMessage
 
 from agentls.config import ModelSettings
 from agentls.providers.base import (
-    AssistantBlock,
     EventCallback,
     FailureKind,
     ModelLimits,
-    OpaqueBlock,
     ProviderFailure,
-    RedactedThinkingBlock,
-    StopDetails,
-    TextBlock,
-    TextDelta,
-    ThinkingBlock,
-    ThinkingDelta,
-    ToolUseBlock,
-    ToolUseStarted,
     TurnRequest,
     TurnResult,
-    Usage,
     one_line,
 )
 from agentls.providers.models import EFFORT_LEVELS, THINKING_TYPES, ModelSpec, fallback_spec, spec_for
 from agentls.providers.resilience import Clock, Resilience, Sleep
+from agentls.providers.turn_stream import TurnStream
 from agentls.providers.wire import count_tokens_body, request_body
 
 log = logging.getLogger(__name__)
@@ -66,49 +57,7 @@ KEY_ADVICE = "check ANTHROPIC_API_KEY, or model.api_key in your own config (see 
 ClientFactory = Callable[..., anthropic.AsyncAnthropic]
 
 
-# -- the wire format -> our types -----------------------------------------------------------------
-
-
-def _block(block: Any) -> AssistantBlock:
-    if block.type == "text":
-        citations = block.citations and tuple(c.to_dict(mode="json") for c in block.citations)
-        return TextBlock(block.text, citations or None)
-    if block.type == "thinking":
-        return ThinkingBlock(block.thinking, block.signature)
-    if block.type == "redacted_thinking":
-        return RedactedThinkingBlock(block.data)
-    if block.type == "tool_use":
-        raw = block.input
-        return ToolUseBlock(block.id, block.name, dict(raw) if isinstance(raw, dict) else raw)
-    return OpaqueBlock(block.type, block.to_dict(mode="json"))
-
-
-def _usage(usage: Any) -> Usage:
-    details = usage.output_tokens_details
-    server = usage.server_tool_use
-    return Usage(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-        cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-        thinking_tokens=details.thinking_tokens if details is not None else 0,
-        web_search_requests=server.web_search_requests if server is not None else 0,
-        web_fetch_requests=server.web_fetch_requests if server is not None else 0,
-    )
-
-
-def _turn_result(message: WireMessage, attempts: int) -> TurnResult:
-    assert message.stop_reason is not None  # checked by the caller
-    details = message.stop_details
-    return TurnResult(
-        content=[_block(block) for block in message.content],
-        stop_reason=message.stop_reason,
-        usage=_usage(message.usage),
-        model=message.model,
-        attempts=attempts,
-        stop_details=StopDetails(details.category, details.explanation) if details is not None else None,
-        container=message.container.id if message.container is not None else None,
-    )
+# -- the Models API -> the model table ---------------------------------------------------------
 
 
 def spec_from_info(model: str, info: Any) -> ModelSpec:
@@ -320,13 +269,20 @@ class AnthropicProvider:
     async def _stream_once(self, client: anthropic.AsyncAnthropic, body: dict[str, Any],
                            on_event: EventCallback | None, number: int) -> TurnResult:
         deadline = self.settings.turn_deadline_s
+        turn = TurnStream(on_event)
         try:
-            # Leaving the block closes the response, also when the task is cancelled mid-stream.
-            async with asyncio.timeout(deadline), client.messages.stream(**body) as stream:
-                async for event in stream:
-                    if on_event is not None:
-                        _forward(event, on_event)
-                message = await stream.get_final_message()
+            # Raw events, not ``messages.stream``: its accumulator re-parses a tool input on every delta
+            # (``turn_stream``). Leaving the block closes the response, also when cancelled mid-stream.
+            async with asyncio.timeout(deadline):
+                stream = await client.messages.create(**body, stream=True)
+                async with stream:
+                    async for event in stream:
+                        turn.feed(event)
+            if turn.stop_reason is None:
+                # The body ended without message_delta/message_stop: the content may be cut anywhere.
+                raise ProviderFailure(f"{NAME} stream ended before the turn was complete", kind="broken_stream",
+                                      summary=f"{NAME} stream broke off")
+            result = turn.result(number)
         except TimeoutError as exc:
             raise ProviderFailure(f"{NAME} turn took longer than {deadline:g} s (model.turn_deadline_s)",
                                   kind="timeout", summary=f"{NAME} timed out") from exc
@@ -334,14 +290,9 @@ class AnthropicProvider:
             raise status_failure(exc) from exc
         except (anthropic.APIError, httpx2.RequestError) as exc:
             raise transport_failure(exc, self.base_url) from exc
-        except ValueError as exc:  # the SDK could not parse a streamed tool input: retried like a broken stream
+        except ValueError as exc:  # a streamed tool input that cannot be read: retried like a broken stream
             raise ProviderFailure(f"{NAME} sent a tool call whose input could not be read ({exc})",
                                   kind="broken_stream", summary=f"{NAME} sent an unreadable tool call") from exc
-        if message.stop_reason is None:
-            # The body ended without message_delta/message_stop: the content may be cut anywhere.
-            raise ProviderFailure(f"{NAME} stream ended before the turn was complete", kind="broken_stream",
-                                  summary=f"{NAME} stream broke off")
-        result = _turn_result(message, number)
         log.debug("turn done: %s, %s, attempt %d", result.stop_reason, result.usage, number)
         return result
 
@@ -380,16 +331,3 @@ class AnthropicProvider:
         if client is not None:
             await client.close()
 
-
-def _forward(event: Any, on_event: EventCallback) -> None:
-    """The stream events a front end shows: text, thinking summaries, tool calls as they start."""
-    if event.type == "text":
-        on_event(TextDelta(event.text))
-    elif event.type == "thinking":
-        on_event(ThinkingDelta(event.thinking))
-    elif event.type == "content_block_stop" and event.content_block.type == "thinking" and \
-            event.content_block.thinking:
-        on_event(ThinkingDelta("\n"))  # the block is complete: its last sentence is too
-    elif event.type == "content_block_start" and event.content_block.type in ("tool_use", "server_tool_use"):
-        block = event.content_block
-        on_event(ToolUseStarted(block.id, block.name, server=block.type == "server_tool_use"))

@@ -1,6 +1,6 @@
 """Our conversation types -> the Messages API's request body, under the rules of the current models.
 
-Pure (no SDK import): ``anthropic.py`` hands ``request_body`` to ``messages.stream``.
+Pure (no SDK import): ``anthropic.py`` hands ``request_body`` to ``messages.create(stream=True)``.
 
 - Every assistant block goes back exactly as received, in its place: thinking (text and signature),
   redacted thinking, text with its citations, tool calls, server tool calls and results. Thinking
@@ -142,7 +142,7 @@ def check_limits(request: TurnRequest, spec: ModelSpec) -> None:
 
 
 def request_body(request: TurnRequest, spec: ModelSpec) -> dict[str, Any]:
-    """The keyword arguments of ``messages.stream`` for ``request``: model, max_tokens, thinking,
+    """The keyword arguments of ``messages.create`` for ``request``: model, max_tokens, thinking,
     output_config, system, tools, messages, container, each key always in this order."""
     check_limits(request, spec)
     body: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens}
