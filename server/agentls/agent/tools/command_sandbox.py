@@ -5,10 +5,20 @@ The sandbox: no network (``--unshare-net``), own PID/IPC/UTS namespaces, the sys
 (``/usr``, ``/bin``, ``/lib*``, ``/etc`` without its secrets, ``/opt``, ...) and the toolchains on PATH
 read-only (never agentls' own data and config, nor the user's keys, even when a toolchain directory holds
 them), a tmpfs ``/tmp`` (also ``HOME``), the workspace read-write except its ``.git`` directories
-(read-only: a command must not plant git hooks) and its deny-listed files (hidden), ``--die-with-parent``,
+(read-only: a command must not plant git hooks) and its deny-listed files and directories, hidden wherever
+they are, in ignored directories too (``sandbox_masks``; bwrap reads these mounts from a memfd, and a
+folder of nothing but denied files is hidden whole; when they still exceed bwrap's 9,000 arguments the
+command is refused, ``SandboxRefused``, rather than run with a secret showing), ``--die-with-parent``,
 cwd = the workspace, an environment without secret-looking variables, and resource limits (``prlimit``:
-memory, CPU time, processes, file size). Whether bubblewrap works is probed
-once per process (a container may forbid namespaces).
+memory, CPU time, processes, file size). Whether bubblewrap works is probed once per process (a
+container may forbid namespaces).
+
+Never root inside (``sandbox_user``): when agentls runs as root, the command runs as the workspace
+owner's uid, or, for a root-owned workspace, as nobody with the workspace mounted idmapped so that it
+stays writable; root-only files elsewhere in the sandbox are then unreadable. Where neither works (no
+``setpriv``, no idmapped mounts), it keeps uid 0 with every capability dropped (``--cap-drop ALL``):
+no permission check is bypassed, but root-owned files are still the command's own, so a root-owned
+mode-0600 file in a bound directory (outside ``ETC_SECRETS``) stays readable in that case only.
 """
 
 from __future__ import annotations
@@ -18,10 +28,14 @@ import contextlib
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+from agentls.agent.tools.sandbox_masks import compact, workspace_masks
+from agentls.agent.tools.sandbox_user import run_as
 from agentls.agent.workspace import Workspace
 from agentls.config import CommandSettings
+from agentls.errors import AgentlsError
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 #: Credentials that may sit inside a toolchain directory bound into the sandbox: hidden there.
@@ -34,6 +48,12 @@ ETC_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "
                "/etc/ssl/private", "/etc/security/opasswd")
 _SECRET_ENV = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
 _PROBES: dict[str, str | None] = {}
+#: bubblewrap's limit on its arguments, those it reads with ``--args`` included (``MAX_ARGS``).
+BWRAP_MAX_ARGS = 9000
+
+
+class SandboxRefused(AgentlsError):
+    """The sandbox cannot be built safely for this workspace: the command must not run."""
 
 
 async def sandbox_problem(bwrap: str | None = None) -> str | None:
@@ -134,60 +154,37 @@ def _toolchain_roots(argv0: str, env_path: str, workspace: Path) -> list[Path]:
     return sorted(roots)
 
 
-def _workspace_masks(workspace: Workspace, limit: int = 20_000) -> tuple[list[Path], list[Path], list[Path]]:
-    """``.git`` directories (bound read-only), deny-listed files and directories (hidden)."""
-    git_dirs: list[Path] = []
-    files: list[Path] = []
-    dirs: list[Path] = []
-    seen = 0
+@dataclass(frozen=True)
+class Sandboxed:
+    """A command line for the sandbox; ``args_fd`` (a memfd with the workspace's masks, read by bwrap's
+    ``--args``) must be passed to the process and closed by the caller once it has started."""
+
+    argv: list[str]
+    args_fd: int
+
+
+def sandbox_command(bwrap: str, workspace: Workspace, argv: list[str], env_path: str) -> Sandboxed:
+    """The bubblewrap command line that runs ``argv`` in the sandbox (see the module docstring).
+    Blocking (it lists the workspace and may probe): call it off the event loop."""
     root = workspace.root
-    for current, subdirs, names in os.walk(root):
-        base = Path(current)
-        rel_base = workspace.relative(base)
-        prefix = "" if rel_base == "." else rel_base + "/"
-        keep = []
-        for name in sorted(subdirs):
-            path = base / name
-            rel = prefix + name
-            if path.is_symlink():
-                continue
-            if name == ".git":
-                git_dirs.append(path)
-            elif workspace.is_denied(rel, is_dir=True):
-                dirs.append(path)
-            elif not workspace.is_ignored(rel, is_dir=True):
-                keep.append(name)
-        subdirs[:] = keep
-        for name in names:
-            rel = prefix + name
-            path = base / name
-            if name == ".git" and not path.is_symlink():
-                git_dirs.append(path)  # a worktree's or submodule's gitfile
-            elif workspace.is_denied(rel) and not path.is_symlink():
-                files.append(path)
-        seen += len(names) + len(subdirs)
-        if seen > limit:
-            break
-    return git_dirs, files, dirs
-
-
-def sandbox_argv(bwrap: str, workspace: Workspace, argv: list[str], env_path: str) -> list[str]:
-    """The bubblewrap command line that runs ``argv`` in the sandbox (see the module docstring)."""
+    system = _system_binds()
+    toolchains = _toolchain_roots(argv[0], env_path, root)
+    system_dirs = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)]
+    probe_setup = [*system, "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--bind",
+                   str(root), str(root), *_mount_parents([root], system_dirs)]  # fmt: skip
+    user = run_as(bwrap, root, probe_setup)
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try"]  # fmt: skip
-    for directory in SYSTEM_DIRS:
-        if os.path.islink(directory):
-            args += ["--symlink", os.readlink(directory), directory]
-        elif os.path.isdir(directory):
-            args += ["--ro-bind", directory, directory]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    if user is None and os.geteuid() == 0:
+        args += ["--cap-drop", "ALL"]  # root could not be dropped here: at least no capabilities
+    args += [*system, "--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--tmpfs", "/tmp"] if user is not None else ["--tmpfs", "/tmp"]
     for secret in ETC_SECRETS:
         if os.path.isdir(secret) and not os.path.islink(secret):
             args += ["--tmpfs", secret]
         elif os.path.lexists(secret):
             args += ["--ro-bind", "/dev/null", secret]
-    root = workspace.root
-    for toolchain in _toolchain_roots(argv[0], env_path, root):
+    for toolchain in toolchains:
         args += ["--ro-bind", str(toolchain), str(toolchain)]
         for secret in HOME_SECRETS:
             hidden = Path.home() / secret
@@ -195,15 +192,57 @@ def sandbox_argv(bwrap: str, workspace: Workspace, argv: list[str], env_path: st
                 args += ["--ro-bind", "/dev/null", str(hidden)]
         args += _private_under(toolchain)
     args += ["--bind", str(root), str(root)]
-    git_dirs, denied_files, denied_dirs = _workspace_masks(workspace)
-    for git_dir in git_dirs:
-        args += ["--ro-bind", str(git_dir), str(git_dir)]
-    for path in denied_files:
-        args += ["--ro-bind", "/dev/null", str(path)]
-    for path in denied_dirs:
-        args += ["--tmpfs", str(path)]
-    args += ["--chdir", str(root), "--", *argv]
-    return args
+    if user is not None:
+        args += _mount_parents([root, *toolchains], [*system_dirs, *toolchains])
+    # The masks may be thousands of paths: bwrap reads them from a memfd (no argv size limit).
+    masks = workspace_masks(workspace)
+    if masks.count() * 3 > BWRAP_MAX_ARGS - len(args) - 100:
+        masks = compact(masks, root)
+    listed: list[str] = []
+    for git_dir in masks.git_dirs:
+        listed += ["--ro-bind", str(git_dir), str(git_dir)]
+    for path in masks.files:
+        listed += ["--ro-bind", "/dev/null", str(path)]
+    for path in masks.dirs:
+        listed += ["--tmpfs", str(path)]
+    for path in masks.emptied:
+        listed += ["--tmpfs", str(path), "--remount-ro", str(path)]
+    if len(args) + len(listed) + 100 > BWRAP_MAX_ARGS:
+        raise SandboxRefused(
+            f"the workspace holds {masks.count():,} deny-listed files and directories in too many places for "
+            f"the sandbox to hide them all (bubblewrap takes at most {BWRAP_MAX_ARGS:,} arguments), so the "
+            "command was not run. The user can move those files out of the workspace."
+        )
+    fd = os.memfd_create("agentls-sandbox-masks", os.MFD_CLOEXEC)
+    data = memoryview(b"".join(os.fsencode(arg) + b"\0" for arg in listed))
+    while data:
+        data = data[os.write(fd, data):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    args += ["--args", str(fd), "--chdir", str(root), "--"]
+    if user is not None:
+        return Sandboxed([*user.outer(root), *args, *user.inner(), *argv], fd)
+    return Sandboxed([*args, *argv], fd)
+
+
+def _mount_parents(targets: list[Path], bound: list[Path]) -> list[str]:
+    """``--chmod 0755`` for the directories bwrap makes to hold the mount points of ``targets`` (it makes
+    them 0700: a command run as another uid could not cross them), those not inside a ``bound`` one."""
+    made: set[Path] = set()
+    for target in targets:
+        for parent in target.parents:
+            if parent not in (Path("/"), Path("/tmp")) and not any(parent.is_relative_to(b) for b in bound):
+                made.add(parent)
+    return [arg for parent in sorted(made) for arg in ("--chmod", "0755", str(parent))]
+
+
+def _system_binds() -> list[str]:
+    binds: list[str] = []
+    for directory in SYSTEM_DIRS:
+        if os.path.islink(directory):
+            binds += ["--symlink", os.readlink(directory), directory]
+        elif os.path.isdir(directory):
+            binds += ["--ro-bind", directory, directory]
+    return binds
 
 
 def _private_under(bound: Path) -> list[str]:

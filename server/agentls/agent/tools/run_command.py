@@ -7,10 +7,10 @@ then executed directly), so ``;``, ``&&``, ``|``, redirections and ``$(...)`` ar
 cannot chain a second, unapproved command onto an allowed one.
 
 The sandbox (``bwrap``, built in ``command_sandbox``): no network, the system directories and the
-toolchains read-only, the workspace read-write except its ``.git`` directories and deny-listed files,
-an environment without secret-looking variables. Whether bubblewrap works is probed once per
-process (a container may forbid namespaces); when it does not, commands are refused unless
-``allow_unsandboxed``.
+toolchains read-only, the workspace read-write except its ``.git`` directories and deny-listed files
+(hidden wherever they are), never root inside, an environment without secret-looking variables.
+Whether bubblewrap works is probed once per process (a container may forbid namespaces); when it does
+not, commands are refused unless ``allow_unsandboxed``.
 
 The overlay: a command reads the disk, which does not have the agent's pending edits. While the
 overlay holds uncommitted changes the command is refused, unless the context says the caller
@@ -37,7 +37,13 @@ from pydantic import Field
 
 from agentls.agent.tools.base import BaseTool, CommandRun, ToolContext, ToolInput, ToolResult
 from agentls.agent.tools.command_output import CappedOutput, middle_truncate
-from agentls.agent.tools.command_sandbox import clean_env, limited, sandbox_argv, sandbox_problem
+from agentls.agent.tools.command_sandbox import (
+    SandboxRefused,
+    clean_env,
+    limited,
+    sandbox_command,
+    sandbox_problem,
+)
 from agentls.config import CommandSettings
 from agentls.errors import AgentlsError
 from agentls.questions import Option, Question
@@ -129,12 +135,16 @@ class RunCommandTool(BaseTool[RunCommandInput]):
 
         problem = await sandbox_problem()
         env_path = os.environ.get("PATH", os.defpath)
+        pass_fds: tuple[int, ...] = ()
         if problem is None:
             bwrap = shutil.which("bwrap")
             assert bwrap is not None
-            # The masks walk the workspace: off the loop.
-            full = limited(await asyncio.to_thread(sandbox_argv, bwrap, ctx.workspace, argv, env_path), settings)
-            env = clean_env(sandboxed=True)
+            # The masks list the workspace (and the first run may probe): off the loop.
+            try:
+                sandboxed = await asyncio.to_thread(sandbox_command, bwrap, ctx.workspace, argv, env_path)
+            except SandboxRefused as exc:
+                return ToolResult(f"run_command cannot run safely here: {exc}", is_error=True)
+            full, env, pass_fds = limited(sandboxed.argv, settings), clean_env(sandboxed=True), (sandboxed.args_fd,)
         elif settings.allow_unsandboxed:
             full, env = limited(argv, settings), clean_env(sandboxed=False)
             note += f"(ran without a sandbox: {problem})\n"
@@ -146,7 +156,11 @@ class RunCommandTool(BaseTool[RunCommandInput]):
             )
         timeout = min(params.timeout_s or settings.timeout_s, settings.timeout_s)
         ctx.record("command_run", tool=self.name, input={"command": command}, sandboxed=problem is None)
-        result = await self._run(command, full, env, timeout, settings.max_output_chars, ctx, note)
+        try:
+            result = await self._run(command, full, env, pass_fds, timeout, settings.max_output_chars, ctx, note)
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
         if ctx.checkpoint is not None:  # the command may have written anything: record what it left
             try:
                 await asyncio.to_thread(ctx.checkpoint, None, "command")
@@ -183,6 +197,7 @@ class RunCommandTool(BaseTool[RunCommandInput]):
         command: str,
         argv: list[str],
         env: dict[str, str],
+        pass_fds: tuple[int, ...],
         limit_s: float,
         max_chars: int,
         ctx: ToolContext,
@@ -190,7 +205,7 @@ class RunCommandTool(BaseTool[RunCommandInput]):
     ) -> ToolResult:
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=ctx.workspace.root, env=env, stdin=asyncio.subprocess.DEVNULL,
+                *argv, cwd=ctx.workspace.root, env=env, pass_fds=pass_fds, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         except FileNotFoundError:
