@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the agent on a task without an editor")
     run.add_argument("task", help="what the agent should do")
     run.add_argument("--workspace", default=".", help="workspace directory (default: current)")
-    run.add_argument("--yes", "-y", action="store_true", help="apply the changes without asking")
+    run.add_argument("--yes", "-y", action="store_true",
+                     help="apply the changes, and run the tools of trusted MCP servers, without asking")
     run.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     run.add_argument("--model", help="model to use (overrides model.name)")
     run.add_argument("--remember", action="store_true",
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentls.trust_cli import add_trust_parser
 
     add_trust_parser(sub)
+    from agentls.mcp_cli import add_mcp_parser
+
+    add_mcp_parser(sub)
 
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
@@ -255,6 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentls.trust_cli import run_trust
 
         return run_trust(args)
+    if args.command == "mcp":
+        from agentls.mcp_cli import run_mcp
+
+        return run_mcp(args)
     if args.command == "context":
         from agentls.context_cli import run_context
 

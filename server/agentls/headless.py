@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from agentls.agent.events import (
     AgentEvent,
+    Notice,
     ServerToolFinished,
     ThinkingLine,
     ToolCalled,
@@ -75,6 +76,8 @@ class PlainProgress:
             line = f"  retrying in {event.delay_s:.1f}s (attempt {event.attempt}): {event.reason}"
         elif isinstance(event, UsageUpdated):
             line = f"  tokens so far: {_tokens(event.total)} (${event.cost_usd:.4f})"
+        elif isinstance(event, Notice):
+            line = f"note: {event.text}"
         else:
             return
         _say(line, self.out)
@@ -118,6 +121,8 @@ class RichProgress:
             self.console.print(f"[yellow]retrying in {event.delay_s:.1f}s:[/yellow] {self._escape(event.reason)}")
         elif isinstance(event, UsageUpdated):
             self.cost, self.tokens = event.cost_usd, _tokens(event.total)
+        elif isinstance(event, Notice):
+            self.console.print(f"[yellow]note:[/yellow] {self._escape(event.text)}")
 
     def close(self) -> None:
         self.status.stop()
@@ -197,7 +202,8 @@ def run(options: RunOptions) -> int:
     from agentls.terminal import TerminalQuestions
 
     runtime = Runtime(options.workspace, loaded.settings)
-    given = {"apply_changes": "apply"} if options.yes else {}
+    # --yes approves applying the changes and the tools of trusted MCP servers; it never trusts a server.
+    given = {"apply_changes": "apply", "mcp_tool": "allow_once"} if options.yes else {}
     if options.remember:
         given["memory_note"] = "remember"
     runtime.asker = answering(given, TerminalQuestions(err))

@@ -20,7 +20,8 @@ from typing import Literal
 
 OptionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 #: What the question is about; front ends may answer some topics from their own settings or flags.
-Topic = Literal["command", "memory_note", "plan_step", "apply_changes", "mcp_server", "workspace_config"]
+Topic = Literal["command", "memory_note", "plan_step", "apply_changes", "mcp_server", "mcp_tool",
+                "workspace_config"]
 
 
 @dataclass(frozen=True)

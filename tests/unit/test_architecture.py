@@ -15,16 +15,19 @@ PACKAGE = SERVER / "agentls"
 
 #: Lowest first; a module may import its own layer and the ones below (within a layer: no cycle).
 LAYERS: list[set[str]] = [
-    {"errors", "choices", "paths", "atomic", "tokens", "questions", "trust", "secrets", "__init__"},
+    {"errors", "choices", "paths", "atomic", "tokens", "questions", "trust", "secrets", "write_transaction",
+     "write_journal", "__init__"},
     {"config", "logs"},
     {"edits", "syntax", "checkpoints", "store", "providers", "grammars"},
-    {"agent", "context", "plans"},
+    {"agent", "context", "plans", "mcp"},
     {"runtime", "workflows"},
-    {"lsp", "cli", "headless", "plan_cli", "context_cli", "trust_cli", "doctor", "agent_host", "terminal", "__main__"},
+    {"lsp", "cli", "headless", "plan_cli", "context_cli", "trust_cli", "mcp_cli", "doctor", "agent_host", "terminal",
+     "__main__"},
 ]
 #: Third-party packages only one part of the code may import.
 BOUNDARIES = {"pygls": ("lsp",), "lsprotocol": ("lsp",), "anthropic": ("providers.anthropic",),
-              "git": ("checkpoints",), "httpx2": ("providers.anthropic",)}
+              "git": ("checkpoints",), "httpx2": ("providers.anthropic",), "mcp": ("mcp.client",),
+              "mcp_types": ("mcp.client",)}
 
 
 def modules() -> dict[str, Path]:

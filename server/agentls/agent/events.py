@@ -9,6 +9,7 @@ The kinds map one-to-one onto ACP's ``session/update`` kinds, so that agent is a
     ChangeProposed -> tool_call_update with diff content
     ChangeResolved -> tool_call_update (status), once the user reviewed the diff
     UsageUpdated, CheckpointTaken, Compacted, Retrying, QuestionAnswered, SessionEnded -> extensions (``_meta``)
+    Notice -> agent_message_chunk (one line the user sees once)
     (questions themselves are not events: ``Runtime.ask`` puts them to the front end, ACP's
     ``session/request_permission``)
 
@@ -140,9 +141,17 @@ class QuestionAnswered:
     answer: str
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One line the user should see once, about the session's setting rather than its work (an MCP server
+    that waits for trust or did not start)."""
+
+    text: str
+
+
 AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
               | ServerToolFinished | FilesWritten | ChangeProposed | ChangeResolved | CheckpointTaken | UsageUpdated
-              | Compacted | QuestionAnswered | SessionEnded)
+              | Compacted | QuestionAnswered | Notice | SessionEnded)
 
 #: Tool results in events are cut to this many characters (the model gets them whole).
 RESULT_CHARS = 4_000

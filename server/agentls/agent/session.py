@@ -150,7 +150,7 @@ class AgentSession:
             self._emit(ToolFinished(call.id, call.name, describe_call(call.name, _params(call)), result.is_error,
                                     result.content[:RESULT_CHARS]))
             content = compaction.truncate_middle(result.content, limit)
-            blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error))
+            blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error, images=result.images))
         return blocks
 
     async def run(self, first_message: str) -> SessionResult:

@@ -51,8 +51,11 @@ SENSITIVE: tuple[tuple[str, ...], ...] = (
     ("model", "base_url"), ("model", "api_key"), ("model", "provider"),
     ("tools", "deny"), ("tools", "run_command"), ("tools", "server"),
     ("checkpoints", "enabled"), ("checkpoints", "retention"),
-    ("agent", "budget"), ("prices",), ("log_file",), ("debug",), ("mcp",),
+    ("agent", "budget"), ("prices",), ("log_file",), ("debug",), ("mcp", "allow"),
 )
+#: Never taken from a workspace's ``agentls.toml`` as settings: its MCP servers are read by
+#: ``agentls.mcp.sources`` with the workspace's other MCP files, and each waits for the user's trust.
+WORKSPACE_OWN: tuple[tuple[str, ...], ...] = (("mcp", "servers"),)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ def _sensitive_keys(values: Mapping[str, Any]) -> list[tuple[str, ...]]:
 def _untrusted_part(layer: Layer, path: Path, content: bytes) -> tuple[Layer, UntrustedConfig | None]:
     """The workspace layer without its sensitive keys, unless the user trusts this exact file."""
     values = _alias_free(layer.values)
+    for key in WORKSPACE_OWN:
+        values = _without(values, key)
+    layer = Layer(layer.name, values)
     keys = _sensitive_keys(values)
     if not keys:
         return layer, None
@@ -175,15 +181,25 @@ def _without(values: Mapping[str, Any], loc: tuple[str | int, ...]) -> dict[str,
     return copy
 
 
-def _alias_free(values: Mapping[str, Any]) -> dict[str, Any]:
+#: Maps whose keys are names, not settings (kept as written): MCP server names, their env and headers.
+_VERBATIM_KEYS = (("mcp", "servers"), ("mcp", "servers", "*", "env"), ("mcp", "servers", "*", "headers"))
+
+
+def _verbatim(path: tuple[str, ...]) -> bool:
+    return any(len(path) == len(pattern) and all(p in ("*", part) for p, part in zip(pattern, path, strict=True))
+               for pattern in _VERBATIM_KEYS)
+
+
+def _alias_free(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
     """Normalise camelCase keys to snake_case so layers merge key by key; a null (an editor's unset
     setting, VS Code's default for ours) is no value at all."""
     out: dict[str, Any] = {}
+    verbatim = _verbatim(path)
     for key, value in values.items():
         if value is None:
             continue
-        snake = "".join("_" + c.lower() if c.isupper() else c for c in str(key))
-        out[snake] = _alias_free(value) if isinstance(value, Mapping) else value
+        name = str(key) if verbatim else "".join("_" + c.lower() if c.isupper() else c for c in str(key))
+        out[name] = _alias_free(value, (*path, name)) if isinstance(value, Mapping) else value
     return out
 
 

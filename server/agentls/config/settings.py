@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
 from agentls.choices import Effort, ThinkingDisplay, ThinkingMode
+from agentls.config.mcp import McpSettings
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 
@@ -191,6 +192,7 @@ class Settings(_Section):
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     debug: DebugSettings = Field(default_factory=DebugSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_file: str | None = None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from agentls.agent.events import AgentEvent, UsageUpdated
+from agentls.agent.events import AgentEvent, Notice, UsageUpdated
 from agentls.lsp.session_status import NOTIFICATION, SessionStatus, State, StatusSender, changes_message
 from agentls.providers.base import Retrying, ThinkingDelta
 from agentls.secrets import redact
@@ -94,6 +94,9 @@ class SessionProgress:
 
     def event(self, event: AgentEvent) -> None:
         """Fold the event into the status; report what changed."""
+        if isinstance(event, Notice):
+            self.server.warn_once(event.text)
+            return
         if self.status.state != "running":
             return
         thinking = self.status.thinking

@@ -61,6 +61,8 @@ class ToolResultBlock:
     tool_use_id: str
     content: str
     is_error: bool = False
+    #: Images after the text, (media type, base64 data).
+    images: tuple[tuple[str, str], ...] = ()
 
 
 #: What an assistant turn holds, in the order the model produced it.

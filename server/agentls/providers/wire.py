@@ -53,7 +53,12 @@ def wire_block(block: Block) -> dict[str, Any]:
         return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
     if isinstance(block, OpaqueBlock):
         return copy.deepcopy(dict(block.data))
-    result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": block.content}
+    content: str | list[dict[str, Any]] = block.content
+    if block.images:
+        content = [*([{"type": "text", "text": block.content}] if block.content else []),
+                   *({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+                     for media_type, data in block.images)]
+    result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": content}
     if block.is_error:
         result["is_error"] = True
     return result

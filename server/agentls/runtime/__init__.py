@@ -30,6 +30,7 @@ from agentls.runtime.remote import HostClient, RemoteCheckpoints
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoints
     from agentls.config import Settings
+    from agentls.mcp.hub import McpHub
     from agentls.providers.base import Provider
     from agentls.store.audit import AuditLog
     from agentls.store.db import Store
@@ -71,6 +72,7 @@ class Runtime:
         self._checkpoints_lock = threading.Lock()
         #: Every session event of this process (``agent.events``): front ends subscribe here.
         self.events = EventBus()
+        self._mcp: McpHub | None = None
 
     # -- what sessions share --------------------------------------------------------------------------
     @property
@@ -134,6 +136,15 @@ class Runtime:
                                                 max_file_bytes=settings.max_file_bytes, retention=settings.retention,
                                                 deny=self.settings.tools.deny)
             return self._checkpoints
+
+    def mcp(self) -> McpHub:
+        """The workspace's MCP servers, shared by its sessions (none start until a session asks)."""
+        if self._mcp is None:
+            from agentls.mcp.hub import McpHub
+            from agentls.paths import data_dir
+
+            self._mcp = McpHub(self._root, self._settings, data_dir() / "mcp-logs")
+        return self._mcp
 
     async def checkpoints(self) -> Checkpoints:
         """The checkpoint history, for use from worker threads: the agent host's, when there is one."""
@@ -199,5 +210,7 @@ class Runtime:
         store."""
         if self.host is not None:
             await self.host.aclose()
+        if self._mcp is not None:
+            await self._mcp.aclose()
         await self.close_providers()
         await asyncio.to_thread(self.close)

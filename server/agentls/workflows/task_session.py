@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from agentls.agent.events import AgentEvent, ChangeProposed, CheckpointTaken, FilesWritten, SessionEnded
+from agentls.agent.events import AgentEvent, ChangeProposed, CheckpointTaken, FilesWritten, Notice, SessionEnded
 from agentls.agent.memory import load_memory
 from agentls.agent.outputs import collect
 from agentls.agent.overlay import Overlay
@@ -17,11 +17,12 @@ from agentls.agent.prompts import system_prompt
 from agentls.agent.results import SessionResult
 from agentls.agent.server_tools import CODE_EXECUTION_NOTE
 from agentls.agent.session import AgentSession
-from agentls.agent.tools.base import ToolContext
+from agentls.agent.tools.base import Tool, ToolContext
 from agentls.agent.tools.registry import ToolRegistry, default_registry
 from agentls.agent.tools.remember import RememberTool
 from agentls.agent.workspace import Workspace
 from agentls.errors import AgentlsError
+from agentls.mcp.sources import has_workspace_servers
 from agentls.plans.roles import load_role
 from agentls.runtime import Runtime
 from agentls.syntax.validate import SyntaxIssue
@@ -67,6 +68,15 @@ async def run_with_repair(session: AgentSession, overlay: Overlay, first_message
     return result, found
 
 
+async def _mcp_tools(runtime: Runtime, session_id: str, emit: Callable[[AgentEvent], None]) -> list[Tool]:
+    """The tools of the workspace's MCP servers (starting them if needed); what kept any out is a notice."""
+    tools, notices = await runtime.mcp().tools(
+        lambda question: runtime.ask(replace(question, session_id=session_id)), session_id)
+    for notice in notices:
+        emit(Notice(notice))
+    return list(tools)
+
+
 async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[AgentEvent], None] | None = None, *,
                       tools: ToolRegistry | None = None) -> TaskOutcome:
     """The session itself, in this process. ``tools`` replaces the tool set (the architect's)."""
@@ -95,17 +105,18 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
                           ask=lambda question: runtime.ask(replace(question, session_id=session_id)))
     memory = load_memory(workspace.root, files)
     remember = None
+    extra: list[Tool] = []
+    if tools is None and (settings.mcp.servers or has_workspace_servers(workspace.root)):
+        extra = await _mcp_tools(runtime, session_id, emit)
     if spec.role is not None:
         role = load_role(spec.role)
         system = role.system(workspace.root, memory)
-        tools = tools or role.registry(settings.tools)
+        tools = tools or ToolRegistry([*role.registry(settings.tools), *extra])
     else:
         system = system_prompt(workspace.root, memory)
         if tools is None:
             remember = RememberTool() if spec.kind in ("task", "run") else None
-            tools = default_registry(settings.tools)
-            if remember is not None:
-                tools = ToolRegistry([*tools, remember])
+            tools = ToolRegistry([*default_registry(settings.tools), *([remember] if remember else []), *extra])
     if "code_execution" in settings.tools.server:
         system += CODE_EXECUTION_NOTE
     provider = runtime.provider()

@@ -8,7 +8,11 @@ messages, and at most 4 `cache_control` breakpoints. The rules that depend on th
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 
 MAX_CACHE_BREAKPOINTS = 4
 
@@ -34,7 +38,41 @@ def validate_request(path: str, body: object) -> str | None:
             return f"messages.{i}.role: Input should be 'user' or 'assistant'"
         if not isinstance(message.get("content"), str | list):
             return f"messages.{i}.content: Field required"
-    return _check_content(messages) or _check_tool_pairing(messages) or _check_cache_control(body)
+    return (_check_tools(body.get("tools")) or _check_content(messages) or _check_tool_pairing(messages)
+            or _check_cache_control(body))
+
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def _check_tools(tools: object) -> str | None:
+    """Custom tools: a name the API accepts, unique, and an input schema valid as JSON Schema 2020-12
+    (one bad tool fails the whole request: an MCP server's tools must be repaired or left out)."""
+    if tools is None:
+        return None
+    if not isinstance(tools, list):
+        return "tools: Input should be a valid list"
+    seen: set[str] = set()
+    for n, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool.get("type") not in (None, "custom"):
+            continue  # server tools and Anthropic-defined tools have their own shapes
+        name = tool.get("name")
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            return f"tools.{n}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+        if name in seen:
+            return "tools: Tool names must be unique."
+        seen.add(name)
+        schema = tool.get("input_schema")
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            return f"tools.{n}.custom.input_schema.type: Input should be 'object'"
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError:
+            return (f"tools.{n}.custom.input_schema: JSON schema is invalid. It must match JSON Schema draft "
+                    "2020-12 (https://json-schema.org/draft/2020-12). Learn more about tool use at "
+                    "https://docs.claude.com/en/docs/tool-use.")
+    return None
 
 
 def _check_content(messages: list[dict[str, Any]]) -> str | None:
@@ -46,12 +84,39 @@ def _check_content(messages: list[dict[str, Any]]) -> str | None:
                     "assistant message")
         if not isinstance(content, list):
             continue
-        for block in content:
+        for j, block in enumerate(content):
             if isinstance(block, dict) and block.get("type") == "text" and not block.get("text"):
                 return "messages: text content blocks must be non-empty"
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                problem = _check_result_content(block.get("content"), f"messages.{i}.content.{j}.content")
+                if problem:
+                    return problem
         kinds = {b.get("type") for b in content if isinstance(b, dict)}
         if message["role"] == "assistant" and kinds and kinds <= {"thinking", "redacted_thinking"}:
             return f"messages.{i}: The final block in an assistant message cannot be `thinking`."
+    return None
+
+
+def _check_result_content(content: object, where: str) -> str | None:
+    """A tool result holds a string or text, image, document and search-result blocks."""
+    if content is None or isinstance(content, str):
+        return None
+    if not isinstance(content, list):
+        return f"{where}: Input should be a valid string or list"
+    for k, item in enumerate(content):
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "text":
+            if not item.get("text"):
+                return "messages: text content blocks must be non-empty"
+        elif kind == "image":
+            source = item.get("source")
+            if not isinstance(source, dict) or source.get("type") not in ("base64", "url", "file"):
+                return f"{where}.{k}.image.source: Field required"
+            if source.get("type") == "base64" and source.get("media_type") not in IMAGE_TYPES:
+                return (f"{where}.{k}.image.source.base64.media_type: Input should be 'image/jpeg', "
+                        "'image/png', 'image/gif' or 'image/webp'")
+        elif kind not in ("document", "search_result", "tool_reference"):
+            return f"{where}.{k}: Input tag '{kind}' found using 'type' does not match any of the expected tags"
     return None
 
 

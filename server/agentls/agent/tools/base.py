@@ -44,6 +44,8 @@ class ToolResult:
     is_error: bool = False
     #: The command this result reports, when one ran (``run_command``).
     ran: CommandRun | None = None
+    #: Images for the model, (media type, base64 data): an MCP tool's screenshots and charts.
+    images: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class ToolContext:
     ask: Asker | None = None
     #: Command lines the user allowed for the rest of this session (run_command's "always").
     approved_commands: set[str] = field(default_factory=set)
+    #: MCP tools the user allowed for the rest of this session.
+    approved_tools: set[str] = field(default_factory=set)
 
     def record(self, event: str, **fields: Any) -> None:
         """Append an audit event for this session (no-op without an audit log)."""
