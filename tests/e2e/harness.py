@@ -42,6 +42,8 @@ class RecordingClient(LanguageClient):
         #: window/showMessageRequest received, and the action title the user picks (None: dismissed).
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = None
+        #: Answers for the next requests, in order (then ``message_answer``).
+        self.message_answers: list[str] = []
         #: Set: the user answers only once it is released (meanwhile the client's own UI may answer instead).
         self.hold_message_requests: asyncio.Event | None = None
         #: client/registerCapability requests (the server's file watcher, say).
@@ -152,7 +154,8 @@ def make_client() -> RecordingClient:
         client.message_requests.append(params)
         if client.hold_message_requests is not None:
             await client.hold_message_requests.wait()
-        return types.MessageActionItem(client.message_answer) if client.message_answer else None
+        answer = client.message_answers.pop(0) if client.message_answers else client.message_answer
+        return types.MessageActionItem(answer) if answer else None
 
     def register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)
