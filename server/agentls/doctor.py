@@ -7,10 +7,10 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agentls import __version__
-from agentls.config import ModelSettings, load_settings
+from agentls.config import ModelSettings, Settings, load_settings
 
 Status = Literal["ok", "missing", "warning", "info"]
 
@@ -97,4 +97,40 @@ def run_checks(workspace: Path) -> list[Check]:
     checks.append(Check("sandbox", "ok", f"bubblewrap at {bwrap}") if bwrap else
                   Check("sandbox", "warning", "bubblewrap not found: commands cannot run sandboxed",
                         "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"))
+    checks.extend(_mcp_servers(workspace, settings))
+    return checks
+
+
+def _mcp_servers(workspace: Path, settings: Settings) -> list[Check]:
+    """Each declared MCP server, started as a session would start it (bounded by its start-up timeout)."""
+    from agentls.mcp.sources import discover, has_workspace_servers
+
+    if not settings.mcp.servers and not has_workspace_servers(workspace):
+        return []
+    if not discover(workspace, settings.mcp.servers)[0]:
+        return []
+    import asyncio
+
+    from agentls.mcp.hub import McpHub
+    from agentls.paths import data_dir
+
+    async def states() -> list[Any]:
+        hub = McpHub(lambda: workspace, lambda: settings, data_dir() / "mcp-logs")
+        try:
+            return await hub.states()
+        finally:
+            await hub.aclose()
+
+    checks = []
+    for state in asyncio.run(states()):
+        name, where = f"mcp {state.spec.name}", f"({state.spec.origin}) {state.spec.describe()}"
+        if state.state == "running":
+            checks.append(Check(name, "ok", f"{where}: {len(state.tools)} tools"))
+        elif state.state == "disabled":
+            checks.append(Check(name, "info", f"{where}: disabled"))
+        elif state.state == "waiting for trust":
+            checks.append(Check(name, "warning", f"{where}: waiting for your trust", state.detail))
+        else:
+            checks.append(Check(name, "missing", f"{where}: {state.detail or state.state}",
+                                "see `agentls mcp list`; its stderr is in " + str(data_dir() / "mcp-logs")))
     return checks

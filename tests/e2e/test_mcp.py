@@ -232,3 +232,17 @@ def test_agentls_mcp_list_shows_where_and_what(fake_messages_api: FakeMessagesAP
     assert bare.returncode == 2
     assert "say list" in bare.stderr
     assert git(repo, "status", "--porcelain")  # untouched: the repo fixture's changes are still there
+
+
+def test_doctor_reports_broken_and_waiting_servers(fake_messages_api: FakeMessagesAPI, repo: Path,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    user_config(tmp_path, faults_toml() + faults_toml("gone", FAULT_STARTUP="exit"))
+    (repo / ".mcp.json").write_text(json.dumps({"mcpServers": {"theirs": {"command": "true"}}}))
+    result = agentls(fake_messages_api, tmp_path, "doctor", "--json", "--workspace", str(repo))
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert checks["mcp faults"]["status"] == "ok"
+    assert "tools" in checks["mcp faults"]["detail"]
+    assert checks["mcp gone"]["status"] == "missing"
+    assert "refusing to start" in checks["mcp gone"]["detail"]
+    assert checks["mcp theirs"]["status"] == "warning"
+    assert checks["mcp theirs"]["hint"] == "agentls mcp trust theirs"
