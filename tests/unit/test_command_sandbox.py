@@ -184,3 +184,19 @@ async def test_root_runs_commands_as_the_workspace_owner(tmp_path: Path) -> None
     assert not result.is_error, result.content
     assert "ids: 4242 4343 []" in result.content
     assert (root / "out.txt").stat().st_uid == 4242
+
+
+async def test_agentls_and_mcp_config_files_are_read_only_in_the_sandbox(tmp_path: Path) -> None:
+    await _sandbox_or_skip()
+    (tmp_path / ".vscode").mkdir()
+    configs = {"agentls.toml": '[model]\nname = "x"\n', ".mcp.json": "{}\n", ".vscode/mcp.json": "{}\n"}
+    for name, text in configs.items():
+        (tmp_path / name).write_text(text)
+    lines = [f"for path in {tuple(configs)!r}:", "    try:", "        open(path, 'a').write('planted')",
+             "        print(path, 'written')", "    except OSError as exc:", "        print(path, type(exc).__name__)"]
+    (tmp_path / "plant.py").write_text("\n".join(lines) + "\n")
+    result = await run(make_ctx(tmp_path, enabled=True, allow=["*"]), f"{PY} plant.py")
+    assert not result.is_error, result.content
+    assert "written" not in result.content
+    assert result.content.count("OSError") + result.content.count("PermissionError") == 3, result.content
+    assert {name: (tmp_path / name).read_text() for name in configs} == configs

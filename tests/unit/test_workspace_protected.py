@@ -84,6 +84,17 @@ def test_agentls_config_is_read_but_never_written(tmp_path: Path) -> None:
     ws.write_text("docs/agentls.toml", "example\n")  # only the workspace's own config is protected
 
 
+@pytest.mark.parametrize("name", [".mcp.json", ".vscode/mcp.json"])
+def test_mcp_declarations_are_read_but_never_written(tmp_path: Path, name: str) -> None:
+    """The agent must not plant an MCP server for the user to trust (nor change one that is trusted)."""
+    ws = Workspace(tmp_path, DEFAULT_DENY)
+    planted = '{"mcpServers": {"x": {"command": "sh"}}}'
+    for write in (lambda: ws.write_text(name, planted), lambda: Overlay(ws).write(name, planted)):
+        with pytest.raises(DeniedPath):
+            write()
+    assert not (tmp_path / name).exists()
+
+
 def test_ordinary_names_are_not_caught(tmp_path: Path) -> None:
     ws = Workspace(tmp_path, DEFAULT_DENY)
     for name in ("environment.py", "src/keys.py", "git.py", "x.gitignore", ".gitignore", ".github/workflows/ci.yml",

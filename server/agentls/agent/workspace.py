@@ -31,8 +31,9 @@ from agentls.atomic import fsync_dir
 from agentls.config import DEFAULT_DENY, PROTECTED
 from agentls.errors import DeniedPath, FileRefused, InvalidRequest, OutsideWorkspace
 
-#: Read but never written: the files that configure agentls itself (``agentls.trust``).
-WRITE_PROTECTED = ("/agentls.toml",)
+#: Read but never written: the files that configure agentls itself (``agentls.trust``) and the workspace's
+#: MCP servers (``agentls.mcp.trust``): the agent must not plant a setting or a server for the user to trust.
+WRITE_PROTECTED = ("/agentls.toml", "/.mcp.json", "/.vscode/mcp.json")
 
 #: Bytes inspected for a NUL when deciding whether a file is binary (as git and ripgrep do).
 BINARY_SNIFF_BYTES = 8192

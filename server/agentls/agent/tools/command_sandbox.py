@@ -33,7 +33,7 @@ from pathlib import Path
 
 from agentls.agent.tools.sandbox_masks import compact, workspace_masks
 from agentls.agent.tools.sandbox_user import run_as
-from agentls.agent.workspace import Workspace
+from agentls.agent.workspace import WRITE_PROTECTED, Workspace
 from agentls.config import CommandSettings
 from agentls.errors import AgentlsError
 
@@ -201,6 +201,10 @@ def sandbox_command(bwrap: str, workspace: Workspace, argv: list[str], env_path:
     listed: list[str] = []
     for git_dir in masks.git_dirs:
         listed += ["--ro-bind", str(git_dir), str(git_dir)]
+    for config in WRITE_PROTECTED:  # agentls' and the MCP servers' config: read-only (a new one still needs trust)
+        path = root / config.lstrip("/")
+        if path.is_file() and not path.is_symlink():
+            listed += ["--ro-bind", str(path), str(path)]
     for path in masks.files:
         listed += ["--ro-bind", "/dev/null", str(path)]
     for path in masks.dirs:
