@@ -75,7 +75,7 @@ def test_a_real_servers_answer_reaches_the_model(fake_messages_api: FakeMessages
     assert "notes.txt" in result_text(status)
     assert "initial" in result_text(log)
     assert "-> " in result.stderr
-    assert "git_status" in result.stderr
+    assert "-> git: git_status" in result.stderr  # shown like a built-in tool call
     audit = [json.loads(line) for line in (tmp_path / "data/audit.jsonl").read_text().splitlines()]
     assert any(e.get("event") == "mcp_call" and e.get("tool") == "git_status" for e in audit)
 

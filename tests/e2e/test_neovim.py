@@ -21,7 +21,7 @@ import pytest
 
 from tests.e2e.harness import server_env
 from tests.e2e.test_inline_edits import HINTED, SOURCE, edit, type_hints_script
-from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
+from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply, ToolUse
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "clients" / "neovim"
@@ -188,3 +188,19 @@ def test_checkhealth(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None
         assert re.search(r"OK.*" + re.escape(expected), health), health
     assert fake_messages_api.env()["ANTHROPIC_API_KEY"] not in health
     assert "ERROR" not in health
+
+
+def test_a_workspace_mcp_server_is_trusted_from_neovim(tmp_path: Path, fake_messages_api: FakeMessagesAPI) -> None:
+    from tests.e2e.test_mcp import FAULTS, result_text
+
+    declared = json.dumps({"mcpServers": {"faults": {"command": sys.executable, "args": [str(FAULTS)]}}})
+    fake_messages_api.add(Reply([ToolUse("mcp__faults__ping")]), *type_hints_script())
+    result = run_scenario("mcp_trust", tmp_path, fake_messages_api, files={".mcp.json": declared})
+    (asked,) = result["data"]["asked"]
+    assert asked["kind"] == "lsp_message"
+    assert "declares the MCP server 'faults'" in asked["prompt"]
+    assert asked["items"] == ["Trust and start", "Not now"]
+    results = [block for message in fake_messages_api.message_requests[1].body["messages"]
+               if isinstance(message["content"], list) for block in message["content"]
+               if block.get("type") == "tool_result"]
+    assert result_text(results[0]) == "pong"

@@ -242,6 +242,9 @@ def describe_call(name: str, params: dict[str, object]) -> str:
         return f"search {params.get('pattern')!r}"
     if name == "run_command":
         return f"run `{params.get('command')}`"
+    if name.startswith("mcp__") and name.count("__") >= 2:  # an MCP server's tool: "git: git_status"
+        server, tool = name[5:].split("__", 1)
+        return f"{server}: {tool} {target}".strip()
     return f"{name} {target}".strip()
 
 

@@ -301,6 +301,26 @@ function scenarios.checkpoints_usage()
   end, "the usage report")
 end
 
+-- A workspace's MCP server: Neovim asks to trust it (vim.ui.select, kind lsp_message), then its tool runs.
+function scenarios.mcp_trust()
+  local bufnr = open()
+  result.data.asked = {}
+  vim.ui.select = function(items, opts, on_choice)
+    local shown = {}
+    for _, item in ipairs(items) do
+      shown[#shown + 1] = opts.format_item and opts.format_item(item) or item
+    end
+    table.insert(result.data.asked, { prompt = opts.prompt, items = shown, kind = opts.kind })
+    for i, item in ipairs(items) do
+      if item.title == "Trust and start" then
+        return on_choice(item, i)
+      end
+    end
+    on_choice(nil, nil)
+  end
+  edit_and_wait(bufnr, 2)
+end
+
 function scenarios.code_action()
   local bufnr = open()
   vim.ui.input = function(opts, on_confirm)
