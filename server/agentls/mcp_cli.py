@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from agentls.config import load_settings
+from agentls.trust_cli import confirmed
 
 
 def add_mcp_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,14 +68,8 @@ def _trust(workspace: Path, name: str, yes: bool) -> int:
     if spec.env:
         print(f"  with environment variables {', '.join(key for key, _ in spec.env)}", file=sys.stderr)
     print("It runs with your permissions. Any change to its definition asks again.", file=sys.stderr)
-    if not yes:
-        if not sys.stdin.isatty():
-            print("agentls: not a terminal; pass --yes to trust it", file=sys.stderr)
-            return 1
-        print("Trust it? [y/N] ", end="", file=sys.stderr, flush=True)
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            print("not trusted", file=sys.stderr)
-            return 1
+    if not confirmed("Trust it?", yes):
+        return 1
     trust.trust(workspace, spec)
     print(f"MCP server '{name}': trusted", file=sys.stderr)
     return 0

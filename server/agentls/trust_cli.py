@@ -60,14 +60,22 @@ def run_trust(args: argparse.Namespace) -> int:
         print(f"  {key} = {value}", file=sys.stderr)
     print("These can send your API key or code elsewhere, run commands, or expose files. "
           "Any change to the file asks again.", file=sys.stderr)
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("agentls: not a terminal; pass --yes to trust it", file=sys.stderr)
-            return 1
-        print("Trust this file? [y/N] ", end="", file=sys.stderr, flush=True)
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            print("not trusted", file=sys.stderr)
-            return 1
+    if not confirmed("Trust this file?", args.yes):
+        return 1
     trust.trust(config, pending.content)
     print(f"{config}: trusted", file=sys.stderr)
     return 0
+
+
+def confirmed(prompt: str, yes: bool) -> bool:
+    """``--yes``, or the user typed y on the terminal; a missing terminal says how to pass --yes."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print("agentls: not a terminal; pass --yes to trust it", file=sys.stderr)
+        return False
+    print(f"{prompt} [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        return True
+    print("not trusted", file=sys.stderr)
+    return False
