@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.messages_api import FakeMessagesAPI, Reply, ToolUse
+from tests.fakes.messages_api import FakeMessagesAPI, RawInput, Reply, ToolUse
 from tests.unit.test_agent_session import run, tool_results
 
 
-@pytest.mark.parametrize("value", [["view", "pkg/app.py"], 3])
+@pytest.mark.parametrize("value", [["view", "pkg/app.py"], 3, "view pkg/app.py", None, True])
 async def test_a_non_object_tool_input_is_an_error_result(fake_messages_api: FakeMessagesAPI, tmp_path: Path,
                                                           value: object) -> None:
     root = tmp_path / "ws"
@@ -25,7 +25,7 @@ async def test_a_non_object_tool_input_is_an_error_result(fake_messages_api: Fak
     assert "must be a JSON object" in str(result["content"])
 
 
-@pytest.mark.parametrize("value", ["view pkg/app.py", None])
+@pytest.mark.parametrize("value", [RawInput('{"command": "view", "path": '), RawInput("view pkg/app.py")])
 async def test_an_input_the_sdk_cannot_parse_fails_the_turn_cleanly(fake_messages_api: FakeMessagesAPI,
                                                                    tmp_path: Path, value: object) -> None:
     root = tmp_path / "ws"

@@ -144,13 +144,9 @@ class TurnStream:
 
 
 def parse_input(raw: str) -> Any:
-    """A tool call's input JSON, parsed once. A bare string, boolean or null is refused like broken JSON:
-    the SDK's accumulator could not read those either (it parses every piece, and a piece of one is not
-    JSON), and a retried turn is what the provider has always done with them."""
-    value = json.loads(raw)
-    if value is None or isinstance(value, str | bool):
-        raise ValueError(f"a tool input that is a JSON {type(value).__name__}, not an object")
-    return value
+    """A tool call's input JSON, parsed once (``ValueError`` when it is not JSON). Any JSON value is kept:
+    one that is not an object is answered with an error result the model can act on (the registry)."""
+    return json.loads(raw)
 
 
 def _block(block: Any) -> AssistantBlock:

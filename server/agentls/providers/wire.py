@@ -50,7 +50,10 @@ def wire_block(block: Block) -> dict[str, Any]:
     if isinstance(block, RedactedThinkingBlock):
         return {"type": "redacted_thinking", "data": block.data}
     if isinstance(block, ToolUseBlock):
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+        # The API takes only an object back: a call whose input was another JSON type (answered with an
+        # error result saying so) goes back with no parameters.
+        params = block.input if isinstance(block.input, dict) else {}
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": params}
     if isinstance(block, OpaqueBlock):
         return copy.deepcopy(dict(block.data))
     content: str | list[dict[str, Any]] = block.content

@@ -23,6 +23,7 @@ from .binding import Seal, Signer, clean, position, prefix_digest, text_hash, th
 from .models import Profile
 from .script import (
     UPDATE_MIN_CHARS,
+    RawInput,
     RedactedThinking,
     Reply,
     ServerResult,
@@ -170,4 +171,6 @@ def _plain(block: ScriptBlock) -> dict[str, Any]:
 def _input(value: object) -> object:
     """A tool call's input as sent: an object normally; a scripted input of another JSON type is sent as it is
     (a malformed call a client must survive)."""
+    if isinstance(value, RawInput):
+        return value  # streamed as it is (wire.raw_input)
     return dict(value) if isinstance(value, Mapping) else value  # type: ignore[arg-type]

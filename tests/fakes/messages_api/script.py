@@ -63,6 +63,10 @@ class Text:
     text: str
 
 
+class RawInput(str):
+    """A tool call's input streamed as these exact characters, even when they are not JSON (a broken call)."""
+
+
 @dataclass(frozen=True)
 class ToolUse:
     """A `tool_use` content block; `id` is generated (`toolu_...`) when not given."""

@@ -87,6 +87,8 @@ def _check_content(messages: list[dict[str, Any]]) -> str | None:
         for j, block in enumerate(content):
             if isinstance(block, dict) and block.get("type") == "text" and not block.get("text"):
                 return "messages: text content blocks must be non-empty"
+            if isinstance(block, dict) and block.get("type") == "tool_use" and not isinstance(block.get("input"), dict):
+                return f"messages.{i}.content.{j}.tool_use.input: Input should be a valid dictionary"
             if isinstance(block, dict) and block.get("type") == "tool_result":
                 problem = _check_result_content(block.get("content"), f"messages.{i}.content.{j}.content")
                 if problem:

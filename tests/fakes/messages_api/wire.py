@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .script import Reply, Text, ToolUse
+from .script import RawInput, Reply, Text, ToolUse
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -40,6 +40,11 @@ def new_request_id() -> str:
 
 def dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def raw_input(value: object) -> str:
+    """A tool call's input as streamed: its JSON, or a ``RawInput``'s characters as they are."""
+    return str(value) if isinstance(value, RawInput) else dumps(value)
 
 
 def _tokens(chars: int) -> int:
@@ -159,7 +164,7 @@ def _block_events(index: int, block: dict[str, Any], chunk_size: int) -> Iterato
         # the input starts empty, then its JSON in pieces after an empty first piece
         start = {**block, "input": {}}
         deltas = [{"type": "input_json_delta", "partial_json": piece}
-                  for piece in ["", *split(dumps(block["input"]), chunk_size)]]
+                  for piece in ["", *split(raw_input(block["input"]), chunk_size)]]
     else:  # redacted thinking and server tool results arrive whole
         start = block
     yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
