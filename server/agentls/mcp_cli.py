@@ -13,7 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from agentls.config import load_settings
 from agentls.trust_cli import confirmed
 
 
@@ -53,6 +52,7 @@ def run_mcp(args: argparse.Namespace) -> int:
 
 
 def _trust(workspace: Path, name: str, yes: bool) -> int:
+    from agentls.config import load_settings
     from agentls.mcp import sources, trust
 
     settings = load_settings(workspace).settings
@@ -76,6 +76,7 @@ def _trust(workspace: Path, name: str, yes: bool) -> int:
 
 
 async def _list(workspace: Path, as_json: bool) -> int:
+    from agentls.config import load_settings
     from agentls.mcp.hub import McpHub
     from agentls.paths import data_dir
 

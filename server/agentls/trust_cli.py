@@ -9,11 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from agentls.config import WORKSPACE_CONFIG, load_settings
-
 
 def add_trust_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    trust = sub.add_parser("trust", help=f"let the workspace's {WORKSPACE_CONFIG} change sensitive settings")
+    # agentls.config (pydantic) is imported only when the command runs: `agentls serve` builds this parser too.
+    trust = sub.add_parser("trust", help="let the workspace's agentls.toml change sensitive settings")
     trust.add_argument("--workspace", default=".", help="workspace directory (default: current)")
     trust.add_argument("--yes", "-y", action="store_true", help="trust it without asking")
     trust.add_argument("--forget", action="store_true", help="stop trusting it")
@@ -41,6 +40,7 @@ def _camel(name: str) -> str:
 
 def run_trust(args: argparse.Namespace) -> int:
     from agentls import trust
+    from agentls.config import WORKSPACE_CONFIG, load_settings
 
     config = Path(args.workspace).resolve() / WORKSPACE_CONFIG
     if args.forget:

@@ -166,3 +166,17 @@ def test_no_module_is_over_the_size_limit() -> None:
     long = sorted(f"{name}: {lines} lines" for name, path in modules().items()
                   if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES)
     assert long == []
+
+
+def test_the_language_servers_start_up_imports_no_heavy_library() -> None:
+    """``agentls serve`` answers ``initialize`` before pydantic, the SDKs or git load (they load in a thread or
+    in the agent host): a CLI subcommand's parser that imports its settings at module level would undo that."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport agentls.cli\nagentls.cli.build_parser()\nimport agentls.lsp.app\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'anthropic', 'mcp', 'git', 'numpy', "
+            "'tree_sitter', 'httpx2'}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=SERVER.parent, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout
