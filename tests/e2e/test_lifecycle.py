@@ -55,6 +55,19 @@ async def test_command_with_malformed_arguments_is_invalid_params(session: Sessi
     assert info.value.code == -32602
 
 
+async def test_a_change_to_a_document_never_opened_is_ignored_quietly(session: Session) -> None:
+    """A client bug (didChange before didOpen) is the log's business: no "internal error: KeyError" for the user."""
+    from tests.e2e.harness import change_document
+
+    uri = (session.workspace / "never-opened.py").as_uri()
+    change_document(session.client, uri, 2, (0, 0), (0, 0), "x = 1\n")
+    result = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="agentls.usage", arguments=[{}]))  # still answering
+    assert result is not None
+    await asyncio.sleep(0.3)
+    assert [m.message for m in session.client.messages if m.type == types.MessageType.Error] == []
+
+
 async def test_unknown_command_is_an_error(session: Session) -> None:
     with pytest.raises(JsonRpcException, match="not defined"):
         await session.client.workspace_execute_command_async(
