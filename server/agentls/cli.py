@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agentls {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    sub.add_parser("acp", help="run as an Agent Client Protocol agent over stdio (Zed, JetBrains, CodeCompanion)")
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     transport = serve.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
@@ -241,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.paths += extra  # paths after an option: `diff ID --against ID2 src/a.py`
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "acp":
+        from agentls.acp.main import serve as serve_acp
+
+        return serve_acp()
     if args.command == "serve":
         return serve(args)
     if args.command == "doctor":
