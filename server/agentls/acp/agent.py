@@ -71,6 +71,7 @@ class AgentlsAgent:
         self.sessions: dict[str, AcpSession] = {}
         self.runtimes: dict[Path, Any] = {}
         self.client_servers: dict[Path, dict[str, Any]] = {}
+        self.settings: dict[Path, Any] = {}
 
     def on_connect(self, conn: Any) -> None:
         self.conn = conn
@@ -112,11 +113,12 @@ class AgentlsAgent:
         return self._settings(root).model.api_key is not None
 
     def _runtime(self, root: Path) -> Any:
+        """The workspace's runtime; its settings are built again when a session brings MCP servers."""
         if root not in self.runtimes:
             from agentls.runtime import Runtime
 
-            settings = self._settings(root)
-            runtime = Runtime(root, lambda: settings)
+            self.settings[root] = self._settings(root)
+            runtime = Runtime(root, lambda: self.settings[root])
             runtime.asker = self._ask
             runtime.record_events()
             self.runtimes[root] = runtime
@@ -141,6 +143,8 @@ class AgentlsAgent:
                 entry = McpServerSettings(command=server.command, args=list(server.args),
                                           env={e.name: e.value for e in server.env or []})
             self.client_servers.setdefault(root, {})[server.name] = entry
+        if servers and root in self.settings:
+            self.settings[root] = self._settings(root)
 
     def _open(self, session_id: str, root: Path) -> AcpSession:
         session = AcpSession(session_id, root, self._runtime(root), self.conn.session_update)
@@ -154,7 +158,6 @@ class AgentlsAgent:
     async def new_session(self, cwd: str, mcp_servers: list[Any] | None = None, **kwargs: Any) -> NewSessionResponse:
         root = self._root(cwd)
         self._add_servers(root, mcp_servers)
-        self.runtimes.pop(root, None) if mcp_servers else None  # new servers: settings built again
         session = self._open(uuid.uuid4().hex[:16], root)
         return NewSessionResponse(session_id=session.id, modes=_modes(session.mode))
 
