@@ -57,6 +57,10 @@ AUTH = EnvVarAuthMethod(type="env_var", id="anthropic-api-key", name="Anthropic 
                         vars=[AuthEnvVar(name="ANTHROPIC_API_KEY")])
 
 
+#: The store's sessions that belong to an ACP conversation: ``<16 hex digits>-<n>`` (prompts, plan drafts, steps).
+CONVERSATION = "id GLOB '" + "[0-9a-f]" * 16 + "-[0-9]*'"
+
+
 def _modes(current: str) -> SessionModeState:
     return SessionModeState(current_mode_id=current, available_modes=[
         SessionMode(id=mode, name=mode.title(), description=text) for mode, text in MODES.items()])
@@ -151,7 +155,8 @@ class AgentlsAgent:
         session.start()
         session.runtime.events.subscribe(session.on_event, None)
         self.sessions[session_id] = session
-        asyncio.get_running_loop().call_soon(session.push, commands.available())
+        # After the response that tells the client the session id (an update before it would be for no session).
+        asyncio.get_running_loop().call_later(0.05, session.push, commands.available())
         return session
 
     # -- sessions ---------------------------------------------------------------------------------------
@@ -165,8 +170,8 @@ class AgentlsAgent:
                             **kwargs: Any) -> ListSessionsResponse:
         root = self._root(cwd) if cwd else Path.cwd().resolve()
         store = self._runtime(root).store()
-        rows = await asyncio.to_thread(store.fetch, "SELECT id, instruction, started FROM sessions WHERE kind = 'acp' "
-                                       "AND workspace = ? ORDER BY started", (str(root),))
+        query = f"SELECT id, instruction, started FROM sessions WHERE {CONVERSATION} AND workspace = ? ORDER BY started"
+        rows = await asyncio.to_thread(store.fetch, query, (str(root),))
         first: dict[str, tuple[str, float]] = {}
         for session_id, instruction, started in rows:
             conversation = str(session_id).rsplit("-", 1)[0]
@@ -184,9 +189,9 @@ class AgentlsAgent:
         self._add_servers(root, mcp_servers)
         runtime = self._runtime(root)
         store = runtime.store()
-        rows = await asyncio.to_thread(store.fetch, "SELECT id, instruction, summary FROM sessions WHERE kind = 'acp' "
-                                       "AND workspace = ? AND id LIKE ? ORDER BY started",
-                                       (str(root), f"{session_id}-%"))
+        query = (f"SELECT id, instruction, summary FROM sessions WHERE {CONVERSATION} AND workspace = ? AND id LIKE ? "
+                 "ORDER BY started")
+        rows = await asyncio.to_thread(store.fetch, query, (str(root), f"{session_id}-%"))
         if not rows:
             raise RequestError.resource_not_found(f"agentls session {session_id}")
         session = self._open(session_id, root)
