@@ -414,7 +414,7 @@ async def test_a_linked_file_is_read_from_the_editors_unsaved_buffer(
         stop = await prompt(agent, session_id, "what does this do?", resource_link_block("calc.py", calc.as_uri()))
         assert stop == "end_turn"
     assert str(calc) in editor.reads
-    sent = json.dumps(fake_messages_api.message_requests[0].body["messages"])
+    sent = json.dumps(fake_messages_api.message_requests[0].body)
     assert "return b + a  # unsaved in the editor" in sent
     assert "return a + b" not in sent  # not the text on disk
     assert calc.read_text() == CALC

@@ -108,6 +108,9 @@ async def write_changes(client: Client, session: AcpSession, changes: list[FileC
         update.field_meta = meta  # the checkpoint, for clients that offer their own rollback
         session.push(update)
         exchange.applied.append(change.path)
+    undo = f" (checkpoint {taken.id}: /rollback {taken.id} undoes it)" if taken else ""
+    session.push(helpers.update_agent_message_text(
+        f"\n\nWritten: {', '.join(c.path for c in fresh)}{undo}."))
 
 
 def _workspace(session: AcpSession) -> Any:
