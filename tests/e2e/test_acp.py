@@ -250,12 +250,12 @@ def tool_results(request: Any) -> list[dict[str, Any]]:
 
 
 def final_status(editor: Editor, path: Path) -> str | None:
-    """The last status reported for the tool calls (and permission requests) about ``path``."""
+    """The last status a ``tool_call_update`` reported for the tool calls (and permission requests) about ``path``."""
     ids = {u["toolCallId"] for u in editor.of("tool_call")
            if any(loc.get("path") == str(path) for loc in u.get("locations", []))}
     ids |= {a["toolCall"]["toolCallId"] for a in editor.permissions if permission_path(a) == str(path)}
     statuses = [u["status"] for u in editor.updates
-                if u.get("sessionUpdate") in ("tool_call", "tool_call_update") and u.get("toolCallId") in ids
+                if u.get("sessionUpdate") == "tool_call_update" and u.get("toolCallId") in ids
                 and u.get("status")]
     return statuses[-1] if statuses else None
 
@@ -586,6 +586,10 @@ async def test_bad_params_and_unknown_methods_get_json_rpc_errors_and_the_agent_
         with pytest.raises(RequestError) as no_session:
             await within(agent.conn._conn.send_request("session/set_mode", {"sessionId": session_id}))
         assert no_session.value.code == -32602
+
+        assert agent.process.stdin is not None
+        agent.process.stdin.write(b"this is not JSON\n")  # answered with a parse error, as agentls acp promises
+        await editor.wait_for(lambda: any((f.get("error") or {}).get("code") == -32700 for f in agent.frames))
 
         fake_messages_api.add(Reply.text("Still here."))
         assert await prompt(agent, session_id, "are you there?") == "end_turn"
