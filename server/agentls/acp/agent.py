@@ -15,7 +15,6 @@ import logging
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import acp
 from acp import RequestError, helpers
@@ -44,12 +43,14 @@ from acp.schema import (
 
 from agentls import __version__
 from agentls.acp import commands
+from agentls.acp.prompt import read_prompt
 from agentls.acp.session import MODES, AcpSession, Exchange
 from agentls.acp.turn import Client, resolve
 from agentls.errors import AgentlsError
 from agentls.questions import Question
 
 log = logging.getLogger(__name__)
+
 
 NO_KEY = ("agentls has no Anthropic API key: set ANTHROPIC_API_KEY in the environment the editor starts "
           "`agentls acp` with (or model.api_key in ~/.config/agentls/config.toml), then restart the agent")
@@ -59,6 +60,10 @@ AUTH = EnvVarAuthMethod(type="env_var", id="anthropic-api-key", name="Anthropic 
 
 #: The store's sessions that belong to an ACP conversation: ``<16 hex digits>-<n>`` (prompts, plan drafts, steps).
 CONVERSATION = "id GLOB '" + "[0-9a-f]" * 16 + "-[0-9]*'"
+
+
+def _no_key() -> RequestError:
+    return RequestError(-32000, f"Authentication required: {NO_KEY}", {"message": NO_KEY})
 
 
 def _modes(current: str) -> SessionModeState:
@@ -92,7 +97,7 @@ class AgentlsAgent:
         return acp.InitializeResponse(
             protocol_version=acp.PROTOCOL_VERSION,
             agent_capabilities=AgentCapabilities(
-                load_session=True, prompt_capabilities=PromptCapabilities(image=False, embedded_context=True),
+                load_session=True, prompt_capabilities=PromptCapabilities(image=True, embedded_context=True),
                 mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(list=SessionListCapabilities())),
             agent_info=Implementation(name="agentls", title="agentls", version=__version__),
@@ -101,7 +106,7 @@ class AgentlsAgent:
     async def authenticate(self, method_id: str, **kwargs: Any) -> Any:
         if await asyncio.to_thread(self._has_key, Path.cwd()):
             return acp.AuthenticateResponse()
-        raise RequestError.auth_required({"message": NO_KEY})
+        raise _no_key()
 
     def _settings(self, root: Path) -> Any:
         from agentls.config import load_settings
@@ -235,19 +240,20 @@ class AgentlsAgent:
         session = self._session(session_id)
         if session.work is not None and not session.work.done():
             raise RequestError.invalid_request({"message": "this session is still working on a prompt"})
-        text, buffers, files = await self._read_prompt(session, prompt)
+        text, buffers, files, images = await read_prompt(self.conn, self.client.reads, session, prompt)
         if commands.is_command(text.strip()) and text.strip() != "/plan run":
             session.push(helpers.update_agent_message_text(await commands.answer(session, text.strip())))
             await session.drain()
             return PromptResponse(stop_reason="end_turn")
         if not await asyncio.to_thread(self._has_key, session.root):
-            raise RequestError.auth_required({"message": NO_KEY})
-        session.work = asyncio.create_task(self._work(session, text, buffers, files))
+            raise _no_key()
+        session.work = asyncio.create_task(self._work(session, text, buffers, files, images))
         try:
             exchange, usage = await session.work
         except asyncio.CancelledError:
-            if not session.work.cancelled():
-                raise  # the handler itself was cancelled (the connection closed)
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the handler itself is cancelled: the connection closed, nobody to answer
             await session.drain()
             return PromptResponse(stop_reason="cancelled")
         except AgentlsError as exc:
@@ -260,8 +266,8 @@ class AgentlsAgent:
         await session.drain()
         return PromptResponse(stop_reason="end_turn", usage=usage)
 
-    async def _work(self, session: AcpSession, text: str, buffers: dict[str, str],
-                    files: list[str]) -> tuple[Exchange, Usage | None]:
+    async def _work(self, session: AcpSession, text: str, buffers: dict[str, str], files: list[str],
+                    images: list[tuple[str, str]]) -> tuple[Exchange, Usage | None]:
         from agentls.acp import plan
 
         if text.strip() == "/plan run":
@@ -272,7 +278,8 @@ class AgentlsAgent:
         from agentls.workflows.task import TaskSpec
 
         spec = TaskSpec(instruction=text, first_message=session.context(text), kind="acp", files_in_play=tuple(files),
-                        buffers=buffers, session_id=session.next_session_id(), read_only=session.mode == "ask")
+                        buffers=buffers, session_id=session.next_session_id(), read_only=session.mode == "ask",
+                        images=tuple(images))
         outcome = await run_task(session.runtime, spec)
         exchange = Exchange(text, outcome.result.summary)
         if not outcome.result.ok:
@@ -286,53 +293,6 @@ class AgentlsAgent:
                       cached_read_tokens=used.cache_read_input_tokens,
                       cached_write_tokens=used.cache_creation_input_tokens)
         return exchange, usage
-
-    async def _read_prompt(self, session: AcpSession, prompt: list[Any]) -> tuple[str, dict[str, str], list[str]]:
-        """The prompt as text, the buffers it brings (files read through the client: unsaved text), its files."""
-        parts: list[str] = []
-        buffers: dict[str, str] = {}
-        files: list[str] = []
-        for block in prompt:
-            kind = getattr(block, "type", "")
-            if kind == "text":
-                parts.append(block.text)
-            elif kind == "resource_link":
-                relative = self._relative(session, block.uri)
-                if relative is None:
-                    parts.append(f"(attached: {block.uri})")
-                    continue
-                files.append(relative)
-                parts.append(f"(attached file: {relative})")
-                if self.client.reads:
-                    try:
-                        read = await self.conn.read_text_file(session_id=session.id, path=str(session.root / relative))
-                        buffers[relative] = read.content
-                    except (RequestError, ConnectionError) as exc:
-                        log.info("could not read %s through the client: %s", relative, exc)
-            elif kind == "resource":
-                resource = block.resource
-                relative = self._relative(session, resource.uri)
-                text = getattr(resource, "text", None)
-                if relative is not None and text is not None:
-                    files.append(relative)
-                    buffers[relative] = text
-                    parts.append(f"(attached file: {relative})")
-                elif text is not None:
-                    parts.append(f"Attached {resource.uri}:\n{text}")
-            elif kind in ("image", "audio"):
-                parts.append(f"(an attached {kind} was left out: agentls reads text only)")
-        return "\n".join(parts), buffers, files
-
-    @staticmethod
-    def _relative(session: AcpSession, uri: str) -> str | None:
-        parsed = urlparse(uri)
-        path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri) if uri.startswith("/") else None
-        if path is None:
-            return None
-        try:
-            return path.resolve().relative_to(session.root).as_posix()
-        except ValueError:
-            return None
 
     # -- questions from the core ------------------------------------------------------------------------
     async def _ask(self, question: Question) -> str:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DRAIN_S = 10.0
+
 MODES = {
     "ask": "Answers and explains; reads the project, changes nothing.",
     "edit": "Proposes changes; each file is written only once you allow it (checkpointed first).",
@@ -99,9 +101,13 @@ class AcpSession:
                 self._queue.task_done()
 
     async def drain(self) -> None:
-        """Wait until every queued update was sent (thread-published ones included)."""
+        """Wait until every queued update was sent (thread-published ones included); a client that stopped
+        reading is not waited for longer than ``DRAIN_S``."""
         await asyncio.sleep(0)  # let call_soon_threadsafe callbacks land
-        await self._queue.join()
+        try:
+            await asyncio.wait_for(self._queue.join(), DRAIN_S)
+        except TimeoutError:
+            log.warning("ACP: %d updates of session %s not sent in %g s", self._queue.qsize(), self.id, DRAIN_S)
 
     def context(self, prompt: str) -> str | None:
         """The first message of the next agentls session: the conversation so far, then the prompt."""

@@ -93,7 +93,7 @@ async def write_changes(client: Client, session: AcpSession, changes: list[FileC
                 await client.conn.write_text_file(session_id=session.id, path=str(session.root / change.path),
                                                   content=change.after)
         else:
-            workspace = _workspace(session)
+            workspace = workspace_of(session)
             await asyncio.to_thread(workspace.write_all, [(c.path, c.before, c.after) for c in fresh])
     except (AgentlsError, OSError, RequestError) as exc:
         for change in fresh:
@@ -113,7 +113,7 @@ async def write_changes(client: Client, session: AcpSession, changes: list[FileC
         f"\n\nWritten: {', '.join(c.path for c in fresh)}{undo}."))
 
 
-def _workspace(session: AcpSession) -> Any:
+def workspace_of(session: AcpSession) -> Any:
     from agentls.agent.workspace import Workspace
 
     settings = session.runtime.settings

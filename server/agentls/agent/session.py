@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from agentls.agent import compaction, server_tools
@@ -40,8 +40,10 @@ from agentls.agent.tools.registry import ToolRegistry
 from agentls.config import Settings
 from agentls.errors import AgentlsError, BudgetExceeded
 from agentls.providers.base import (
+    Block,
     Message,
     ModelLimits,
+    OpaqueBlock,
     Provider,
     ProviderFailure,
     TextBlock,
@@ -153,9 +155,12 @@ class AgentSession:
             blocks.append(ToolResultBlock(call.id, content, is_error=result.is_error, images=result.images))
         return blocks
 
-    async def run(self, first_message: str) -> SessionResult:
-        """Run to completion. ``asyncio.CancelledError`` propagates (the caller owns the task)."""
-        self.messages = [Message("user", [TextBlock(first_message)])]
+    async def run(self, first_message: str, images: Sequence[tuple[str, str]] = ()) -> SessionResult:
+        """Run to completion (``images``: (media type, base64) the user attached, before the text).
+        ``asyncio.CancelledError`` propagates (the caller owns the task)."""
+        attached: list[Block] = [OpaqueBlock("image", {"type": "image", "source": {
+            "type": "base64", "media_type": media_type, "data": data}}) for media_type, data in images]
+        self.messages = [Message("user", [*attached, TextBlock(first_message)])]
         return await self._loop()
 
     async def follow_up(self, text: str) -> SessionResult:

@@ -53,3 +53,5 @@ class TaskSpec:
     role: str | None = None
     read_only: bool = False
     commit_before_commands: bool = False
+    #: Images the user attached to the request, (media type, base64 data): jpeg, png, gif or webp.
+    images: tuple[tuple[str, str], ...] = ()

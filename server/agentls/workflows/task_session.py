@@ -46,13 +46,14 @@ class _Checkpointer:
 
 
 async def run_with_repair(session: AgentSession, overlay: Overlay, first_message: str, rounds: int,
-                          bases: Mapping[str, str] | None = None) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
+                          bases: Mapping[str, str] | None = None, images: Sequence[tuple[str, str]] = (),
+                          ) -> tuple[SessionResult, dict[str, list[SyntaxIssue]]]:
     """Run the session; while its change introduces syntax errors, send them back (``rounds`` times).
     ``bases`` (path -> text the session starts from) are parsed while the model works, so that the
     changes to them are validated incrementally."""
     preparing = asyncio.create_task(asyncio.to_thread(prepare_bases, bases)) if bases else None
     try:
-        result = await session.run(first_message)
+        result = await session.run(first_message, images)
     finally:
         if preparing is not None:
             await asyncio.gather(preparing, return_exceptions=True)  # a grammar failure only costs speed
@@ -129,7 +130,7 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
     try:
         in_play = {path: spec.buffers[path] for path in files if path in spec.buffers}
         result, issues = await run_with_repair(session, overlay, spec.first_message or spec.instruction,
-                                               settings.agent.repair_rounds, in_play)
+                                               settings.agent.repair_rounds, in_play, spec.images)
         status, summary, error = result.status, result.summary, result.error
         outputs = await collect(provider, result.produced, overlay, settings.tools.max_file_bytes) \
             if result.ok else []
