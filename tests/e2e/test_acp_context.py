@@ -69,3 +69,26 @@ async def test_mcp_servers_from_the_client_offer_their_tools(
     assert results[0]["content"] == "pong"
     assert starts.exists()  # the client's server is the user's choice: trusted, no question
     assert editor.of("tool_call")
+
+
+async def test_the_agent_reads_files_through_the_editor_and_edits_what_the_user_sees(
+        fake_messages_api: FakeMessagesAPI, repo: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Not attached, just viewed by the model: the editor's unsaved buffer is what it reads and edits."""
+    from tests.e2e.test_headless import edit
+
+    unsaved = "def add(a, b):\n    return a + b  # typed, not saved\n"
+    fake_messages_api.add(Reply([edit("view", path="calc.py")]),
+                          Reply([edit("str_replace", path="calc.py", old_str="def add(a, b):",
+                                      new_str="def add(a: int, b: int) -> int:")]),
+                          Reply.text("Added hints."))
+    editor = Editor()
+    editor.buffers[str(repo / "calc.py")] = unsaved
+    async with running(fake_messages_api, tmp_path / "home", repo, editor) as agent:
+        session_id = await _session(agent, editor, repo)
+        assert await prompt(agent, session_id, "add type hints") == "end_turn"
+    results = [block for message in fake_messages_api.message_requests[-1].body["messages"]
+               if isinstance(message["content"], list) for block in message["content"]
+               if block.get("type") == "tool_result"]
+    assert "typed, not saved" in str(results[0]["content"])
+    hinted = unsaved.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
+    assert editor.writes == {str(repo / "calc.py"): hinted}  # the user's typing kept

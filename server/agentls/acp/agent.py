@@ -129,6 +129,7 @@ class AgentlsAgent:
             self.settings[root] = self._settings(root)
             runtime = Runtime(root, lambda: self.settings[root])
             runtime.asker = self._ask
+            runtime.read_through = self._read_through
             runtime.record_events()
             self.runtimes[root] = runtime
         return self.runtimes[root]
@@ -293,6 +294,18 @@ class AgentlsAgent:
                       cached_read_tokens=used.cache_read_input_tokens,
                       cached_write_tokens=used.cache_creation_input_tokens)
         return exchange, usage
+
+    async def _read_through(self, agentls_session: str, relative: str) -> str | None:
+        """The client's text of a workspace file (its unsaved buffer), when it reads files for us."""
+        session = self.sessions.get(agentls_session.rsplit("-", 1)[0])
+        if session is None or not self.client.reads:
+            return None
+        try:
+            read = await self.conn.read_text_file(session_id=session.id, path=str(session.root / relative))
+        except (RequestError, ConnectionError) as exc:
+            log.debug("the client did not read %s: %s", relative, exc)
+            return None
+        return str(read.content)
 
     # -- questions from the core ------------------------------------------------------------------------
     async def _ask(self, question: Question) -> str:

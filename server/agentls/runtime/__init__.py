@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +73,9 @@ class Runtime:
         #: Every session event of this process (``agent.events``): front ends subscribe here.
         self.events = EventBus()
         self._mcp: McpHub | None = None
+        #: (session id, workspace path) -> the editor's text of that file, for front ends whose editor serves
+        #: files (ACP); sessions run in this process then read through it (``ToolContext.read_through``).
+        self.read_through: Callable[[str, str], Awaitable[str | None]] | None = None
 
     # -- what sessions share --------------------------------------------------------------------------
     @property

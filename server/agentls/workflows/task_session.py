@@ -104,6 +104,9 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
                           session_id=session_id, audit=runtime.audit(), checkpoint=checkpointer,
                           read_only=spec.read_only, commit_before_commands=spec.commit_before_commands,
                           ask=lambda question: runtime.ask(replace(question, session_id=session_id)))
+    if runtime.read_through is not None:
+        reader = runtime.read_through
+        context.read_through = lambda rel: reader(session_id, rel)
     memory = load_memory(workspace.root, files)
     remember = None
     extra: list[Tool] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
@@ -84,6 +84,9 @@ class ToolContext:
     approved_commands: set[str] = field(default_factory=set)
     #: MCP tools the user allowed for the rest of this session.
     approved_tools: set[str] = field(default_factory=set)
+    #: The editor's text of a workspace file (None: the editor does not have it): front ends whose editor
+    #: serves files (ACP's ``fs/read_text_file``) let the session see unsaved typing.
+    read_through: Callable[[str], Awaitable[str | None]] | None = None
 
     def record(self, event: str, **fields: Any) -> None:
         """Append an audit event for this session (no-op without an audit log)."""

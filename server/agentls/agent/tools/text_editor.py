@@ -67,6 +67,8 @@ class TextEditorTool:
         except ValidationError as exc:
             return ToolResult(describe_validation_error(TOOL_NAME, exc), is_error=True)
         try:
+            if ctx.read_through is not None and params.command in ("view", "str_replace", "insert", "create"):
+                await _read_through(params.path, ctx)
             return self._dispatch(params, ctx)
         except (AgentlsError, OSError) as exc:
             return ToolResult(error_message(exc), is_error=True)
@@ -213,3 +215,17 @@ class TextEditorTool:
             "Review the changes and make sure they are as expected (correct indentation, no duplicate "
             "lines, etc). Edit the file again if necessary."
         )
+
+
+async def _read_through(path: str, ctx: ToolContext) -> None:
+    """Start a file the session has not touched yet from the editor's text (unsaved typing), when the front end
+    reads files through its editor (ACP's ``fs/read_text_file``); a file the editor does not have stays as on
+    disk. Checked like any read: a path outside the workspace or deny-listed raises before asking."""
+    assert ctx.read_through is not None
+    rel = ctx.overlay.key(path)
+    if rel in ctx.overlay.touched() or ctx.overlay.is_dir(rel):
+        return
+    ctx.workspace.resolve(rel)  # outside or denied: refused here, never read through the editor
+    text = await ctx.read_through(rel)
+    if text is not None and rel not in ctx.overlay.touched():
+        ctx.overlay.seed(rel, text)
