@@ -30,6 +30,7 @@ from tests.unit.test_checkpoints_support import (  # noqa: F401  (fixtures)
     workspace,
     write,
 )
+from tests.unit.test_write_transaction import KILL_AFTER_FIRST_RENAME
 
 LONG = "n" * 250 + ".py"  # 253 bytes: a temporary name built from it would not fit
 
@@ -164,18 +165,13 @@ def test_a_name_near_the_limit_is_restored(cps: Checkpoints, workspace: Path,
 
 
 CRASH = """
-import os, signal, sys
+import sys
 from pathlib import Path
 from agentls.checkpoints import Checkpoints
 from agentls.paths import data_dir
 from agentls.store.db import Store
 cps = Checkpoints(Path(sys.argv[1]), data_dir=data_dir(), store=Store(data_dir() / "agentls.db"))
-real = os.rename
-def rename(*args, **kwargs):
-    real(*args, **kwargs)
-    if "src_dir_fd" in kwargs:  # a workspace file, not the journal
-        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 between the first rename and the second
-os.rename = rename
+""" + KILL_AFTER_FIRST_RENAME + """
 cps.restore(sys.argv[2])
 """
 

@@ -10,18 +10,11 @@ from pathlib import Path
 import pytest
 
 from agentls.agent.tools import sandbox_masks
-from agentls.agent.tools.run_command import sandbox_problem
 from agentls.agent.tools.sandbox_masks import workspace_masks
 from agentls.agent.workspace import Workspace
-from tests.unit.test_tool_run_command import PY, make_ctx, run
+from tests.unit.test_tool_run_command import PY, _sandbox_or_skip, make_ctx, run
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="dropping root is tested only when the tests run as root")
-
-
-async def _sandbox_or_skip() -> None:
-    problem = await sandbox_problem()
-    if problem is not None:
-        pytest.skip(problem)
 
 
 def _probe_reads(root: Path, *paths: str) -> None:

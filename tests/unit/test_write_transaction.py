@@ -83,15 +83,21 @@ def _umask() -> int:
     return mask
 
 
-CRASH = """
-import os, signal, sys
-from agentls.write_transaction import FileWrite, write_all
+#: Python run before a script's write: the process kills itself (kill -9) right after the first workspace
+#: file is renamed in, between it and the next (the journal's own rename does not count).
+KILL_AFTER_FIRST_RENAME = """
+import os, signal
 real = os.rename
 def rename(*args, **kwargs):
     real(*args, **kwargs)
     if "src_dir_fd" in kwargs:  # a workspace file, not the journal
         os.kill(os.getpid(), signal.SIGKILL)  # kill -9 between the first rename and the second
 os.rename = rename
+"""
+
+CRASH = KILL_AFTER_FIRST_RENAME + """
+import sys
+from agentls.write_transaction import FileWrite, write_all
 write_all(sys.argv[1], [FileWrite("a.py", "a = 1\\n", "a = 2\\n"), FileWrite("b.py", "b = 1\\n", "b = 2\\n")])
 """
 

@@ -246,7 +246,7 @@ class AgentlsAgent:
             session.push(helpers.update_agent_message_text(await commands.answer(session, text.strip())))
             await session.drain()
             return PromptResponse(stop_reason="end_turn")
-        if not await asyncio.to_thread(self._has_key, session.root):
+        if session.runtime.settings.model.api_key is None:  # the workspace's settings, loaded with its runtime
             raise _no_key()
         session.work = asyncio.create_task(self._work(session, text, buffers, files, images))
         try:
