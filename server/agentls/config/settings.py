@@ -173,6 +173,14 @@ class ContextSettings(_Section):
     workers: int = Field(0, ge=0, le=64)
 
 
+class StoreSettings(_Section):
+    """The shared store (``agentls.store``): how long what sessions did stays recorded."""
+
+    #: Session events (the dashboard's timeline) older than this are deleted when a recorder starts;
+    #: sessions and usage rows are kept (they are small).
+    events_retention_days: int = Field(90, ge=1, le=36500)
+
+
 class DebugSettings(_Section):
     """For finding problems: off by default."""
 
@@ -192,6 +200,7 @@ class Settings(_Section):
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     debug: DebugSettings = Field(default_factory=DebugSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     review: Literal["inline", "confirm"] = "inline"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -134,6 +134,17 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (session_id, seq)
         )""",
     ],
+    [
+        # The dashboard (``store/overview.py``): which front end ran a session, and which process (its
+        # ``plans.owner_token``), so a "running" session whose process died is told apart; indexes for its
+        # pages (newest first, by status) and its usage and checkpoint queries by time.
+        "ALTER TABLE sessions ADD COLUMN frontend TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started)",
+        "CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status, started)",
+        "CREATE INDEX IF NOT EXISTS usage_time ON usage(time)",
+        "CREATE INDEX IF NOT EXISTS checkpoints_time ON checkpoints(time)",
+    ],
 ]
 
 
@@ -213,11 +224,14 @@ class Store:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
 
-    def start_session(self, session_id: str, workspace: str, kind: str, instruction: str, model: str) -> None:
+    def start_session(self, session_id: str, workspace: str, kind: str, instruction: str, model: str,
+                      frontend: str = "", owner: str = "") -> None:
+        """``frontend``: ``Runtime.frontend``; ``owner``: ``plans.owner_token()`` of the process running it."""
         with self._tx() as db:
             db.execute(
-                "INSERT INTO sessions (id, workspace, kind, instruction, model, started) VALUES (?,?,?,?,?,?)",
-                (session_id, workspace, kind, instruction, model, time.time()),
+                "INSERT INTO sessions (id, workspace, kind, instruction, model, started, frontend, owner) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (session_id, workspace, kind, instruction, model, time.time(), frontend, owner),
             )
 
     def end_session(self, session_id: str, status: str, summary: str = "") -> None:
