@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from agentls.config import Settings
     from agentls.mcp.hub import McpHub
     from agentls.providers.base import Provider
+    from agentls.runtime.recorder import EventRecorder
     from agentls.store.audit import AuditLog
     from agentls.store.db import Store
 
@@ -76,6 +77,11 @@ class Runtime:
         #: (session id, workspace path) -> the editor's text of that file, for front ends whose editor serves
         #: files (ACP); sessions run in this process then read through it (``ToolContext.read_through``).
         self.read_through: Callable[[str, str], Awaitable[str | None]] | None = None
+        #: Which front end runs this process's sessions (recorded with each; the dashboard shows it):
+        #: ``cli``, ``editor``/``vscode``/``neovim`` (the language server and its agent host), ``acp[:client]``.
+        self.frontend = "cli"
+        self._recorder: EventRecorder | None = None
+        self._unsubscribe_recorder: Callable[[], None] | None = None
 
     # -- what sessions share --------------------------------------------------------------------------
     @property
@@ -179,7 +185,10 @@ class Runtime:
         from agentls.runtime.recorder import EventRecorder
         from agentls.store.events import EventStore
 
-        self.events.subscribe(EventRecorder(EventStore(self.store())))
+        if self._recorder is None:
+            retention = self.settings.store.events_retention_days
+            self._recorder = EventRecorder(EventStore(self.store()), retention_days=retention)
+            self._unsubscribe_recorder = self.events.subscribe(self._recorder)
 
     def settings_changed(self) -> None:
         """Tell the agent host (if any) about new settings or a new workspace root."""
@@ -200,7 +209,13 @@ class Runtime:
             await self._close_provider(provider)
 
     def close(self) -> None:
-        """Close the checkpoint history and the store this runtime opened (blocking)."""
+        """Write the recorded events still queued, close the checkpoint history and the store this runtime
+        opened (blocking)."""
+        if self._recorder is not None:
+            if self._unsubscribe_recorder is not None:
+                self._unsubscribe_recorder()
+            self._recorder.close()
+            self._recorder = self._unsubscribe_recorder = None
         if self._checkpoints is not None and self._owns_checkpoints:
             self._checkpoints.close()
             self._checkpoints = None
