@@ -68,7 +68,7 @@ class Host:
         with self._send_lock:
             self.to_server.send(message)
 
-    def apply_settings(self, settings: Settings, root: Path | None) -> None:
+    def apply_settings(self, settings: Settings, root: Path | None, frontend: str = "editor") -> None:
         from agentls import logs
 
         self.settings, self.root = settings, root
@@ -77,6 +77,7 @@ class Host:
             self.runtime = Runtime(lambda: self.root, lambda: self.settings or Settings())
             self.runtime.asker = self.ask_server
             self.runtime.record_events()
+        self.runtime.frontend = frontend  # the server's (its editor's name), recorded with each session
 
     async def ask_server(self, question: Question) -> str:
         """A question from an operation: the server's front end answers it."""
@@ -125,7 +126,7 @@ class Host:
         while (message := await inbox.get()) is not None:
             kind = message[0]
             if kind == "settings":
-                self.apply_settings(message[1], message[2])
+                self.apply_settings(*message[1:4])
             elif kind == "call":
                 call_id, name, args = message[1], message[2], message[3]
                 self.tasks[call_id] = asyncio.create_task(self.run(call_id, name, args))

@@ -202,6 +202,7 @@ def run(options: RunOptions) -> int:
     from agentls.terminal import TerminalQuestions
 
     runtime = Runtime(options.workspace, loaded.settings)
+    runtime.frontend = "cli"
     # --yes approves applying the changes and the tools of trusted MCP servers; it never trusts a server.
     given = {"apply_changes": "apply", "mcp_tool": "allow_once"} if options.yes else {}
     if options.remember:

@@ -145,6 +145,7 @@ async def _main(action: str, words: list[str], args: argparse.Namespace, workspa
     from agentls.terminal import TerminalQuestions
 
     runtime = Runtime(workspace, settings)
+    runtime.frontend = "cli"
     runtime.asker = TerminalQuestions()  # after a failed step: retry, skip, edit, roll back or stop
     runtime.record_events()
     plans = PlanStore(runtime.store())

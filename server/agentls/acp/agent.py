@@ -81,6 +81,8 @@ class AgentlsAgent:
         self.runtimes: dict[Path, Any] = {}
         self.client_servers: dict[Path, dict[str, Any]] = {}
         self.settings: dict[Path, Any] = {}
+        #: ``Runtime.frontend`` of this agent's runtimes: ``acp:<client name>`` once the client said its name.
+        self.frontend = "acp"
 
     def on_connect(self, conn: Any) -> None:
         self.conn = conn
@@ -94,6 +96,10 @@ class AgentlsAgent:
         self.client.writes = bool(fs and fs.write_text_file)
         log.info("ACP client %s (reads files: %s, writes files: %s)", getattr(client_info, "name", "?"),
                  self.client.reads, self.client.writes)
+        name = getattr(client_info, "name", None)
+        self.frontend = f"acp:{name}" if isinstance(name, str) and name.strip() else "acp"
+        for runtime in self.runtimes.values():
+            runtime.frontend = self.frontend
         return acp.InitializeResponse(
             protocol_version=acp.PROTOCOL_VERSION,
             agent_capabilities=AgentCapabilities(
@@ -130,6 +136,7 @@ class AgentlsAgent:
             runtime = Runtime(root, lambda: self.settings[root])
             runtime.asker = self._ask
             runtime.read_through = self._read_through
+            runtime.frontend = self.frontend
             runtime.record_events()
             self.runtimes[root] = runtime
         return self.runtimes[root]

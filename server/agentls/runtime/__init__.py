@@ -62,7 +62,7 @@ class Runtime:
         #: How this front end answers questions (``agentls.questions``); set by the front end.
         self.asker: Asker = take_default
         #: Where sessions run when not in this process (the language server's agent host).
-        self.host = HostClient(self._root, self._settings, self.answer) if host else None
+        self.host = HostClient(self._root, self._settings, self.answer, lambda: self.frontend) if host else None
         self._given_provider = provider
         self._provider: Provider | None = None
         self._provider_key = ""

@@ -7,13 +7,15 @@ the language server that work still competes for the GIL with the loop that answ
 server starts the host at once (its SDK import overlaps the editor's start-up) and talks to it over
 two pipes with pickled messages:
 
-    parent -> host   ("settings", Settings, root) · ("call", id, name, args) · ("cancel", id)
+    parent -> host   ("settings", Settings, root, frontend) · ("call", id, name, args) · ("cancel", id)
                      ("answer", question id, option id)
     host -> parent   ("event", id, event) · ("result", id, value) · ("error", id, kind, message)
                      ("ask", id, Question)
 
-``call`` runs one of the host's operations (``agentls.agent_host.OPERATIONS``) and streams its events
-to ``on_event`` on the caller's loop; cancelling the caller cancels the operation in the host. A
+``settings`` also carries the server's ``Runtime.frontend`` (from the editor's name: ``vscode``,
+``neovim``, ``editor``), which the host's runtime records with its sessions. ``call`` runs one of the
+host's operations (``agentls.agent_host.OPERATIONS``) and streams its events to ``on_event`` on the
+caller's loop; cancelling the caller cancels the operation in the host. A
 question the operation asks (``Runtime.ask`` in the host) is answered by the server's front end. A host
 that dies fails the calls under way with one clear error, and the next call starts a new one. The
 host exits when the server's end of the pipe closes (the server quit or died).
@@ -52,9 +54,11 @@ HOST_DIED = "the agent host process stopped unexpectedly (details in the log); t
 class HostClient:
     """The server's end of the agent host. Every method is called on the server's event loop."""
 
-    def __init__(self, root: Callable[[], Path | None], settings: Callable[[], Settings], answer: Asker) -> None:
+    def __init__(self, root: Callable[[], Path | None], settings: Callable[[], Settings], answer: Asker,
+                 frontend: Callable[[], str] = lambda: "editor") -> None:
         self._root = root
         self._settings = settings
+        self._frontend = frontend
         self._answer = answer
         #: Questions being put to the user, by the call that asked (cancelled with it).
         self._questions: dict[int, set[asyncio.Task[None]]] = {}
@@ -90,9 +94,10 @@ class HostClient:
         log.info("agent host started (pid %d)", process.pid)
 
     def send_settings(self) -> None:
-        """The current settings and workspace root (after every change: the host has no other source)."""
+        """The current settings, workspace root and front-end label (after every change: the host has no other
+        source)."""
         if self._process is not None:
-            self._outbox.put(("settings", self._settings(), self._root()))
+            self._outbox.put(("settings", self._settings(), self._root(), self._frontend()))
 
     def _write(self, connection: Connection) -> None:
         """Pickle and write in a thread of its own: a large message never holds up the loop."""

@@ -25,6 +25,7 @@ from agentls.errors import AgentlsError
 from agentls.mcp.sources import has_workspace_servers
 from agentls.plans.roles import load_role
 from agentls.runtime import Runtime
+from agentls.store.plans import owner_token
 from agentls.syntax.validate import SyntaxIssue
 from agentls.workflows.task import TaskOutcome, TaskSpec
 from agentls.workflows.validation import introduced, prepare_bases, repair_prompt
@@ -128,7 +129,8 @@ async def run_session(runtime: Runtime, spec: TaskSpec, on_event: Callable[[Agen
         session_id=session_id, provider=provider, context=context, settings=settings, tools=tools, system=system,
         store=store, on_event=emit,
     )
-    store.start_session(session_id, str(workspace.root), spec.kind, spec.instruction, settings.model.name)
+    store.start_session(session_id, str(workspace.root), spec.kind, spec.instruction, settings.model.name,
+                        frontend=runtime.frontend, owner=owner_token())
     status, summary, error = "cancelled", "", ""
     try:
         in_play = {path: spec.buffers[path] for path in files if path in spec.buffers}
