@@ -85,6 +85,10 @@ def register(server: AgentLanguageServer) -> None:
         from agentls.lsp.client import ClientFeatures
 
         server.client_features = ClientFeatures.of(params.capabilities)
+        # The editor's name, recorded with each session (the dashboard shows it; the agent host gets it too).
+        name = (params.client_info.name if params.client_info else "").lower()
+        server.runtime.frontend = ("vscode" if "code" in name else "neovim" if "neovim" in name or "nvim" in name
+                                   else "editor")
         state = server.state
         state.root = _root(params)
         from agentls.lsp.init_options import InitOptions
