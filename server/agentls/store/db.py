@@ -137,11 +137,12 @@ MIGRATIONS: list[list[str]] = [
     [
         # The dashboard (``store/overview.py``): which front end ran a session, and which process (its
         # ``plans.owner_token``), so a "running" session whose process died is told apart; indexes for its
-        # pages (newest first, by status) and its usage and checkpoint queries by time.
+        # pages (newest first, by status), its polling (sessions that ended) and its queries by time.
         "ALTER TABLE sessions ADD COLUMN frontend TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
         "CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started)",
         "CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status, started)",
+        "CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended)",
         "CREATE INDEX IF NOT EXISTS usage_time ON usage(time)",
         "CREATE INDEX IF NOT EXISTS checkpoints_time ON checkpoints(time)",
     ],
