@@ -20,6 +20,7 @@ from agentls.providers.base import TextDelta
 from agentls.runtime import Runtime
 from agentls.store.db import Store
 from agentls.store.events import EventStore
+from agentls.store.plans import owner_token
 from agentls.workflows.run import run_task
 from agentls.workflows.task import TaskSpec
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, Text, ToolUse
@@ -88,4 +89,17 @@ async def test_a_session_publishes_what_it_does_and_the_store_records_it(fake_me
     # text pieces are stored joined: one row per run of pieces, not one per piece
     assert sum(isinstance(e, TextDelta) for e in events) > kinds.count("TextDelta")
     assert [e.data["text"] for e in stored if e.kind == "TextDelta"] == ["Looking.", "Changed x to 2."]
+    assert store.fetch("SELECT frontend, owner FROM sessions WHERE id = 's1'") == [("cli", owner_token())]
     store.close()
+
+
+def test_the_agent_host_records_its_sessions_under_the_servers_front_end(tmp_path: Path) -> None:
+    from agentls.agent_host import Host
+
+    host = Host(None)  # type: ignore[arg-type]  # nothing is sent here
+    host.apply_settings(Settings(), tmp_path)
+    assert host.runtime is not None
+    assert host.runtime.frontend == "editor"
+    host.apply_settings(Settings(), tmp_path, "vscode")
+    assert host.runtime.frontend == "vscode"
+    host.runtime.close()

@@ -92,6 +92,8 @@ class _Session:
     dropped: int = 0
     dropped_time: float = 0.0
     dropped_dirty: bool = False
+    #: Its ``SessionEnded`` was taken: forgotten once its rows are written (a later event reads its last seq).
+    ended: bool = False
 
 
 class EventRecorder:
@@ -200,10 +202,7 @@ class EventRecorder:
         if seq is not None:
             rows[(item.session_id, seq)] = EventRow(item.session_id, seq, item.time, item.kind,
                                                     bounded(item.kind, dataclasses.asdict(event)))
-        if ended:
-            if state.dropped_dirty:
-                self._put_truncated(item.session_id, state, rows)
-            self._sessions.pop(item.session_id, None)
+        state.ended = state.ended or ended
 
     def _allocate(self, state: _Session, item: SessionEvent, *, always: bool) -> int | None:
         """The next seq, or None past the cap (counted in the ``Truncated`` event)."""
@@ -237,8 +236,13 @@ class EventRecorder:
     def _write(self, rows: dict[tuple[str, int], EventRow]) -> None:
         if self._retry:
             rows = {**self._retry, **rows}
-        if not rows:
-            return
+        if rows:
+            self._write_rows(rows)
+        if not self._retry:
+            for session_id in [key for key, state in self._sessions.items() if state.ended and state.run is None]:
+                del self._sessions[session_id]
+
+    def _write_rows(self, rows: dict[tuple[str, int], EventRow]) -> None:
         try:
             self.events.write(list(rows.values()))
         except Exception:  # a full disk or a locked database must not end (or slow) a session
