@@ -239,7 +239,7 @@ class Overview:
         page_where, page_params = condition, list(params)
         if cursor is not None:
             started, last_id = _decode_cursor(cursor)
-            page_where += " AND (started < ? OR (started = ? AND id < ?))"
+            page_where += " AND started <= ? AND (started < ? OR id < ?)"  # one range on the started index
             page_params += [started, started, last_id]
         rows = self.store.fetch(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {page_where} "
                                 "ORDER BY started DESC, id DESC LIMIT ?", [*page_params, limit + 1])
@@ -323,10 +323,10 @@ class Overview:
                                    " GROUP BY day", params)
         for day, count in started:
             by_day.setdefault(day, {"day": day, **dict.fromkeys(_SUMS, 0), "cost_usd": 0.0})["sessions"] = count
-        join = "JOIN sessions s ON s.id = u.session_id"
         models = [{"model": row[0], **_sums(row[1:6]), "sessions": row[6]} for row in self.store.fetch(
             f"SELECT u.model, {_SUM_SQL}, COUNT(DISTINCT u.session_id) FROM usage u {join} WHERE {where} "
             "GROUP BY u.model ORDER BY 2 DESC", params)]
+        join = "CROSS JOIN sessions s ON s.id = u.session_id"  # usage (by time) first, not every session's
         workspaces = [{"workspace": row[0], **_sums(row[1:6]), "sessions": row[6]} for row in self.store.fetch(
             f"SELECT s.workspace, {_SUM_SQL}, COUNT(DISTINCT u.session_id) FROM usage u {join} WHERE {where} "
             "GROUP BY s.workspace ORDER BY 2 DESC", params)]
