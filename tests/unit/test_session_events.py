@@ -103,3 +103,34 @@ def test_the_agent_host_records_its_sessions_under_the_servers_front_end(tmp_pat
     host.apply_settings(Settings(), tmp_path, "vscode")
     assert host.runtime.frontend == "vscode"
     host.runtime.close()
+
+
+async def test_the_language_server_labels_its_sessions_with_the_editors_name(tmp_path: Path) -> None:
+    from lsprotocol import types
+
+    from agentls.lsp.app import create_server
+
+    labels = {}
+    for name in ("Visual Studio Code", "Neovim", "nvim-lspconfig", "Helix", None):
+        server = create_server()
+        initialize = server.protocol.fm.features[types.INITIALIZE]
+        await initialize(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri(),
+                                                client_info=types.ClientInfo(name=name) if name else None))
+        labels[name] = server.runtime.frontend
+    assert labels == {"Visual Studio Code": "vscode", "Neovim": "neovim", "nvim-lspconfig": "neovim",
+                      "Helix": "editor", None: "editor"}
+
+
+async def test_an_acp_agent_labels_its_sessions_with_the_clients_name(tmp_path: Path) -> None:
+    from acp.schema import Implementation
+
+    from agentls.acp.agent import AgentlsAgent
+
+    named, unnamed = AgentlsAgent(), AgentlsAgent()
+    await named.initialize(1, client_info=Implementation(name="zed", version="1"))
+    await unnamed.initialize(1)
+    runtime = named._runtime(tmp_path.resolve())
+    try:
+        assert (named.frontend, unnamed.frontend, runtime.frontend) == ("acp:zed", "acp", "acp:zed")
+    finally:
+        runtime.close()
