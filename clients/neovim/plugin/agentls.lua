@@ -54,6 +54,10 @@ command("AgentUsage", function()
   cmds().usage()
 end, { desc = "agentls: tokens and cost of recent agent sessions" })
 
+command("AgentDashboard", function()
+  cmds().dashboard()
+end, { desc = "agentls: open the dashboard (War Room) in the browser, and show its URL" })
+
 command("AgentPlan", function(opts)
   require("agentls.plan").command(opts)
 end, {

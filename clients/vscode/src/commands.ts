@@ -1,6 +1,7 @@
 // The Agent: … commands, the status bar item and the checkpoint views.
 import * as vscode from "vscode";
 
+import { openDashboard } from "./dashboard";
 import type { Agent } from "./extension";
 import type { PendingNode } from "./pending";
 import type { Hunk, ReviewResult } from "./proposals";
@@ -462,6 +463,14 @@ export function registerCommands(context: vscode.ExtensionContext, agent: Agent)
         detail: `${s.kind} · ${s.model} · ${new Date(s.started * 1000).toLocaleString()} · ${s.turns} turn(s) · ${s.sessionId}`,
       }));
       await vscode.window.showQuickPick(items, { title: `Agent usage: $${usage.totalCostUsd.toFixed(4)} in this workspace` });
+    }));
+
+  register("agentls.openDashboard", () =>
+    openDashboard({
+      execute: (command, arg) => agent.execute(command, arg),
+      open: (url) => vscode.env.openExternal(vscode.Uri.parse(url)),
+      showError: (message) => void vscode.window.showErrorMessage(message),
+      log: (line) => agent.output.appendLine(line),
     }));
 
   register("agentls.showOutput", () => agent.output.show());

@@ -7,6 +7,7 @@ argument) without the server importing them back.
 
 from __future__ import annotations
 
+from agentls.lsp import dashboard
 from agentls.lsp.handlers import (
     agent_commands,
     checkpoint_commands,
@@ -23,5 +24,6 @@ def create_server() -> AgentLanguageServer:
     server = AgentLanguageServer()
     for module in (lifecycle, documents, code_actions):
         module.register(server)
-    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS, **plan_commands.HANDLERS})
+    commands.register(server, {**agent_commands.HANDLERS, **checkpoint_commands.HANDLERS, **plan_commands.HANDLERS,
+                               **dashboard.HANDLERS})
     return server

@@ -356,6 +356,32 @@ function scenarios.health()
   result.data.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
+-- :AgentDashboard with the OS opener stubbed (no browser here): what it was asked to open, and what a
+-- browser gets there (the GET runs now, while the server and its dashboard run).
+function scenarios.dashboard()
+  open()
+  result.data.opened = {}
+  vim.ui.open = function(url)
+    table.insert(result.data.opened, url)
+    return nil, nil
+  end
+  vim.cmd("AgentDashboard")
+  wait(function()
+    return #result.data.opened > 0
+  end, "vim.ui.open")
+  local fetch = [[
+import http.cookiejar, sys, urllib.error, urllib.request
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+try:
+    print(opener.open(sys.argv[1], timeout=10).status)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+]]
+  local done = vim.system({ env.NVIM_AGENTLS_TEST_PYTHON, "-c", fetch, result.data.opened[1] }, { text = true }):wait(20000)
+  result.data.status = vim.trim(done.stdout or "")
+  result.data.fetch_stderr = done.stderr
+end
+
 -- More scenarios (tests/e2e/test_neovim_review.py) share these helpers.
 local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
 assert(loadfile(here .. "/review.lua"))({

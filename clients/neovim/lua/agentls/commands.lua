@@ -368,6 +368,28 @@ function M.usage()
   end)
 end
 
+---`:AgentDashboard`: open the War Room (the server's `agentls dashboard`) in the browser. The URL, with
+---its access token, is always shown too: without a browser here (headless, ssh) it is to be copied.
+function M.dashboard()
+  lsp.execute("agentls.dashboard", {}, function(result)
+    local url = type(result) == "table" and result.url or nil
+    if type(url) ~= "string" or not url:match("^https?://") then
+      vim.notify("agentls: the server answered no dashboard URL", vim.log.levels.ERROR)
+      return
+    end
+    vim.notify("agentls: dashboard at " .. url)
+    if not vim.ui.open then
+      return -- Neovim < 0.10: the URL above is for the user to open
+    end
+    local ok, opened, err = pcall(vim.ui.open, url) -- (SystemObj?, error?); raises on some versions
+    local problem = not ok and opened or err
+    if problem then
+      vim.notify(("agentls: could not open a browser (%s); open the URL above"):format(tostring(problem)),
+        vim.log.levels.WARN)
+    end
+  end)
+end
+
 ---Buffer-local keymaps (see `keymaps` in the options; false turns them all off).
 ---@param bufnr integer
 function M.set_keymaps(bufnr)

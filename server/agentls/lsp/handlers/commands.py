@@ -41,6 +41,7 @@ COMMANDS = (
     "agentls.plan.status",
     "agentls.plan.cancel",
     "agentls.plan.decide",
+    "agentls.dashboard",
 )
 
 Handler = Callable[[AgentLanguageServer, dict[str, Any]], Awaitable[Any]]

@@ -136,9 +136,13 @@ def register(server: AgentLanguageServer) -> None:
 
 
 async def stop_work(server: AgentLanguageServer) -> None:
-    """What ``shutdown`` does: stop the diagnostics, the plans, the sessions and the context engine."""
+    """What ``shutdown`` does: stop the diagnostics, the dashboard, the plans, the sessions and the context
+    engine."""
     if server.state.diagnostics is not None:
         server.state.diagnostics.close()
+    from agentls.lsp.dashboard import stop as stop_dashboard
+
+    await stop_dashboard(server)
     from agentls.lsp.handlers.plan_commands import shutdown_plans
 
     await shutdown_plans(server)  # before the agent closes the store the plans record into
