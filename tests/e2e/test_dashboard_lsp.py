@@ -85,6 +85,8 @@ async def test_the_dashboard_opens_with_its_token_is_reused_and_ends_with_the_se
         assert parts.scheme == "http"
         assert parts.hostname == "127.0.0.1"
         assert urllib.parse.parse_qs(parts.query)["token"][0]
+        if sys.platform.startswith("linux"):  # it runs in the workspace (the dashboard reads settings there)
+            assert Path(f"/proc/{pid}/cwd").resolve() == workspace.resolve()
         assert await asyncio.to_thread(status, url) == 200
         without_token = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
         assert await asyncio.to_thread(status, without_token) == 401

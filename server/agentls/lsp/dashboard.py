@@ -3,7 +3,8 @@
 The first call starts ``python -m agentls dashboard --no-open --port 0`` (an asyncio subprocess: the
 event loop never waits on it) and reads the first line of its stdout, the URL with its access token,
 within ``START_TIMEOUT_S``; later calls answer the same URL while the child runs, and start a new one
-when it has died. Concurrent calls share one start.
+when it has died. Concurrent calls share one start. The child runs in the workspace's root (the
+dashboard reads the settings there).
 
 The child never outlives the server:
 - ``shutdown`` (and the editor's process ending, which runs the same ``stop_work``) terminates it and
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError
@@ -82,8 +84,10 @@ def _death_signal() -> Callable[[], None] | None:
 class Dashboard:
     """The dashboard child of one language server."""
 
-    def __init__(self, command: list[str] | None = None) -> None:
+    def __init__(self, command: list[str] | None = None, cwd: Callable[[], Path | None] = lambda: None) -> None:
         self.command = command or [sys.executable, "-m", "agentls", "dashboard", "--no-open", "--port", "0"]
+        #: Where the child runs (the workspace: the dashboard reads its settings there), else ours.
+        self.cwd = cwd
         self._process: asyncio.subprocess.Process | None = None
         self._url: str | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
@@ -116,9 +120,12 @@ class Dashboard:
     async def _start(self) -> None:
         self._process, self._url = None, None
         self._stderr.clear()
+        cwd = self.cwd()
+        if cwd is not None and not cwd.is_dir():
+            cwd = None
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                *self.command, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_death_signal(),
                 limit=MAX_LINE)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -228,7 +235,7 @@ def dashboard_of(server: AgentLanguageServer) -> Dashboard:
     """The server's one dashboard (created on first use)."""
     found = _dashboards.get(server)
     if found is None:
-        found = _dashboards[server] = Dashboard()
+        found = _dashboards[server] = Dashboard(cwd=lambda: server.state.root)
     return found
 
 
