@@ -7,12 +7,17 @@ const GAP_X = 52;
 const GAP_Y = 16;
 const PAD = 16;
 
-/** Layers by longest path from the steps without dependencies; cycles and unknown ids are ignored. */
+const VIRTUAL_H = 10;
+
+/**
+ * Layers by longest path from the steps without dependencies (cycles and unknown ids are ignored); an edge
+ * that skips layers goes through a virtual node in each layer it crosses, so it is routed around the steps.
+ */
 export function layout(steps) {
   const byId = new Map(steps.map((st) => [String(st.id), st]));
   const depth = new Map();
   const visiting = new Set();
-  const depsOf = (st) => (Array.isArray(st.depends_on) ? st.depends_on : []).map(String).filter((d) => byId.has(d) && d !== String(st.id));
+  const depsOf = (st) => [...new Set((Array.isArray(st.depends_on) ? st.depends_on : []).map(String))].filter((d) => byId.has(d) && d !== String(st.id));
   function walk(id) {
     if (depth.has(id)) return depth.get(id);
     if (visiting.has(id)) return 0;
@@ -25,36 +30,63 @@ export function layout(steps) {
   }
   const ordered = [...steps].sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   for (const st of ordered) walk(String(st.id));
+  // Nodes: {key, layer, virtual, order}; edges as chains of keys.
   const layers = [];
+  const nodes = new Map();
+  const addNode = (key, layer, virtual, order) => {
+    const n = { key, layer, virtual, order };
+    nodes.set(key, n);
+    (layers[layer] = layers[layer] || []).push(n);
+    return n;
+  };
+  ordered.forEach((st, i) => addNode(String(st.id), depth.get(String(st.id)), false, i));
+  const chains = [];
   for (const st of ordered) {
-    const d = depth.get(String(st.id));
-    (layers[d] = layers[d] || []).push(st);
-  }
-  // Two barycentre sweeps to cut edge crossings.
-  for (let sweep = 0; sweep < 2; sweep += 1) {
-    const index = new Map();
-    layers.forEach((layer) => layer.forEach((st, i) => index.set(String(st.id), i)));
-    for (let L = 1; L < layers.length; L += 1) {
-      const bary = (st) => {
-        const deps = depsOf(st).filter((d) => depth.get(d) < L);
-        if (!deps.length) return index.get(String(st.id));
-        return deps.reduce((acc, d) => acc + index.get(d), 0) / deps.length;
-      };
-      layers[L] = layers[L].map((st) => [bary(st), st]).sort((a, b) => a[0] - b[0] || (a[1].position ?? 0) - (b[1].position ?? 0)).map((x) => x[1]);
-      layers[L].forEach((st, i) => index.set(String(st.id), i));
+    const to = String(st.id);
+    for (const from of depsOf(st)) {
+      const a = depth.get(from);
+      const b = depth.get(to);
+      if (a >= b) continue; // a cycle: not drawn
+      const chain = [from];
+      for (let L = a + 1; L < b; L += 1) chain.push(addNode(`v:${from}>${to}:${L}`, L, true, Infinity).key);
+      chain.push(to);
+      chains.push(chain);
     }
   }
-  const tallest = Math.max(1, ...layers.map((l) => l.length));
-  const height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y;
+  for (let L = 0; L < layers.length; L += 1) layers[L] = layers[L] || [];
+  const preds = new Map();
+  for (const chain of chains) for (let i = 1; i < chain.length; i += 1) {
+    if (!preds.has(chain[i])) preds.set(chain[i], []);
+    preds.get(chain[i]).push(chain[i - 1]);
+  }
+  // Barycentre sweeps to cut crossings (virtual nodes start after the real ones).
+  const index = new Map();
+  const reindex = (layer) => layer.forEach((n, i) => index.set(n.key, i));
+  layers.forEach((layer) => { layer.sort((x, y) => x.order - y.order); reindex(layer); });
+  for (let sweep = 0; sweep < 3; sweep += 1) {
+    for (let L = 1; L < layers.length; L += 1) {
+      const bary = (n) => {
+        const ps = preds.get(n.key) || [];
+        return ps.length ? ps.reduce((acc, k) => acc + index.get(k), 0) / ps.length : index.get(n.key);
+      };
+      layers[L] = layers[L].map((n) => [bary(n), n]).sort((x, y) => x[0] - y[0] || (x[1].virtual - y[1].virtual) || x[1].order - y[1].order).map((x) => x[1]);
+      reindex(layers[L]);
+    }
+  }
+  const heightOf = (n) => (n.virtual ? VIRTUAL_H : NODE_H);
+  const colHeight = (layer) => layer.reduce((acc, n) => acc + heightOf(n), 0) + Math.max(0, layer.length - 1) * GAP_Y;
+  const tallest = Math.max(NODE_H, ...layers.map(colHeight));
+  const height = PAD * 2 + tallest;
   const width = PAD * 2 + layers.length * NODE_W + Math.max(0, layers.length - 1) * GAP_X;
   const pos = new Map();
   layers.forEach((layer, L) => {
-    const colH = layer.length * NODE_H + (layer.length - 1) * GAP_Y;
-    const top = (height - colH) / 2;
-    layer.forEach((st, i) => pos.set(String(st.id), { x: PAD + L * (NODE_W + GAP_X), y: top + i * (NODE_H + GAP_Y) }));
+    let y = PAD + (tallest - colHeight(layer)) / 2;
+    for (const n of layer) {
+      pos.set(n.key, { x: PAD + L * (NODE_W + GAP_X), y, h: heightOf(n), virtual: n.virtual });
+      y += heightOf(n) + GAP_Y;
+    }
   });
-  const edges = [];
-  for (const st of steps) for (const dep of depsOf(st)) edges.push([dep, String(st.id)]);
+  const edges = chains.map((chain) => ({ from: chain[0], to: chain[chain.length - 1], via: chain.slice(1, -1) }));
   return { pos, edges, width: Math.max(width, 200), height };
 }
 
@@ -72,26 +104,35 @@ export function planGraph(steps, { selected, onSelect, money }) {
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow-head" }))));
   const byId = new Map(steps.map((st) => [String(st.id), st]));
   const edgeLayer = s("g", { class: "edges" });
-  for (const [from, to] of edges) {
+  for (const { from, to, via } of edges) {
     const a = pos.get(from);
     const b = pos.get(to);
     if (!a || !b) continue;
-    const x1 = a.x + NODE_W;
-    const y1 = a.y + NODE_H / 2;
-    const x2 = b.x - 2;
-    const y2 = b.y + NODE_H / 2;
-    const dx = Math.max(24, (x2 - x1) / 2);
+    // Points: out of the source's right side, through each virtual node (left to right), into the target.
+    const pts = [[a.x + NODE_W, a.y + NODE_H / 2]];
+    for (const key of via) {
+      const v = pos.get(key);
+      pts.push([v.x, v.y + v.h / 2], [v.x + NODE_W, v.y + v.h / 2]);
+    }
+    pts.push([b.x - 2, b.y + NODE_H / 2]);
+    let d = `M ${pts[0][0]} ${pts[0][1]}`;
+    for (let i = 1; i < pts.length; i += 1) {
+      const [x1, y1] = pts[i - 1];
+      const [x2, y2] = pts[i];
+      if (i % 2 === 0) { d += ` L ${x2} ${y2}`; continue; } // across a virtual node: straight
+      const dx = Math.max(16, (x2 - x1) / 2);
+      d += ` C ${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`;
+    }
     const done = byId.get(from) && byId.get(from).status === "done";
     edgeLayer.appendChild(s("path", {
-      d: `M ${x1} ${y1} C ${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`,
-      class: ["edge", done ? "edge-done" : ""].join(" "), "marker-end": "url(#plan-arrow)", "data-from": from, "data-to": to,
+      d, class: ["edge", done ? "edge-done" : ""].join(" "), "marker-end": "url(#plan-arrow)", "data-from": from, "data-to": to,
     }, s("title", null, `${truncate(byId.get(from).title, 60)} → ${truncate(byId.get(to).title, 60)}`)));
   }
   svg.appendChild(edgeLayer);
   const nodeLayer = s("g", { class: "nodes" });
   for (const st of steps) {
     const p = pos.get(String(st.id));
-    if (!p) continue;
+    if (!p || p.virtual) continue;
     const status = st.status || "pending";
     const g = s("g", {
       class: ["plan-node", `st-${status.replace(/[^a-z0-9-]/gi, "-")}`, String(st.id) === String(selected) ? "selected" : ""].join(" "),

@@ -1,5 +1,5 @@
 // #/checkpoints?workspace=W[&id=C]: a workspace's checkpoints, one's diff against now, restore and undo.
-import { h, clear, debounce, emptyState, add, put } from "../lib/dom.js";
+import { h, clear, debounce, emptyState, collapsible, add, put } from "../lib/dom.js";
 import { api, isAbort } from "../lib/api.js";
 import { bytes, dateTime, shortId, shortPath, oneLine } from "../lib/format.js";
 import { renderDiff } from "../lib/diff.js";
@@ -21,6 +21,11 @@ export function confirmDialog({ title, body, yes, danger = true }) {
     dlg.showModal();
     dlg.querySelector("[data-testid=confirm-no]").focus();
   });
+}
+
+function fileCount(files) {
+  if (Array.isArray(files)) return String(files.length);
+  return files === null || files === undefined ? "–" : String(files);
 }
 
 export function renderCheckpoints(ctx) {
@@ -64,7 +69,7 @@ export function renderCheckpoints(ctx) {
       h("td", { class: "nowrap" }, timeAgo(c.time, ctx.now())),
       h("td", null, h("span", { class: "tag" }, c.trigger || "–")),
       h("td", { class: "col-instr" }, h("span", { class: "ellipsis", title: c.summary || "" }, oneLine(c.summary, 200) || h("span", { class: "muted" }, "(no summary)"))),
-      h("td", { class: "num" }, String(c.files ?? "–")),
+      h("td", { class: "num", title: Array.isArray(c.files) ? c.files.join("\n") : null }, fileCount(c.files)),
       h("td", null, c.session_id ? h("a", { href: ctx.routeHash("sessions", c.session_id), class: "mono", title: c.session_id }, shortId(c.session_id)) : h("span", { class: "muted" }, "–"))));
     }
     put(listMessage, checkpoints.length ? "" : emptyState("No checkpoints in this workspace.", "checkpoints-empty"));
@@ -95,8 +100,9 @@ export function renderCheckpoints(ctx) {
       h("div", { class: "panel-title-row" },
         h("h2", null, "Checkpoint ", h("span", { class: "mono", title: c.id }, shortId(c.id))),
         h("button", { type: "button", class: "button danger", "data-testid": "restore-button", onClick: () => restore(c, resultBox) }, "Restore…")),
-      h("div", { class: "muted small" }, `${dateTime(c.time)} · ${c.trigger || ""} · ${c.files ?? "?"} file(s)`, c.step ? ` · step ${c.step}` : ""),
-      c.summary ? h("p", null, c.summary) : null,
+      h("div", { class: "muted small" }, `${dateTime(c.time)} · ${c.trigger || ""} · ${fileCount(c.files)} file(s)`, c.step ? ` · step ${c.step}` : ""),
+      c.summary ? h("p", { class: "cp-summary" }, c.summary) : null,
+      Array.isArray(c.files) && c.files.length ? collapsible(h("span", { class: "tl-sub" }, "Files in this checkpoint"), h("ul", { class: "mono small file-ul" }, c.files.map((f) => h("li", null, f)))) : null,
       resultBox,
       h("h3", null, "Changes since then (checkpoint → now)"),
       diffBox);
@@ -134,6 +140,7 @@ export function renderCheckpoints(ctx) {
       const panel = h("div", { class: "restore-result", "data-testid": "restore-result", "data-safety-checkpoint": r.safety_checkpoint || "" },
         h("div", { class: "result-title" }, isUndo ? "✓ Undone." : "✓ Restored.", r.safety_checkpoint ? h("span", { class: "muted small" }, ` Safety checkpoint ${shortId(r.safety_checkpoint)}.`) : null),
         list("Restored", r.restored), list("Deleted", r.deleted), list("Created", r.created),
+        (r.skipped || []).length ? list("Skipped", r.skipped) : null,
         r.safety_checkpoint ? h("button", { type: "button", class: "button", "data-testid": "undo-button", onClick: () => doRestore(r.safety_checkpoint, resultBox, true) }, isUndo ? "Redo (restore the safety checkpoint)" : "Undo") : null);
       put(resultBox, panel);
       await loadList();

@@ -40,10 +40,9 @@ export function renderSession(ctx) {
   const { main, signal } = ctx;
   const id = ctx.route.id;
   let session = null;
-  let maxSeq = 0;
+  let maxSeq = -1;
   const bySeq = new Map(); // seq -> {el, ev}
   const tools = new Map(); // tool id -> {el, result}
-  let ended = null;
   let planRef = null;
 
   const head = h("section", { class: "session-head", "data-testid": "session-header" }, loading());
@@ -193,6 +192,17 @@ export function renderSession(ctx) {
     return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
   }
 
+  /** Where an event of this seq goes: before the first item with a greater seq. */
+  function insertBySeq(el, seq) {
+    let before = null;
+    for (let node = timeline.lastElementChild; node; node = node.previousElementSibling) {
+      const s = node.dataset.seq;
+      if (s === undefined || s === "" || Number(s) <= seq) break;
+      before = node;
+    }
+    timeline.insertBefore(el, before);
+  }
+
   function addEvents(events) {
     const follow = nearBottom() && bySeq.size > 0;
     for (const ev of events) {
@@ -202,11 +212,9 @@ export function renderSession(ctx) {
       if (old && old.el && old.el.isConnected) {
         if (el) old.el.replaceWith(el); else old.el.remove();
       } else if (el) {
-        if (ended && ended.isConnected && ev.kind !== "SessionEnded") timeline.insertBefore(el, ended);
-        else timeline.appendChild(el);
+        insertBySeq(el, seq);
       }
       bySeq.set(seq, { el, ev });
-      if (ev.kind === "SessionEnded" && el) ended = el;
       if (seq > maxSeq) maxSeq = seq;
     }
     if (follow) window.scrollTo({ top: document.documentElement.scrollHeight });
@@ -224,22 +232,22 @@ export function renderSession(ctx) {
             h("span", { class: "mono change-path", title: c.path }, c.path),
             h("span", { class: "diff-stat" }, h("span", { class: "add" }, `+${c.added ?? 0}`), " ", h("span", { class: "del" }, `-${c.removed ?? 0}`)),
             badge(c.state || "?", c.state || "unknown", { "data-testid": "change-state" })),
-          renderDiff(c.diff),
+          c.too_large ? h("div", { class: "empty", "data-testid": "diff" }, "This change is too large to show here.") : renderDiff(c.diff),
           { open: changes.length <= 6 })));
     }
   }
 
   /* ----- loading ----- */
+  /** `after` null: everything (events and changes); a seq: the events after it. */
   async function load(after) {
-    const data = await api.get(`/api/sessions/${encodeURIComponent(id)}`, after ? { after } : null, { signal, what: "Could not load the session" });
+    const data = await api.get(`/api/sessions/${encodeURIComponent(id)}`, after !== null ? { after } : null, { signal, what: "Could not load the session" });
     session = data.session;
     if (data.plan !== undefined) planRef = data.plan;
     renderHead(session, planRef);
-    if (!after) {
+    if (after === null) {
       clear(timeline);
       bySeq.clear();
       tools.clear();
-      ended = null;
       add(timeline, instructionItem(session));
     }
     addEvents(Array.isArray(data.events) ? data.events : []);
@@ -249,20 +257,29 @@ export function renderSession(ctx) {
     } else put(tlMessage);
   }
   async function refresh() {
-    try { await load(maxSeq); } catch (e) { if (!isAbort(e)) put(tlMessage, errorLine(e.message)); }
+    try { await load(maxSeq >= 0 ? maxSeq : null); } catch (e) { if (!isAbort(e)) put(tlMessage, errorLine(e.message)); }
+  }
+  // The changes come only with a full fetch (no `after`): the events in it replace theirs by seq.
+  async function refreshChanges() {
+    try {
+      const data = await api.get(`/api/sessions/${encodeURIComponent(id)}`, null, { signal, what: "Could not load the session's changes" });
+      if (Array.isArray(data.changes)) renderChanges(data.changes);
+      addEvents((Array.isArray(data.events) ? data.events : []).filter((ev) => Number(ev.seq) > maxSeq));
+    } catch (e) { if (!isAbort(e)) put(tlMessage, errorLine(e.message)); }
   }
   const refreshSoon = debounce(refresh, 400);
-  signal.addEventListener("abort", () => refreshSoon.cancel());
+  const changesSoon = debounce(refreshChanges, 600);
+  signal.addEventListener("abort", () => { refreshSoon.cancel(); changesSoon.cancel(); });
 
   ctx.on("event", (ev) => {
     if (!ev || ev.session_id !== id || !session) return;
     addEvents([ev]);
-    if (["ChangeProposed", "ChangeResolved", "SessionEnded", "FilesWritten"].includes(ev.kind)) refreshSoon();
+    if (["ChangeProposed", "ChangeResolved", "SessionEnded", "FilesWritten"].includes(ev.kind)) changesSoon();
   });
   ctx.on("session", (s) => { if (s && s.id === id) { session = s; renderHead(s, planRef); } });
-  ctx.on("resync", () => refreshSoon());
+  ctx.on("resync", () => { refreshSoon(); changesSoon(); });
 
-  load(0).catch((e) => {
+  load(null).catch((e) => {
     if (isAbort(e)) return;
     clear(head);
     add(head, h("h1", { class: "session-title" }, `Session ${id}`), errorLine(e.message));

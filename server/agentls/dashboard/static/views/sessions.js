@@ -4,7 +4,7 @@ import { api, isAbort } from "../lib/api.js";
 import { money, tokens, duration, oneLine, sessionTokens, tokenBreakdown } from "../lib/format.js";
 import { pageHeader, statusBadge, timeAgo, workspaceLabel, errorLine } from "./common.js";
 
-const STATUSES = ["", "running", "ok", "error", "cancelled", "budget", "interrupted"];
+const STATUSES = ["", "running", "interrupted", "completed", "failed", "cancelled", "budget", "max_turns", "error"];
 const PAGE = 50;
 // Kept while the page is open, so coming back from a session keeps the filters.
 const filters = { status: "", q: "" };
