@@ -139,6 +139,7 @@ function onWorkspaceFilter(e) {
 
 function render() {
   const route = parseRoute();
+  hideBanner(); // a new view starts clean; its own failures show again
   if (current) current.controller.abort();
   const controller = new AbortController();
   current = { controller, route };
@@ -197,6 +198,7 @@ function connectStream() {
     setLive("live", "live");
     if (wasDown) {
       wasDown = false;
+      hideBanner();
       bus.dispatchEvent(new CustomEvent("resync", { detail: {} }));
     }
   });

@@ -14,7 +14,8 @@ function niceStep(max, ticks) {
  * format: number -> axis text. Returns a <figure> with the SVG and a legend.
  */
 export function stackedBarChart({ rows, series, format, testid, title, height = 220 }) {
-  const W = 720;
+  // Drawn at about the size it is shown, so its text stays readable on a narrow window.
+  const W = window.innerWidth < 860 ? Math.max(300, Math.round(window.innerWidth - 56)) : 720;
   const H = height;
   const m = { top: 12, right: 12, bottom: 28, left: 56 };
   const iw = W - m.left - m.right;
@@ -39,7 +40,7 @@ export function stackedBarChart({ rows, series, format, testid, title, height = 
   const n = Math.max(rows.length, 1);
   const band = iw / n;
   const bw = Math.max(1, Math.min(28, band * 0.72));
-  const labelEvery = Math.max(1, Math.ceil(n / 10));
+  const labelEvery = Math.max(1, Math.ceil(n / Math.max(3, Math.floor(iw / 60))));
   const bars = s("g", { class: "bars" });
   rows.forEach((r, i) => {
     const x = m.left + i * band + (band - bw) / 2;

@@ -172,7 +172,7 @@ export function renderSession(ctx) {
         return item("Truncated", ev, "warn", `${d.dropped ?? "Some"} events were dropped: the session passed the per-session cap.`);
       case "SessionEnded":
         return item("SessionEnded", ev, "ended",
-          h("div", { class: "ended-head" }, badge(d.status || "ended", d.status || "ended"), h("span", { class: "muted" }, ` ${d.turns ?? ""} turn(s) · ${money(d.cost_usd)}`)),
+          h("div", { class: "ended-head" }, h("span", { class: "tl-label" }, "Session ended "), badge(d.status || "ended", d.status || "ended"), h("span", { class: "muted small" }, ` ${d.turns ?? ""} turn(s) · ${money(d.cost_usd)}`)),
           d.summary ? h("div", { class: "prose" }, d.summary) : null,
           d.error ? h("div", { class: "inline-error" }, d.error) : null);
       default:
