@@ -3,6 +3,7 @@ import { h, clear, debounce, badge, collapsible, emptyState, add, put } from "..
 import { api, isAbort } from "../lib/api.js";
 import { money, tokens, duration, clock, dateTime, sessionTokens, tokenBreakdown, shortId, oneLine } from "../lib/format.js";
 import { renderDiff } from "../lib/diff.js";
+import { markdown } from "../lib/markdown.js";
 import { statusBadge, timeAgo, workspaceLabel, errorLine, loading } from "./common.js";
 
 const TOOL_KIND_LABEL = { read: "read", edit: "edit", delete: "delete", move: "move", search: "search", execute: "run", think: "think", fetch: "fetch", other: "tool" };
@@ -119,7 +120,7 @@ export function renderSession(ctx) {
       case "TurnStarted":
         return item("TurnStarted", ev, "turn", h("div", { class: "turn-rule" }, h("span", null, `Turn ${d.turn ?? ""}`)));
       case "TextDelta":
-        return item("TextDelta", ev, "text", h("div", { class: "prose" }, d.text || ""));
+        return item("TextDelta", ev, "text", markdown(d.text || ""));
       case "ThinkingDelta":
         return item("ThinkingDelta", ev, "thinking",
           collapsible(h("span", null, h("span", { class: "tl-sub" }, "Thinking"), h("span", { class: "muted" }, " · " + oneLine(d.text, 90))), h("div", { class: "prose muted" }, d.text || "")));
@@ -173,7 +174,7 @@ export function renderSession(ctx) {
       case "SessionEnded":
         return item("SessionEnded", ev, "ended",
           h("div", { class: "ended-head" }, h("span", { class: "tl-label" }, "Session ended "), badge(d.status || "ended", d.status || "ended"), h("span", { class: "muted small" }, ` ${d.turns ?? ""} turn(s) · ${money(d.cost_usd)}`)),
-          d.summary ? h("div", { class: "prose" }, d.summary) : null,
+          d.summary ? markdown(d.summary) : null,
           d.error ? h("div", { class: "inline-error" }, d.error) : null);
       default:
         return item(ev.kind || "event", ev, "note", h("span", { class: "mono small" }, ev.kind || "event"), collapsible("data", pre(pretty(d))));
