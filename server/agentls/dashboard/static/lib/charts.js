@@ -65,6 +65,9 @@ export function stackedBarChart({ rows, series, format, testid, title, height = 
     }
   });
   svg.appendChild(bars);
+  if (rawMax <= 0) {
+    svg.appendChild(s("text", { x: m.left + iw / 2, y: m.top + ih / 2, "text-anchor": "middle", class: "chart-empty" }, "Nothing in this range"));
+  }
 
   const legend = series.length > 1
     ? h("div", { class: "legend" }, series.map((se) => h("span", { class: "legend-item" }, h("span", { class: `swatch ${se.cls}` }), se.label)))

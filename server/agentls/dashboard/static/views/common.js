@@ -25,8 +25,9 @@ export function workspaceLabel(path) {
 
 /** A select of the workspaces for views that work on one; `onPick(path)`. */
 export function workspacePicker(ctx, selected, onPick) {
+  const known = ctx.meta.workspaces.includes(selected) || !selected ? ctx.meta.workspaces : [selected, ...ctx.meta.workspaces];
   const sel = h("select", { "data-testid": "workspace-select", "aria-label": "Workspace", onChange: (e) => onPick(e.target.value) },
-    ctx.meta.workspaces.map((w) => h("option", { value: w, title: w, selected: w === selected }, shortPath(w))));
+    known.map((w) => h("option", { value: w, title: w, selected: w === selected }, shortPath(w))));
   sel.value = selected || "";
   return h("label", { class: "field" }, h("span", { class: "field-label" }, "Workspace"), sel);
 }

@@ -36,6 +36,25 @@ function breakdownTable(rows, labelKey, testid, label) {
         h("td", { class: "num" }, r.sessions !== undefined ? String(r.sessions) : "–")))))) : emptyState("Nothing in this range."));
 }
 
+const pad = (n) => String(n).padStart(2, "0");
+const localDay = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+/** Every day of the range, oldest first: the store answers only the days that had usage. */
+export function fillDays(rows, days, now) {
+  const byDay = new Map(rows.map((r) => [r.day, r]));
+  const out = [];
+  const today = new Date(now * 1000);
+  for (let i = days - 1; i >= 0; i -= 1) {
+    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i, 12);
+    const key = localDay(d);
+    out.push(byDay.get(key) || { day: key, cost_usd: 0, input_tokens: 0, output_tokens: 0, cache_write_tokens: 0, cache_read_tokens: 0, sessions: 0 });
+    byDay.delete(key);
+  }
+  // Days the browser's calendar did not produce (another time zone): kept, in order.
+  if (byDay.size) return [...out, ...byDay.values()].sort((a, b) => String(a.day).localeCompare(String(b.day)));
+  return out;
+}
+
 export function renderUsage(ctx) {
   const { main, signal } = ctx;
   let days = RANGES.includes(Number(ctx.route.query.days)) ? Number(ctx.route.query.days) : 30;
@@ -64,7 +83,7 @@ export function renderUsage(ctx) {
   }
 
   function show(data) {
-    const rows = (Array.isArray(data.days) ? data.days : []).map((d) => ({ ...d, label: String(d.day || "").slice(5), title: d.day }));
+    const rows = fillDays(Array.isArray(data.days) ? data.days : [], days, ctx.now()).map((d) => ({ ...d, label: String(d.day || "").slice(5), title: d.day }));
     const total = data.total || {};
     const share = Number(total.cache_read_share ?? 0);
     clear(body);
