@@ -138,18 +138,27 @@ function onWorkspaceFilter(e) {
 }
 
 function render() {
-  const route = parseRoute();
+  let route = parseRoute();
   hideBanner(); // a new view starts clean; its own failures show again
   if (current) current.controller.abort();
   const controller = new AbortController();
-  current = { controller, route };
   const v = VIEWS.find((x) => x.name === route.view);
+  // A view of one workspace names it in the hash (the header's choice, else the first known).
+  if (v.needsWorkspace && !route.query.workspace) {
+    const ws = state.workspace || state.meta.workspaces[0];
+    if (ws) {
+      history.replaceState(null, "", routeHash(route.view, route.id, { ...route.query, workspace: ws }));
+      route = parseRoute();
+    }
+  }
+  current = { controller, route };
   // A view that works on one workspace shows it in the header filter too.
   if (v.needsWorkspace && route.query.workspace && state.meta.workspaces.includes(route.query.workspace)) {
     state.workspace = route.query.workspace;
     $("workspace-filter").value = state.workspace;
   }
   updateNav(route);
+  document.title = `${v.label} · War Room${state.meta.version ? " · agentls " + state.meta.version : ""}`;
   const main = $("main");
   clear(main);
   main.dataset.view = route.view;
@@ -233,12 +242,27 @@ function tick() {
   }
 }
 
+/* ---------- keys ---------- */
+function onKey(e) {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  if (e.key === "/" && !typing) {
+    const box = $("main").querySelector("input[type=search]");
+    if (box) { e.preventDefault(); box.focus(); box.select(); }
+  } else if (e.key === "Escape" && typing && t.type === "search" && t.value) {
+    t.value = "";
+    t.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+}
+
 /* ---------- start ---------- */
 async function start() {
   applyTheme();
   if (media && media.addEventListener) media.addEventListener("change", () => { if (!storedTheme()) applyTheme(); });
   $("theme-toggle").addEventListener("click", toggleTheme);
   $("banner-close").addEventListener("click", hideBanner);
+  document.addEventListener("keydown", onKey);
   $("workspace-filter").addEventListener("change", onWorkspaceFilter);
   buildNav();
   try { state.workspace = localStorage.getItem("agentls.dashboard.workspace") || ""; } catch (_) { /* ignore */ }

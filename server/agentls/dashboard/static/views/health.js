@@ -39,7 +39,7 @@ export function renderHealth(ctx) {
           (d.workspaces || []).length ? h("div", { class: "table-wrap" }, h("table", { class: "table" },
             h("thead", null, h("tr", null, h("th", null, "Workspace"), h("th", null, "Symbol index"), h("th", { class: "num" }, "Checkpoints on disk"), h("th", null, "MCP servers"))),
             h("tbody", null, (d.workspaces || []).map((w) => h("tr", { "data-testid": "health-workspace", "data-path": w.path },
-              h("td", { class: "mono small", title: w.path }, w.path),
+              h("td", { class: "mono small", title: w.path }, w.path, w.exists === false ? [" ", badge("missing", "error", { title: "This directory is not there any more" })] : null),
               h("td", { "data-testid": "health-index" }, w.index ? [badge(w.index.built ? "built" : "not built", w.index.built ? "ok" : "pending"), h("span", { class: "muted small" }, ` ${w.index.files ?? 0} files`)] : "–"),
               h("td", { class: "num" }, bytes(w.checkpoints_bytes)),
               h("td", { "data-testid": "health-mcp" }, (w.mcp || []).length ? h("div", { class: "mcp-list" }, (w.mcp || []).map((m) =>

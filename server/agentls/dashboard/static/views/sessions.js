@@ -45,7 +45,7 @@ export function renderSessions(ctx) {
   let seq = 0;
 
   const countEl = h("span", { class: "muted count", "data-testid": "sessions-count" });
-  const search = h("input", { type: "search", placeholder: "Search instructions…", value: filters.q, "data-testid": "sessions-search", "aria-label": "Search instructions" });
+  const search = h("input", { type: "search", placeholder: "Search instructions…  (/)", value: filters.q, "data-testid": "sessions-search", "aria-label": "Search instructions" });
   const status = h("select", { "data-testid": "status-filter", "aria-label": "Status" },
     STATUSES.map((st) => h("option", { value: st }, st || "Any status")));
   status.value = filters.status;
