@@ -96,11 +96,6 @@ function buildNav() {
   for (const v of VIEWS) {
     nav.appendChild(h("a", { href: `#/${v.name}`, "data-testid": `nav-${v.name}`, "data-view": v.name, class: "nav-link" }, v.label));
   }
-  // On a narrow window the links collapse to this select (CSS decides which one shows).
-  const sel = h("select", { class: "nav-select", "data-testid": "nav-select", "aria-label": "View",
-    onChange: (e) => navigate(viewHash(e.target.value)) },
-    VIEWS.map((v) => h("option", { value: v.name }, v.label)));
-  nav.appendChild(sel);
 }
 
 function viewHash(name) {
@@ -115,8 +110,6 @@ function updateNav(route) {
     if (active) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     a.href = viewHash(a.dataset.view);
   }
-  const sel = $("nav").querySelector("select");
-  if (sel) sel.value = route.view;
 }
 
 function fillWorkspaces() {

@@ -20,7 +20,7 @@ export function renderMemory(ctx) {
       if (!files.length) { add(body, emptyState("No memory files (AGENTS.md, CLAUDE.md, …) at this workspace's root.")); return; }
       for (const f of files) {
         const rel = String(f.path || "").startsWith(workspace + "/") ? f.path.slice(workspace.length + 1) : f.path;
-        const lines = String(f.text || "").split("\n").length;
+        const lines = String(f.text || "").replace(/\n$/, "").split("\n").length;
         add(body, h("section", { class: "panel memory-file", "data-testid": "memory-file", "data-path": f.path },
           h("div", { class: "panel-title-row" }, h("h2", { class: "mono", title: f.path }, rel), h("span", { class: "muted small" }, `${lines} line(s)`)),
           h("pre", { class: "code-block memory-text" }, f.text || "")));
