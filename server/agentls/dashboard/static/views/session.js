@@ -209,6 +209,9 @@ export function renderSession(ctx) {
     for (const ev of events) {
       const seq = Number(ev.seq);
       const old = bySeq.get(seq);
+      // A text run only grows: an older copy of it (a stream message that crossed a fetch) is dropped.
+      if (old && old.ev && old.ev.kind === ev.kind && (ev.kind === "TextDelta" || ev.kind === "ThinkingDelta") &&
+          String((ev.data || {}).text || "").length < String((old.ev.data || {}).text || "").length) continue;
       const el = renderEvent(ev);
       if (old && old.el && old.el.isConnected) {
         if (el) old.el.replaceWith(el); else old.el.remove();
@@ -272,15 +275,20 @@ export function renderSession(ctx) {
   const changesSoon = debounce(refreshChanges, 600);
   signal.addEventListener("abort", () => { refreshSoon.cancel(); changesSoon.cancel(); });
 
+  let early = []; // stream messages that came before the first fetch answered
   ctx.on("event", (ev) => {
-    if (!ev || ev.session_id !== id || !session) return;
+    if (!ev || ev.session_id !== id) return;
+    if (!session) { early.push(ev); return; }
     addEvents([ev]);
     if (["ChangeProposed", "ChangeResolved", "SessionEnded", "FilesWritten"].includes(ev.kind)) changesSoon();
   });
   ctx.on("session", (s) => { if (s && s.id === id) { session = s; renderHead(s, planRef); } });
   ctx.on("resync", () => { refreshSoon(); changesSoon(); });
 
-  load(null).catch((e) => {
+  load(null).then(() => {
+    if (early.length) addEvents(early);
+    early = [];
+  }).catch((e) => {
     if (isAbort(e)) return;
     clear(head);
     add(head, h("h1", { class: "session-title" }, `Session ${id}`), errorLine(e.message));
