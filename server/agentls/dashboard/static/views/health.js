@@ -6,7 +6,7 @@ import { pageHeader, timeAgo, errorLine, loading } from "./common.js";
 
 function card(title, value, state, testid, note) {
   return h("div", { class: ["stat", "health-card", state ? `is-${state}` : ""], "data-testid": testid, "data-state": state || null },
-    h("div", { class: "stat-label" }, title), h("div", { class: "stat-value" }, value), note ? h("div", { class: "muted small" }, note) : null);
+    h("div", { class: "stat-label" }, title), h("div", { class: "stat-value", title: typeof value === "string" ? value : null }, value), note ? h("div", { class: "muted small" }, note) : null);
 }
 
 export function renderHealth(ctx) {

@@ -43,7 +43,7 @@ export function renderSession(ctx) {
   let session = null;
   let maxSeq = -1;
   const bySeq = new Map(); // seq -> {el, ev}
-  const tools = new Map(); // tool id -> {el, result}
+  const tools = new Map(); // tool id -> {el, slot, finished}
   let planRef = null;
 
   const head = h("section", { class: "session-head", "data-testid": "session-header" }, loading());
@@ -98,6 +98,25 @@ export function renderSession(ctx) {
         { open: !!d.is_error, cls: "tool-result" }));
   }
 
+  function finishTool(toolId, d) {
+    const t = tools.get(toolId);
+    if (!t) return false;
+    t.finished = d;
+    toolResult(t.slot, d);
+    t.el.classList.toggle("is-error", !!d.is_error);
+    return true;
+  }
+
+  /** A call without a result in a session no longer running never gets one. */
+  function settleTools() {
+    if (!session || session.live) return;
+    for (const t of tools.values()) {
+      if (t.finished || t.slot.dataset.settled) continue;
+      t.slot.dataset.settled = "1";
+      put(t.slot, h("span", { class: "muted small" }, "no result recorded"));
+    }
+  }
+
   function toolCalled(ev) {
     const d = ev.data || {};
     const slot = h("div", { class: "tool-result-slot", "data-testid": "tool-result" }, h("span", { class: "muted small" }, h("span", { class: "spinner small" }), " running…"));
@@ -110,7 +129,9 @@ export function renderSession(ctx) {
       d.input && Object.keys(d.input).length ? collapsible(h("span", { class: "tl-sub" }, "Arguments"), pre(pretty(d.input)), { cls: "tool-args" }) : null,
       slot);
     el.dataset.toolId = d.id || "";
-    tools.set(d.id, { el, slot });
+    const before = tools.get(d.id);
+    tools.set(d.id, { el, slot, finished: null });
+    if (before && before.finished) finishTool(d.id, before.finished);
     return el;
   }
 
@@ -127,8 +148,7 @@ export function renderSession(ctx) {
       case "ToolCalled":
         return toolCalled(ev);
       case "ToolFinished": {
-        const t = tools.get(d.id);
-        if (t) { toolResult(t.slot, d); t.el.classList.toggle("is-error", !!d.is_error); return null; }
+        if (finishTool(d.id, d)) return null;
         const slot = h("div", { class: "tool-result-slot" });
         toolResult(slot, d);
         return item("ToolFinished", ev, "tool", h("div", { class: "tool-head" }, h("span", { class: "tool-name mono" }, d.name || "tool"), h("span", { class: "tool-summary" }, d.summary || "")), slot);
@@ -222,6 +242,7 @@ export function renderSession(ctx) {
       if (seq > maxSeq) maxSeq = seq;
     }
     if (follow) window.scrollTo({ top: document.documentElement.scrollHeight });
+    settleTools();
   }
 
   /* ----- changes ----- */
@@ -282,7 +303,7 @@ export function renderSession(ctx) {
     addEvents([ev]);
     if (["ChangeProposed", "ChangeResolved", "SessionEnded", "FilesWritten"].includes(ev.kind)) changesSoon();
   });
-  ctx.on("session", (s) => { if (s && s.id === id) { session = s; renderHead(s, planRef); } });
+  ctx.on("session", (s) => { if (s && s.id === id) { session = s; renderHead(s, planRef); settleTools(); } });
   ctx.on("resync", () => { refreshSoon(); changesSoon(); });
 
   load(null).then(() => {
