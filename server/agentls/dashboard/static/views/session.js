@@ -51,11 +51,15 @@ export function renderSession(ctx) {
   const changesBox = h("div", { class: "changes", "data-testid": "changes" });
   const changesTitle = h("h2", null, "Changes");
   const tlMessage = h("div");
+  const jump = h("button", { type: "button", class: "button primary jump-latest", "data-testid": "jump-latest", hidden: true,
+    onClick: () => { jump.hidden = true; window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "smooth" }); } }, "New activity ↓");
+  const onScroll = () => { if (!jump.hidden && nearBottom()) jump.hidden = true; };
+  window.addEventListener("scroll", onScroll, { passive: true, signal });
   add(main, 
     h("div", { class: "crumbs" }, h("a", { href: "#/sessions", "data-testid": "back-sessions" }, "← Sessions")),
     head,
     h("div", { class: "session-layout" },
-      h("section", { class: "panel timeline-panel" }, h("h2", null, "Timeline"), timeline, tlMessage),
+      h("section", { class: "panel timeline-panel" }, h("h2", null, "Timeline"), timeline, tlMessage, jump),
       h("aside", { class: "panel changes-panel" }, changesTitle, changesBox)));
 
   /* ----- header ----- */
@@ -242,6 +246,7 @@ export function renderSession(ctx) {
       if (seq > maxSeq) maxSeq = seq;
     }
     if (follow) window.scrollTo({ top: document.documentElement.scrollHeight });
+    else if (bySeq.size && events.length && session && session.live && !nearBottom()) jump.hidden = false;
     settleTools();
   }
 
