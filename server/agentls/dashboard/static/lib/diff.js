@@ -55,8 +55,42 @@ export function parseDiff(text) {
 
 const SIGN = { add: "+", del: "-", ctx: " ", hunk: "", meta: "" };
 
+/** Marks the changed middle of each removed/added line pair (same count in a block): prefix and suffix kept. */
+function markPairs(rows) {
+  for (let i = 0; i < rows.length;) {
+    if (rows[i].type !== "del") { i += 1; continue; }
+    let j = i;
+    while (j < rows.length && rows[j].type === "del") j += 1;
+    let k = j;
+    while (k < rows.length && rows[k].type === "add") k += 1;
+    if (k - j === j - i && j - i <= 20) {
+      for (let n = 0; n < j - i; n += 1) {
+        const a = rows[i + n].text;
+        const b = rows[j + n].text;
+        if (a.length > 2000 || b.length > 2000) continue;
+        let p = 0;
+        while (p < a.length && p < b.length && a[p] === b[p]) p += 1;
+        let q = 0;
+        while (q < a.length - p && q < b.length - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q += 1;
+        // Only when the lines share something: a whole-line change is not worth marking.
+        if (p + q < 3 || (p + q) * 3 < Math.min(a.length, b.length)) continue;
+        rows[i + n].mark = [p, a.length - q];
+        rows[j + n].mark = [p, b.length - q];
+      }
+    }
+    i = Math.max(k, i + 1);
+  }
+}
+
+function codeCell(r) {
+  if (!r.mark || r.mark[0] >= r.mark[1]) return h("td", { class: "code" }, r.text);
+  const [from, to] = r.mark;
+  return h("td", { class: "code" }, r.text.slice(0, from), h("span", { class: "hl" }, r.text.slice(from, to)), r.text.slice(to));
+}
+
 function fileTable(f) {
   const body = h("tbody");
+  markPairs(f.rows);
   for (const r of f.rows) {
     if (r.type === "hunk" || r.type === "meta") {
       body.appendChild(h("tr", { class: `d-${r.type}` }, h("td", { class: "ln", colspan: 2 }), h("td", { class: "code", colspan: 2 }, r.text)));
@@ -66,7 +100,7 @@ function fileTable(f) {
       h("td", { class: "ln" }, r.oldNo !== undefined && r.type !== "add" ? String(r.oldNo) : ""),
       h("td", { class: "ln" }, r.newNo !== undefined && r.type !== "del" ? String(r.newNo) : ""),
       h("td", { class: "sign" }, SIGN[r.type]),
-      h("td", { class: "code" }, r.text)));
+      codeCell(r)));
   }
   return h("table", { class: "diff-table" }, body);
 }
