@@ -84,7 +84,7 @@ export function renderCheckpoints(ctx) {
       const c = checkpoints.find((x) => x.id === selected);
       if (c && !side.dataset.shown) showCheckpoint(c);
     } catch (e) {
-      if (!isAbort(e)) put(listMessage, errorLine(e.message));
+      if (!isAbort(e)) put(listMessage, errorLine(e.message, loadList));
     }
   }
 

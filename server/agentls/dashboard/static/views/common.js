@@ -44,8 +44,9 @@ export function loading(text = "Loading…") {
   return h("div", { class: "loading" }, text);
 }
 
-export function errorLine(text) {
-  return h("div", { class: "inline-error" }, text);
+export function errorLine(text, retry) {
+  return h("div", { class: "inline-error" }, text,
+    retry ? h("button", { type: "button", class: "link-button", "data-testid": "retry", onClick: retry }, "Try again") : null);
 }
 
 export function kv(rows) {

@@ -46,7 +46,7 @@ export function renderHealth(ctx) {
                 h("span", { class: "mcp", title: m.detail || "" }, badge(m.state || "?", m.state === "running" || m.state === "ready" || m.state === "connected" ? "ok" : m.state === "failed" || m.state === "error" ? "error" : "pending"), " ", h("span", { class: "mono" }, m.name), m.detail ? h("span", { class: "muted small" }, ` ${m.detail}`) : null))) : h("span", { class: "muted" }, "none")))))))
             : emptyState("No workspace known yet.")));
     } catch (e) {
-      if (!isAbort(e)) put(body, errorLine(e.message));
+      if (!isAbort(e)) put(body, errorLine(e.message, load));
     } finally {
       refresh.disabled = false;
     }

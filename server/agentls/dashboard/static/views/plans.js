@@ -37,7 +37,7 @@ export function renderPlans(ctx) {
       }
       put(message, plans.length ? "" : emptyState("No plans yet. `agentls plan` makes one.", "plans-empty"));
     } catch (e) {
-      if (!isAbort(e)) put(message, errorLine(e.message));
+      if (!isAbort(e)) put(message, errorLine(e.message, load));
     }
   }
   const reload = debounce(load, 500);
@@ -169,7 +169,7 @@ export function renderPlan(ctx) {
       if (data.plan.document) put(docBox, h("section", { class: "panel" }, collapsible(h("span", { class: "tl-sub" }, "Plan document"), h("pre", { class: "code-block prose-pre" }, data.plan.document))));
     } catch (e) {
       if (isAbort(e)) return;
-      if (!data) { clear(head); add(head, h("h1", { class: "session-title" }, `Plan ${id}`), errorLine(e.message)); }
+      if (!data) { clear(head); add(head, h("h1", { class: "session-title" }, `Plan ${id}`), errorLine(e.message, load)); }
     }
   }
   const reload = debounce(load, 300);

@@ -43,6 +43,7 @@ export function renderSessions(ctx) {
   let total = 0;
   let loaded = [];
   let seq = 0;
+  let ready = false; // a page has loaded: live rows can go in
 
   const countEl = h("span", { class: "muted count", "data-testid": "sessions-count" });
   const search = h("input", { type: "search", placeholder: "Search instructions…  (/)", value: filters.q, "data-testid": "sessions-search", "aria-label": "Search instructions" });
@@ -95,11 +96,13 @@ export function renderSessions(ctx) {
         tbody.appendChild(sessionRow(s, ctx));
       }
       next = data.next ?? null;
+      ready = true;
       total = Number(data.total ?? loaded.length);
       put(message, loaded.length ? "" : emptyState(filters.q || filters.status ? "No session matches these filters." : "No sessions yet. Start one from your editor, the CLI or an ACP client.", "sessions-empty"));
     } catch (e) {
       if (isAbort(e) || mine !== seq) return;
-      put(message, errorLine(e.message));
+      if (reset) { ready = false; clear(tbody); loaded = []; total = 0; next = null; }
+      put(message, errorLine(e.message, () => load(true)));
     } finally {
       if (mine === seq) {
         more.hidden = !next;
@@ -116,7 +119,7 @@ export function renderSessions(ctx) {
   signal.addEventListener("abort", () => reload.cancel());
 
   ctx.on("session", (s) => {
-    if (!s || !s.id) return;
+    if (!s || !s.id || !ready) return;
     const idx = loaded.findIndex((x) => x.id === s.id);
     const row = tbody.querySelector(`tr[data-session-id="${CSS.escape(s.id)}"]`);
     if (idx >= 0 && row) {

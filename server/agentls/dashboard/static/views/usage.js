@@ -78,7 +78,7 @@ export function renderUsage(ctx) {
       if (mine !== seq) return;
       show(data);
     } catch (e) {
-      if (!isAbort(e) && mine === seq) put(body, errorLine(e.message));
+      if (!isAbort(e) && mine === seq) put(body, errorLine(e.message, load));
     }
   }
 
