@@ -162,3 +162,29 @@ def test_old_events_are_pruned_when_the_recorder_starts(tmp_path: Path) -> None:
     assert [e.data for e in EventStore(store).events("new")] == [{"text": "kept"}]
     assert [s.session_id for s in store.sessions()] == ["old"]  # sessions are kept
     store.close()
+
+
+def test_a_failing_write_logs_one_warning_and_the_rows_are_tried_again(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(tmp_path / "store.db")
+    events = EventStore(store)
+    real_write, failures = events.write, [2]
+
+    def flaky(rows: list[EventRow]) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        real_write(rows)
+
+    events.write = flaky  # type: ignore[method-assign]
+    bus, recorder = EventBus(), EventRecorder(events, batch_s=0.02)
+    bus.subscribe(recorder)
+    with caplog.at_level("WARNING", logger="agentls.runtime.recorder"):
+        bus.publish("s", Notice("one"))
+        time.sleep(0.1)  # two batches fail meanwhile
+        bus.publish("s", ENDED)
+        recorder.close()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == \
+        ["could not record 1 session events (tried again with the next ones)"]
+    assert [e.kind for e in EventStore(store).events("s")] == ["Notice", "SessionEnded"]
+    store.close()
