@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentls.store.db import Store
-from agentls.store.overview import Cursor, Overview
+from agentls.store.live_cursor import Cursor
+from agentls.store.overview import Overview
 
 WORKSPACES = [f"/home/user/project-{i}" for i in range(5)]
 MODELS = ["claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"]

@@ -1,4 +1,5 @@
-"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``checkpoints``, ``context``, ``usage``, ``doctor``.
+"""The ``agentls`` command: ``serve``, ``run`` (headless agent), ``checkpoints``, ``context``, ``usage``, ``doctor``,
+``dashboard``.
 
 Heavy modules are imported inside each subcommand so ``agentls serve`` starts fast.
 """
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentls.mcp_cli import add_mcp_parser
 
     add_mcp_parser(sub)
+    from agentls.dashboard.main import add_dashboard_parser
+
+    add_dashboard_parser(sub)
 
     usage = sub.add_parser("usage", help="tokens and cost of recent agent sessions")
     usage.add_argument("--workspace", default=".", help="workspace directory (default: current)")
@@ -268,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentls.mcp_cli import run_mcp
 
         return run_mcp(args)
+    if args.command == "dashboard":
+        from agentls.dashboard.main import run_dashboard
+
+        return run_dashboard(args)
     if args.command == "context":
         from agentls.context_cli import run_context
 

@@ -13,7 +13,8 @@ import pytest
 
 from agentls.store.db import MIGRATIONS, CheckpointRecord, Store
 from agentls.store.events import EventRow, EventStore
-from agentls.store.overview import Cursor, Overview
+from agentls.store.live_cursor import Cursor
+from agentls.store.overview import Overview
 from agentls.store.plans import PlanStore, StepRow, owner_token
 
 

@@ -185,6 +185,29 @@ class IndexDB:
                 "JOIN files f ON f.id = d.file_id").fetchall()
         return [Definition(*row) for row in rows]
 
+    def search_definitions(self, prefix: str, limit: int = 100) -> list[Definition]:
+        """Definitions whose name starts with ``prefix``: exact case first (the name index), then any case."""
+        select = ("SELECT f.path, d.name, d.kind, d.line, d.start, d.end, d.sig FROM defs d "
+                  "JOIN files f ON f.id = d.file_id ")
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._lock:
+            rows = self._conn.execute(select + "WHERE d.name >= ? AND d.name < ? ORDER BY d.name LIMIT ?",
+                                      (prefix, prefix + "\U0010ffff", limit)).fetchall()
+            if len(rows) < limit:
+                rows += self._conn.execute(select + "WHERE d.name LIKE ? ESCAPE '\\' AND NOT "
+                                           "(d.name >= ? AND d.name < ?) LIMIT ?",
+                                           (escaped + "%", prefix, prefix + "\U0010ffff",
+                                            limit - len(rows))).fetchall()
+        return [Definition(*row) for row in rows]
+
+    def reference_counts(self, name: str, limit: int = 200) -> list[tuple[str, int]]:
+        """The files that reference ``name``, most references first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT f.path, r.count FROM refs r JOIN files f ON f.id = r.file_id WHERE r.name = ? "
+                "ORDER BY r.count DESC, f.path LIMIT ?", (name, limit)).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
+
     def definitions_in(self, path: str) -> list[Definition]:
         with self._lock:
             rows = self._conn.execute(

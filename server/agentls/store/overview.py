@@ -19,6 +19,7 @@ from typing import Any
 
 from agentls.store.db import Store
 from agentls.store.events import StoredEvent
+from agentls.store.live_cursor import Cursor
 from agentls.store.plans import owner_alive
 
 #: A ``running`` session without an owner (recorded before owners were) counts as interrupted after this.
@@ -86,44 +87,6 @@ class PlanSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in the store: the last rowid seen of each table written to, and the last end time seen
-    (ends are updates, which move no rowid). ``str`` and ``parse`` make it an SSE ``Last-Event-ID``."""
-
-    events: int = 0
-    usage: int = 0
-    sessions: int = 0
-    ended: float = 0.0
-    plans: float = 0.0
-    executions: int = 0
-    logs: int = 0
-    checkpoints: int = 0
-
-    def __str__(self) -> str:
-        return "_".join(repr(getattr(self, f.name)) for f in dataclasses.fields(self))
-
-    @classmethod
-    def parse(cls, text: str) -> Cursor:
-        """The cursor ``str`` gave; ``ValueError`` if ``text`` is not one."""
-        parts = text.split("_")
-        fields = dataclasses.fields(cls)
-        if len(parts) != len(fields):
-            raise ValueError(f"not a store cursor: {text[:40]!r}")
-        values: dict[str, Any] = {f.name: float(part) if f.type == "float" else int(part)
-                                  for part, f in zip(parts, fields, strict=True)}
-        return cls(**values)
-
-    @classmethod
-    def now(cls, store: Store) -> Cursor:
-        row = store.fetch(
-            "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM session_events), (SELECT COALESCE(MAX(rowid), 0) FROM usage), "
-            "(SELECT COALESCE(MAX(rowid), 0) FROM sessions), (SELECT COALESCE(MAX(ended), 0.0) FROM sessions), "
-            "(SELECT COALESCE(MAX(updated), 0.0) FROM plans), (SELECT COALESCE(MAX(rowid), 0) FROM plan_executions), "
-            "(SELECT COALESCE(MAX(rowid), 0) FROM plan_logs), (SELECT COALESCE(MAX(rowid), 0) FROM checkpoints)")[0]
-        return cls(*row)
 
 
 @dataclass(frozen=True)

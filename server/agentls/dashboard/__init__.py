@@ -1,0 +1,1 @@
+"""The War Room: a local web dashboard over the store (``docs/dashboard.md``); the only importer of Starlette."""

@@ -1,0 +1,205 @@
+"""What the dashboard reads from a workspace itself: its checkpoints, symbol index, memory files, MCP servers.
+
+Every method blocks (git, SQLite, the file system): the app calls them in worker threads. A workspace is
+served only when the store knows it (a session or a checkpoint ran there): a request cannot make the
+dashboard open an arbitrary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentls.errors import AgentlsError, InvalidRequest
+from agentls.secrets import redact
+
+if TYPE_CHECKING:
+    from agentls.checkpoints import Checkpoints
+    from agentls.config import Settings
+    from agentls.store.db import Store
+
+MAX_SYMBOLS = 100
+MAX_DIFF_CHARS = 2_000_000
+
+
+class UnknownWorkspace(InvalidRequest):
+    pass
+
+
+@dataclass
+class _Opened:
+    settings: Settings
+    checkpoints: Checkpoints | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Workspaces:
+    """Per-workspace services, opened on first use and kept (closed with ``close``)."""
+
+    def __init__(self, store: Store, data_dir: Path, known: Any) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        #: ``() -> list[str]``: the workspaces the store knows (``Overview.workspaces``).
+        self._known = known
+        self._opened: dict[str, _Opened] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, workspace: str) -> tuple[Path, _Opened]:
+        with self._lock:
+            opened = self._opened.get(workspace)
+        if opened is None:
+            if workspace not in self._known():
+                raise UnknownWorkspace(f"no agentls session or checkpoint is recorded for {workspace!r}")
+            from agentls.config import load_settings
+
+            root = Path(workspace)
+            settings = load_settings(root).settings if root.is_dir() else _defaults()
+            with self._lock:
+                opened = self._opened.setdefault(workspace, _Opened(settings))
+        return Path(workspace), opened
+
+    def checkpoints(self, workspace: str) -> Checkpoints:
+        root, opened = self._get(workspace)
+        if not root.is_dir():
+            raise InvalidRequest(f"the workspace {workspace} is not there any more")
+        with opened.lock:
+            if opened.checkpoints is None:
+                from agentls.checkpoints import Checkpoints
+
+                settings = opened.settings
+                opened.checkpoints = Checkpoints(root, data_dir=self.data_dir, store=self.store,
+                                                 max_file_bytes=settings.checkpoints.max_file_bytes,
+                                                 retention=settings.checkpoints.retention, deny=settings.tools.deny)
+            return opened.checkpoints
+
+    def checkpoint_diff(self, workspace: str, checkpoint_id: str) -> str:
+        text = self.checkpoints(workspace).diff(checkpoint_id)
+        if len(text) > MAX_DIFF_CHARS:
+            text = text[:MAX_DIFF_CHARS] + f"\n… [{len(text) - MAX_DIFF_CHARS:,} more characters not shown]\n"
+        return redact(text)
+
+    def restore(self, workspace: str, checkpoint_id: str) -> dict[str, Any]:
+        result = self.checkpoints(workspace).restore(checkpoint_id)
+        return {"restored": result.restored, "deleted": result.deleted, "created": result.created,
+                "skipped": result.skipped, "safety_checkpoint": result.safety_checkpoint}
+
+    def checkpoints_bytes(self, workspace: str) -> int | None:
+        from agentls.checkpoints.shadow_files import shadow_dir
+
+        return _du(shadow_dir(self.data_dir, Path(workspace)))
+
+    def memory(self, workspace: str) -> list[dict[str, str]]:
+        from agentls.agent.memory import load_memory
+
+        root, _ = self._get(workspace)
+        return [{"path": f.path, "text": redact(f.text)} for f in load_memory(root)] if root.is_dir() else []
+
+    # -- the symbol index (read only: the editor's server or `agentls context` builds it) ---------------------
+
+    def _index(self, workspace: str) -> Any:
+        from agentls.context.index_db import IndexDB, index_path
+
+        root, _ = self._get(workspace)
+        path = index_path(Path(os.path.realpath(root)))
+        return IndexDB(path) if path.exists() else None
+
+    def index_state(self, workspace: str) -> dict[str, Any]:
+        db = self._index(workspace)
+        if db is None:
+            return {"files": 0, "built": False}
+        try:
+            return {"files": db.file_count(), "built": True}
+        finally:
+            db.close()
+
+    def symbols(self, workspace: str, query: str) -> dict[str, Any]:
+        db = self._index(workspace)
+        if db is None:
+            return {"symbols": [], "indexed": False}
+        try:
+            found = db.search_definitions(query.strip(), MAX_SYMBOLS) if query.strip() else []
+            return {"symbols": [_definition(d) for d in found], "indexed": True}
+        finally:
+            db.close()
+
+    def symbol(self, workspace: str, name: str) -> dict[str, Any]:
+        db = self._index(workspace)
+        if db is None:
+            return {"definitions": [], "references": [], "indexed": False}
+        try:
+            definitions = db.definitions_of([name])
+            references = [{"path": path, "count": count} for path, count in db.reference_counts(name)]
+            return {"definitions": [_definition(d) for d in definitions], "references": references, "indexed": True}
+        finally:
+            db.close()
+
+    def repo_map(self, workspace: str, path: str) -> str:
+        from agentls.context.engine import ContextEngine
+
+        root, opened = self._get(workspace)
+        engine = ContextEngine(root, opened.settings.context, opened.settings.tools.deny)
+        try:
+            if not engine.db_path.exists():
+                return ""
+            return redact(engine.repo_map({path: 1.0} if path else {}).text)
+        finally:
+            engine.close()
+
+    def mcp(self, workspace: str) -> list[dict[str, str]]:
+        """Declared servers and whether they may start (none is started here)."""
+        from agentls.mcp import sources, trust
+
+        root, opened = self._get(workspace)
+        specs, problems = sources.discover(root if root.is_dir() else None, opened.settings.mcp.servers)
+        out = []
+        for spec in specs:
+            if not spec.enabled:
+                state, detail = "disabled", ""
+            elif spec.problem is not None:
+                state, detail = "invalid", spec.problem
+            elif not trust.is_trusted(root, spec):
+                state, detail = "waiting for trust", f"agentls mcp trust {spec.name}"
+            else:
+                state, detail = "trusted", spec.describe()
+            out.append({"name": spec.name, "state": state, "detail": redact(detail), "origin": spec.origin})
+        out.extend({"name": "", "state": "problem", "detail": redact(p), "origin": ""} for p in problems)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = list(self._opened.values()), {}
+        for item in opened:
+            if item.checkpoints is not None:
+                item.checkpoints.close()
+
+
+def _defaults() -> Settings:
+    from agentls.config import Settings
+
+    return Settings()
+
+
+def _definition(d: Any) -> dict[str, Any]:
+    return {"name": d.name, "kind": d.kind, "path": d.path, "line": d.line + 1, "signature": d.sig}  # 1-based
+
+
+def _du(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
+    return total
+
+
+def one_line(exc: BaseException) -> str:
+    """What the page shows for a failure: our errors' own message, else the type and message."""
+    if isinstance(exc, AgentlsError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
