@@ -140,7 +140,7 @@ def test_sessions_page_newest_first_with_filters_and_a_total(home: Path) -> None
         assert row["cost_usd"] == pytest.approx(0.01)
         assert row["cache_read_tokens"] == 50
         assert row["live"] is False
-        assert row["status"] == "completed"
+        assert row["status"] == "ok"
         only_b = board.json("/api/sessions", workspace="/ws/b", limit=200)
         assert only_b["total"] == 40
         assert {r["workspace"] for r in only_b["sessions"]} == {"/ws/b"}
