@@ -18,7 +18,7 @@ from agentls.store.db import Store
 from agentls.store.plans import PlanStore, StepRow
 from tests.e2e.dashboard_harness import Dashboard, dashboard, env_for
 from tests.e2e.test_headless import SCRIPT, repo  # noqa: F401  (the fixture)
-from tests.fakes.messages_api import FakeMessagesAPI, Reply
+from tests.fakes.messages_api import FakeMessagesAPI, Fault, Reply
 
 
 @pytest.fixture
@@ -330,6 +330,45 @@ def test_health_memory_and_explorer_of_a_workspace(fake_messages_api: FakeMessag
         assert "calc.py" in repo_map
         assert board.get("/api/memory", workspace="/etc").status_code == 404
         assert board.get("/api/memory").status_code == 400
+
+
+#: ``agentls run`` in a process that stays alive afterwards, as an editor's server does, until stdin closes.
+_RUN_THEN_STAY = ("import sys\nfrom agentls.cli import main\ncode = main(sys.argv[1:])\n"
+                  "sys.stdout.write(f'ended {code}\\n')\nsys.stdout.flush()\nsys.stdin.read()\n")
+
+
+def test_health_shows_the_circuit_breaker_of_a_process_that_opened_it(fake_messages_api: FakeMessagesAPI,
+                                                                      repo: Path, home: Path) -> None:  # noqa: F811
+    fake_messages_api.add(Fault.error(529))
+    env = env_for(home, {**fake_messages_api.env(), "AGENTLS_MODEL__RETRY__MAX_ATTEMPTS": "1",
+                         "AGENTLS_MODEL__RETRY__BREAKER_THRESHOLD": "1",
+                         "AGENTLS_MODEL__RETRY__BREAKER_RESET_S": "600"})
+    agent = subprocess.Popen([sys.executable, "-c", _RUN_THEN_STAY, "run", "add type hints", "--workspace",
+                              str(repo), "--yes"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert agent.stdout is not None
+        assert agent.stdout.readline().strip() == "ended 1"  # the turn failed: overloaded, and the breaker opened
+        with dashboard(home) as board:
+            health = board.json("/api/health")
+            assert health["circuit"] == "open"
+            [circuit] = health["circuits"]
+            assert (circuit["state"], circuit["frontend"], circuit["failures"], circuit["kind"]) == \
+                ("open", "cli", 1, "overloaded")
+            assert circuit["owner"].startswith(f"{agent.pid}:")
+            assert 590 < circuit["retry_at"] - time.time() <= 600
+            [error] = health["recent_errors"]
+            assert error["session_id"] == circuit["session_id"]
+            assert "overloaded" in error["text"].lower()
+            session = board.json(f"/api/sessions/{circuit['session_id']}")
+            assert "CircuitChanged" in [e["kind"] for e in session["events"]]
+            agent.communicate(timeout=30)  # the process ends, and its breaker with it
+            health = board.json("/api/health")
+            assert (health["circuit"], health["circuits"]) == ("closed", [])
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
 
 
 def test_unknown_paths_and_static_files(board: Dashboard) -> None:

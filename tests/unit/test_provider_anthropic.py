@@ -16,6 +16,7 @@ import pytest
 from agentls.config import ModelSettings
 from agentls.providers.anthropic import AnthropicProvider, retry_after
 from agentls.providers.base import (
+    CircuitChanged,
     Message,
     ProviderFailure,
     Retrying,
@@ -462,10 +463,13 @@ async def test_the_circuit_breaker_opens_fails_fast_and_half_opens(fake: FakeMes
     )
     try:
         fake.add(Fault.error(529), Fault.error(503))
+        events: list[StreamEvent] = []
         for _ in range(2):
             with pytest.raises(ProviderFailure):
-                await turn(provider)
+                await provider.stream_turn(request(), events.append)
         assert len(messages_sent(fake)) == 2
+        # The turn that opened it says so (the dashboard's health view reads it from the store).
+        assert [e for e in events if isinstance(e, CircuitChanged)] == [CircuitChanged("open", 2, "server", 30.0)]
 
         now[0] += 12
         with pytest.raises(ProviderFailure) as caught:
@@ -477,9 +481,13 @@ async def test_the_circuit_breaker_opens_fails_fast_and_half_opens(fake: FakeMes
 
         now[0] += 18
         fake.add(Reply.text("back"))
-        result, _ = await turn(provider)
+        result, events = await turn(provider)
         assert visible(result.content) == [TextBlock("back")]
         assert provider.resilience.breaker.state == "closed"
+        assert [e for e in events if isinstance(e, CircuitChanged)] == [CircuitChanged("closed")]
+        fake.add(Reply.text("again"))
+        _, events = await turn(provider)
+        assert not [e for e in events if isinstance(e, CircuitChanged)]  # only changes are told
     finally:
         await provider.aclose()
 

@@ -241,12 +241,15 @@ def test_poll_sees_sessions_events_growing_text_ends_checkpoints_and_plans(tmp_p
 def test_recent_errors_and_retries_of_the_last_hour(tmp_path: Path) -> None:
     store = Store(tmp_path / "store.db")
     now = time.time()
-    _session(store, "bad", now - 50, status="error")
-    store.end_session("bad", "error", "the model API failed")
+    _session(store, "bad", now - 50, status="failed")  # what a session that failed ends as
+    store.end_session("bad", "failed", "the model API failed")
+    _session(store, "old", now - 90, status="error")  # what older stores hold
+    store.end_session("old", "error", "overloaded")
+    _session(store, "fine", now - 40, status="completed")
     _session(store, "busy", now - 30, status="running", owner=owner_token())
     EventStore(store).write([EventRow("busy", 0, now - 20, "Retrying", {"attempt": 1}),
                              EventRow("busy", 1, now - 7200, "Retrying", {"attempt": 2})])
     errors, retries = Overview(store).recent_errors()
-    assert [(e["session_id"], e["text"]) for e in errors] == [("bad", "the model API failed")]
+    assert [(e["session_id"], e["text"]) for e in errors] == [("bad", "the model API failed"), ("old", "overloaded")]
     assert retries == 1
     store.close()

@@ -8,7 +8,8 @@ The kinds map one-to-one onto ACP's ``session/update`` kinds, so that agent is a
     ToolCalled -> tool_call               ToolFinished, ServerToolFinished -> tool_call_update
     ChangeProposed -> tool_call_update with diff content
     ChangeResolved -> tool_call_update (status), once the user reviewed the diff
-    UsageUpdated, CheckpointTaken, Compacted, Retrying, QuestionAnswered, SessionEnded -> extensions (``_meta``)
+    UsageUpdated, CheckpointTaken, Compacted, Retrying, CircuitChanged, QuestionAnswered, SessionEnded
+        -> extensions (``_meta``)
     Notice -> agent_message_chunk (one line the user sees once)
     (questions themselves are not events: ``Runtime.ask`` puts them to the front end, ACP's
     ``session/request_permission``)
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from agentls.providers.base import Retrying, TextDelta, ThinkingDelta, ToolUseStarted, Usage
+from agentls.providers.base import CircuitChanged, Retrying, TextDelta, ThinkingDelta, ToolUseStarted, Usage
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +150,9 @@ class Notice:
     text: str
 
 
-AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | ToolCalled | ToolFinished
-              | ServerToolFinished | FilesWritten | ChangeProposed | ChangeResolved | CheckpointTaken | UsageUpdated
-              | Compacted | QuestionAnswered | Notice | SessionEnded)
+AgentEvent = (TurnStarted | TextDelta | ThinkingDelta | ToolUseStarted | Retrying | CircuitChanged | ToolCalled
+              | ToolFinished | ServerToolFinished | FilesWritten | ChangeProposed | ChangeResolved | CheckpointTaken
+              | UsageUpdated | Compacted | QuestionAnswered | Notice | SessionEnded)
 
 #: Tool results in events are cut to this many characters (the model gets them whole).
 RESULT_CHARS = 4_000

@@ -28,6 +28,7 @@ from agentls.dashboard.security import Guard
 from agentls.dashboard.workspaces import UnknownWorkspace, Workspaces, one_line
 from agentls.errors import AgentlsError, InvalidRequest
 from agentls.secrets import redact
+from agentls.store.circuits import circuits
 from agentls.store.db import Store
 from agentls.store.overview import Overview
 from agentls.store.plans import PlanStore
@@ -209,9 +210,9 @@ def usage(state: State, request: Request) -> Any:
 def health(state: State, request: Request) -> Any:
     settings = state.settings()
     errors, retries = state.overview.recent_errors(20)
-    reset = settings.model.retry.breaker_reset_s
-    recent = [e for e in plain(errors) if e.get("time", 0) > time.time() - max(reset, 60)]
-    circuit = "open" if any("circuit" in str(e.get("text", "")).lower() for e in recent) else "closed"
+    breakers = circuits(state.store)
+    states = {c.state for c in breakers}
+    circuit = next((name for name in ("open", "half_open") if name in states), "closed")
     spaces = [{"path": workspace, "exists": Path(workspace).is_dir(),
                "index": _safely(state.workspaces.index_state, workspace, {"files": 0, "built": False}),
                "checkpoints_bytes": _safely(state.workspaces.checkpoints_bytes, workspace, None),
@@ -220,7 +221,8 @@ def health(state: State, request: Request) -> Any:
     store_bytes = sum(p.stat().st_size for p in state.store.path.parent.glob(state.store.path.name + "*")
                       if p.is_file())
     return {"api_key": settings.model.api_key is not None, "model": settings.model.name,
-            "recent_errors": errors, "retries_last_hour": retries, "circuit": circuit, "workspaces": spaces,
+            "recent_errors": errors, "retries_last_hour": retries, "circuit": circuit,
+            "circuits": [c for c in breakers if c.state != "closed"], "workspaces": spaces,
             "store_bytes": store_bytes}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from agentls.providers.base import (
     AssistantBlock,
     Block,
+    CircuitChanged,
     Message,
     ModelLimits,
     OpaqueBlock,
@@ -34,6 +35,7 @@ from agentls.providers.base import (
 __all__ = [
     "AssistantBlock",
     "Block",
+    "CircuitChanged",
     "Message",
     "ModelLimits",
     "OpaqueBlock",

@@ -226,7 +226,20 @@ class Retrying:
     kind: str = ""
 
 
-StreamEvent: TypeAlias = TextDelta | ThinkingDelta | ToolUseStarted | Retrying
+@dataclass(frozen=True)
+class CircuitChanged:
+    """The provider's circuit breaker opened (turns now fail fast, with no request, for ``reset_s``) or
+    closed again. Sent to the turn that changed it; the dashboard's health view reads the latest one."""
+
+    state: Literal["open", "closed"]
+    #: Consecutive turns that failed for a service reason.
+    failures: int = 0
+    #: The last failure's kind (``FailureKind``), when it opened.
+    kind: str = ""
+    reset_s: float = 0.0
+
+
+StreamEvent: TypeAlias = TextDelta | ThinkingDelta | ToolUseStarted | Retrying | CircuitChanged
 EventCallback: TypeAlias = Callable[[StreamEvent], None]
 
 

@@ -33,7 +33,14 @@ from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
 from agentls.config import RetrySettings
-from agentls.providers.base import SERVICE_KINDS, EventCallback, FailureKind, ProviderFailure, Retrying
+from agentls.providers.base import (
+    SERVICE_KINDS,
+    CircuitChanged,
+    EventCallback,
+    FailureKind,
+    ProviderFailure,
+    Retrying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,25 +131,31 @@ class CircuitBreaker:
             attempts=0,
         )
 
-    def record_success(self) -> None:
-        if self._opened_at is not None:
+    def record_success(self) -> bool:
+        """Close the breaker; True when it was open or half-open."""
+        was_open = self._opened_at is not None
+        if was_open:
             log.info("%s: circuit closed", self.name)
         self._failures = 0
         self._last_kind = None
         self._opened_at = None
         self._trial_running = False
+        return was_open
 
-    def record_failure(self, failure: ProviderFailure) -> None:
-        """Count a failed turn if its kind says the service is unwell; release a trial either way."""
+    def record_failure(self, failure: ProviderFailure) -> bool:
+        """Count a failed turn if its kind says the service is unwell; release a trial either way. True
+        when this failure opened (or re-opened) the breaker."""
         trial, self._trial_running = self._trial_running, False
         if failure.kind not in SERVICE_KINDS:
-            return
+            return False
         self._failures += 1
         self._last_kind = failure.kind
         if trial or self._failures >= self.threshold:
             self._opened_at = self._clock()
             log.warning("%s: circuit open for %s after %d failed turns", self.name,
                         _seconds(self.reset_s), self._failures)
+            return True
+        return False
 
     def record_neutral(self) -> None:
         """A turn ended without telling anything about the service (cancelled): release a trial."""
@@ -179,7 +192,7 @@ class Resilience:
 
         Raises the last ``ProviderFailure`` (re-worded to sum up the attempts when there were
         several), or ``circuit_open`` without calling ``attempt``. ``Retrying`` events go to
-        ``on_event`` before each wait.
+        ``on_event`` before each wait, ``CircuitChanged`` when this turn opened or closed the breaker.
         """
         if not use_breaker:
             return await self._retry(attempt, on_event)
@@ -187,12 +200,15 @@ class Resilience:
         try:
             result = await self._retry(attempt, on_event)
         except ProviderFailure as failure:
-            self.breaker.record_failure(failure)
+            if self.breaker.record_failure(failure) and on_event is not None:
+                on_event(CircuitChanged("open", self.breaker.consecutive_failures, failure.kind,
+                                        self.breaker.reset_s))
             raise
         except BaseException:
             self.breaker.record_neutral()
             raise
-        self.breaker.record_success()
+        if self.breaker.record_success() and on_event is not None:
+            on_event(CircuitChanged("closed"))
         return result
 
     async def _retry(self, attempt: Callable[[int], Awaitable[T]], on_event: EventCallback | None) -> T:

@@ -9,6 +9,19 @@ function card(title, value, state, testid, note) {
     h("div", { class: "stat-label" }, title), h("div", { class: "stat-value", title: typeof value === "string" ? value : null }, value), note ? h("div", { class: "muted small" }, note) : null);
 }
 
+// Which process paused its calls, why, and until when (the breaker is per process: an editor, a CLI).
+function circuitNote(circuits, now) {
+  const c = (circuits || [])[0];
+  if (!c) return null;
+  const why = `${c.failures} failed turn${c.failures === 1 ? "" : "s"}${c.kind ? ` (${c.kind.replace("_", " ")})` : ""}`;
+  const where = `${c.frontend || "a process"}, pid ${String(c.owner).split(":")[0]}`;
+  const left = c.retry_at ? Math.max(0, Math.round(c.retry_at - now)) : 0;
+  const more = circuits.length > 1 ? `; ${circuits.length - 1} more` : "";
+  return c.state === "open"
+    ? h("span", { "data-testid": "health-circuit-note" }, `Calls paused after ${why} in ${where}; next try in ${left} s${more}`)
+    : h("span", { "data-testid": "health-circuit-note" }, `${where}: the next turn is a trial after ${why}${more}`);
+}
+
 export function renderHealth(ctx) {
   const { main, signal } = ctx;
   const body = h("div", { class: "vstack" }, loading("Checking…"));
@@ -25,7 +38,7 @@ export function renderHealth(ctx) {
         h("div", { class: "stats" },
           card("API key", d.api_key ? "configured" : "missing", d.api_key ? "ok" : "bad", "health-api-key", d.api_key ? null : "Set ANTHROPIC_API_KEY"),
           card("Model", d.model || "–", null, "health-model"),
-          card("Circuit", d.circuit || "–", d.circuit === "open" ? "bad" : "ok", "health-circuit", d.circuit === "open" ? "Calls are paused after repeated failures" : null),
+          card("Circuit", (d.circuit || "–").replace("_", "-"), d.circuit === "open" ? "bad" : d.circuit === "half_open" ? "warn" : "ok", "health-circuit", circuitNote(d.circuits, ctx.now())),
           card("Retries (last hour)", String(d.retries_last_hour ?? 0), (d.retries_last_hour || 0) > 10 ? "warn" : "ok", "health-retries"),
           card("Store", bytes(d.store_bytes), null, "health-store")),
         h("section", { class: "panel", "data-testid": "health-errors" },

@@ -186,6 +186,10 @@ export function renderSession(ctx) {
         return item("Compacted", ev, "note", `Context compacted: ${tokens(d.before_tokens)} → ${tokens(d.after_tokens)} tokens`);
       case "Retrying":
         return item("Retrying", ev, "warn", `↻ Retrying (attempt ${d.attempt ?? "?"}) in ${Number(d.wait_s ?? d.delay_s ?? 0).toFixed(1)} s`, d.reason ? h("span", { class: "muted" }, `: ${d.reason}`) : null);
+      case "CircuitChanged":
+        return d.state === "open"
+          ? item("CircuitChanged", ev, "error-line", `Calls paused for ${Math.round(Number(d.reset_s || 0))} s`, h("span", { class: "muted" }, `: ${d.failures ?? "?"} failed turn${d.failures === 1 ? "" : "s"} in a row${d.kind ? ` (${String(d.kind).replace("_", " ")})` : ""}`))
+          : item("CircuitChanged", ev, "notice", "Calls resumed: the API answered again");
       case "QuestionAnswered":
         return item("QuestionAnswered", ev, "question",
           h("div", { class: "tl-label" }, "Question", d.topic ? h("span", { class: "muted" }, ` · ${d.topic}`) : null),

@@ -74,7 +74,7 @@ export function renderSessions(ctx) {
   }
 
   function updateCount() {
-    countEl.textContent = total ? `${loaded.length} of ${total}` : "";
+    countEl.textContent = total ? `${loaded.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")}` : "";
   }
 
   async function load(reset) {
