@@ -6,8 +6,9 @@ Builds a store in a temporary directory: ``--sessions`` sessions spread over 90 
 with about 4 usage rows (3 models) and 30 events. Then times, each the median of ``--runs`` runs: the first
 page of sessions (50, usage summed for the page), a page deep in the list (by cursor), a page filtered by
 workspace and one by text, the running/interrupted filter, the total, one session's events, usage for 30
-days, and a poll from a recent cursor (the last 50 events, 2 ended sessions). Baseline from the same run:
-``Store.sessions(limit=50)``, the query ``agentls usage`` uses (it groups the whole usage table).
+days, a poll from a recent cursor (the last 50 events, 2 ended sessions), and the health view's reads.
+Baseline from the same run: ``Store.sessions(limit=50)``, the query ``agentls usage`` uses (it groups the
+whole usage table).
 
 Targets: a first page, a deep page and a poll <= 20 ms each; usage over 30 days <= 100 ms. Progress goes to
 stderr, the report to stdout.
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agentls.store.circuits import circuits
 from agentls.store.db import Store
 from agentls.store.live_cursor import Cursor
 from agentls.store.overview import Overview
@@ -123,6 +125,8 @@ def main() -> int:
             "usage (since 30 days)": timed(lambda: overview.usage(time.time() - 30 * 86_400), args.runs),
             "poll (50 events, 2 ended)": timed(lambda: overview.poll(recent), args.runs),
             "poll (nothing new)": timed(lambda: overview.poll(Cursor.now(store)), args.runs),
+            "health: recent errors and retries": timed(lambda: overview.recent_errors(20), args.runs),
+            "health: circuit breakers": timed(lambda: circuits(store), args.runs),
         }
         plan = store.fetch("EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE 1 AND started <= ? AND (started < ? "
                            "OR id < ?) ORDER BY started DESC, id DESC LIMIT 51", (0, 0, ""))
