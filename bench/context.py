@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stdio import StdioClient, initialize_params, percentile
+from _stdio import StdioClient, ensure_bytecode, initialize_params, percentile
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".bench-cache" / "context"
@@ -286,6 +286,7 @@ def main() -> int:
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--big-files", type=int, default=50_000)
     args = parser.parse_args()
+    ensure_bytecode()  # as an installed agentls has it (see _stdio.ensure_bytecode)
     root = django_tree()
     total = sum(1 for p in root.rglob("*") if p.is_file())
     print(f"django 5.2.19 sources: {total:,} files, {os.cpu_count()} CPUs")

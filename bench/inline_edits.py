@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, Text
 
-from _stdio import StdioClient, percentile
+from _stdio import StdioClient, ensure_bytecode, percentile
 
 
 def measure(client: StdioClient, params: dict[str, object], n: int) -> list[float]:
@@ -40,6 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
+    ensure_bytecode()  # as an installed agentls has it (see _stdio.ensure_bytecode)
     with tempfile.TemporaryDirectory() as tmp, FakeMessagesAPI() as fake:
         root = Path(tmp) / "ws"
         root.mkdir()

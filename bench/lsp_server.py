@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _stdio import StdioClient, initialize_params, percentile
+from _stdio import StdioClient, ensure_bytecode, initialize_params, percentile
 
 AGENTLS = [sys.executable, "-m", "agentls", "serve"]
 BARE = [sys.executable, str(Path(__file__).parent / "bare_server.py")]
@@ -79,6 +79,7 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=15)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
+    ensure_bytecode()  # as an installed agentls has it (see _stdio.ensure_bytecode)
     with tempfile.TemporaryDirectory() as home:
         env = isolated_env(home)
         ours, bare = [], []

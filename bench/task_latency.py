@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tests.fakes.messages_api import FakeMessagesAPI, Reply, ToolUse
 
-from _stdio import StdioClient, percentile
+from _stdio import StdioClient, ensure_bytecode, percentile
 
 CACHE = Path(__file__).parents[1] / ".bench-cache"
 EDITOR = "str_replace_based_edit_tool"
@@ -73,6 +73,7 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=1000, help="code actions measured after the task")
     parser.add_argument("--stalls", metavar="LOG", help="log the server's loop stalls over 50 ms, with stacks, here")
     args = parser.parse_args()
+    ensure_bytecode()  # as an installed agentls has it (see _stdio.ensure_bytecode)
     root = workspace(args.files)
     with tempfile.TemporaryDirectory() as tmp, FakeMessagesAPI() as fake:
         fake.add(*task_script(args.rounds))
