@@ -3,7 +3,9 @@ answers, from a store that real ``agentls run`` sessions (the fake Messages API)
 
 from __future__ import annotations
 
+import http.client
 import json
+import secrets
 import subprocess
 import sys
 import threading
@@ -14,6 +16,7 @@ from pathlib import Path
 import httpx2 as httpx  # the HTTP client the anthropic SDK brings
 import pytest
 
+from agentls.dashboard.codes import KEY_ENV, mint
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore, StepRow
 from tests.e2e.dashboard_harness import Dashboard, dashboard, env_for
@@ -90,6 +93,61 @@ def test_cross_origin_and_cross_site_requests_are_refused(board: Dashboard) -> N
     refused = board.client.post("/api/checkpoints/abc/restore", json={"workspace": "/x"},
                                 headers={"origin": "http://evil.example", "x-csrf-token": board.csrf})
     assert refused.status_code == 403
+
+
+def test_a_same_site_page_on_another_local_port_is_refused(board: Dashboard) -> None:
+    """Anything served from localhost on another port is same-site: an <img> there must not reach the API."""
+    assert board.client.get("/api/meta", headers={"sec-fetch-site": "same-site"}).status_code == 403
+    assert board.client.get("/api/meta", headers={"sec-fetch-site": "same-origin"}).status_code == 200
+    assert board.client.get("/api/meta", headers={"sec-fetch-site": "none"}).status_code == 200
+
+
+def test_another_apps_malformed_cookie_does_not_hide_ours(board: Dashboard) -> None:
+    """Cookies ignore ports: whatever else runs on 127.0.0.1 sends its cookies here too."""
+    ours = f"agentls_dashboard_{board.port}={board.token}"
+    with httpx.Client(base_url=board.base, timeout=10) as bare:
+        for other in ('grafana={"a":1}', "x=a b", "x=a\\b", "=;;"):
+            assert bare.get("/api/meta", headers={"cookie": f"{other}; {ours}"}).status_code == 200, other
+
+
+def _raw_get(board: Dashboard, target: str) -> http.client.HTTPResponse:
+    """A GET of ``target`` exactly as written (HTTP clients normalise paths such as ``//host/``)."""
+    connection = http.client.HTTPConnection("127.0.0.1", board.port, timeout=10)
+    connection.request("GET", target)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_the_first_visit_redirects_to_the_path_as_sent_and_only_on_this_server(board: Dashboard) -> None:
+    for path, location in (("/%E2%82%AC", "/%E2%82%AC"), ("//evil.example/", "/evil.example/"),
+                           ("/a%3Fb", "/a%3Fb"), ("/sessions", "/sessions"), ("/a%0d%0aX:1", "/a%0d%0aX:1")):
+        first = _raw_get(board, f"{path}?token={board.token}&x=1")
+        assert first.status == 303, path
+        assert first.headers["location"] == f"{location}?x=1", path
+        assert first.headers.get("x") is None
+
+
+def test_a_one_time_code_signs_in_once(home: Path) -> None:
+    """What a browser is opened with (by `agentls dashboard`, or an editor through the language server)."""
+    key = secrets.token_bytes(32)
+    with dashboard(home, env=env_for(home, {KEY_ENV: key.hex()})) as board, \
+            httpx.Client(base_url=board.base, timeout=10) as browser:
+        code = mint(key)
+        first = browser.get(f"/?code={code}&x=1")
+        assert first.status_code == 303
+        assert first.headers["location"] == "/?x=1"
+        assert board.token in first.headers["set-cookie"]  # the same cookie as the token's
+        assert browser.get("/api/meta").status_code == 200
+        with httpx.Client(base_url=board.base, timeout=10) as other:
+            assert other.get(f"/?code={code}").status_code == 401  # used
+            assert "used or has expired" in other.get(f"/?code={code}").json()["error"]
+            assert other.get(f"/?code={mint(secrets.token_bytes(32))}").status_code == 401  # another key
+            assert other.get(f"/?code={mint(key, now=time.time() - 600)}").status_code == 401  # expired
+            assert other.get(f"/?code={mint(key, now=time.time() + 3600)}").status_code == 401  # too far ahead
+            for forged in ("", "1.2.3", "x" * 5000, f"{code}x", "9999999999.a.b"):
+                assert other.get("/", params={"code": forged}).status_code == 401, forged
 
 
 def test_a_post_needs_the_csrf_token(board: Dashboard) -> None:

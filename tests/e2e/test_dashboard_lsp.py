@@ -84,14 +84,20 @@ async def test_the_dashboard_opens_with_its_token_is_reused_and_ends_with_the_se
         parts = urllib.parse.urlsplit(url)
         assert parts.scheme == "http"
         assert parts.hostname == "127.0.0.1"
-        assert urllib.parse.parse_qs(parts.query)["token"][0]
+        assert list(urllib.parse.parse_qs(parts.query)) == ["code"]  # a one-time code, never the token
         if sys.platform.startswith("linux"):  # it runs in the workspace (the dashboard reads settings there)
             assert Path(f"/proc/{pid}/cwd").resolve() == workspace.resolve()
+            assert "token" not in Path(f"/proc/{pid}/cmdline").read_text()
         assert await asyncio.to_thread(status, url) == 200
-        without_token = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
-        assert await asyncio.to_thread(status, without_token) == 401
+        assert await asyncio.to_thread(status, url) == 401  # good once
+        without_code = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+        assert await asyncio.to_thread(status, without_code) == 401
 
-        assert await execute(client, "agentls.dashboard") == first  # the same child, the same URL
+        again = await execute(client, "agentls.dashboard")  # the same child, a new code
+        assert again["pid"] == pid
+        assert again["url"] != url
+        assert str(again["url"]).partition("?")[0] == url.partition("?")[0]
+        assert await asyncio.to_thread(status, str(again["url"])) == 200
     finally:
         await client.shutdown_session()
         await client.stop()
@@ -170,7 +176,9 @@ async def test_a_first_line_that_is_no_url_is_an_error() -> None:
 async def test_one_child_for_concurrent_calls_reused_then_restarted_after_it_died() -> None:
     child = Dashboard(stand_in(SERVES))
     first, again = await asyncio.gather(child.open(), child.open())
-    assert first == again == {"url": "http://127.0.0.1:9/?token=t", "pid": first["pid"]}
+    assert first["pid"] == again["pid"]
+    assert str(first["url"]).startswith("http://127.0.0.1:9/?code=")
+    assert first["url"] != again["url"]
     os.kill(int(first["pid"]), 9)
     await wait_gone(int(first["pid"]))
     second = await child.open()
@@ -201,7 +209,7 @@ def test_neovim_agent_dashboard_opens_the_url_and_shows_it(tmp_path: Path,
     data = result["data"]
     assert len(data["opened"]) == 1, data
     url = data["opened"][0]
-    assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["token"][0]
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["code"][0]
     assert data["status"] == "200", data
     assert f"agentls: dashboard at {url}" in messages(result)  # to copy where no browser opens
 

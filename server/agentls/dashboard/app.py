@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from agentls import __version__
+from agentls.dashboard.codes import Codes
 from agentls.dashboard.jsonable import plain
 from agentls.dashboard.live import stream
 from agentls.dashboard.security import Guard
@@ -266,7 +267,8 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _error(404, f"nothing at {request.url.path}")
 
 
-def build_app(state: State, *, token: str, hosts: set[str], any_ip: bool = False) -> Guard:
+def build_app(state: State, *, token: str, hosts: set[str], any_ip: bool = False,
+              codes: Codes | None = None) -> Guard:
     routes = [
         Route("/", index),
         Route("/api/meta", api(meta)),
@@ -289,4 +291,4 @@ def build_app(state: State, *, token: str, hosts: set[str], any_ip: bool = False
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.dashboard = state
-    return Guard(app, token=token, csrf=state.csrf, hosts=hosts, any_ip=any_ip)
+    return Guard(app, token=token, csrf=state.csrf, hosts=hosts, any_ip=any_ip, codes=codes)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import secrets
 import socket
 import sys
@@ -79,19 +80,22 @@ def run_dashboard(args: argparse.Namespace) -> int:
         _say_err(f"agentls dashboard: WARNING: listening on {host}, not only this machine: anyone who can reach "
                  f"port {port} and has the URL's token sees your sessions and can restore checkpoints")
 
+    from agentls.dashboard.codes import KEY_ENV, Codes
     from agentls.dashboard.security import allowed_hosts
 
     token, csrf = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    url = f"http://{_url_host(host)}:{port}/?token={token}"
+    base = f"http://{_url_host(host)}:{port}/"
+    url = f"{base}?token={token}"
+    codes = Codes(_key(os.environ.pop(KEY_ENV, "")))  # popped: nothing this process starts inherits it
     state = _state(csrf)
     from agentls.dashboard.app import build_app
 
-    app = build_app(state, token=token, hosts=allowed_hosts(host, port), any_ip=not loopback)
+    app = build_app(state, token=token, hosts=allowed_hosts(host, port), any_ip=not loopback, codes=codes)
     sys.stdout.write(url + "\n")  # the first line on stdout: editors and scripts read it
     sys.stdout.flush()
-    _say_err(f"agentls dashboard: serving {url.split('?')[0]} (Ctrl-C to stop)")
-    if not args.no_open:
-        threading.Thread(target=_open_browser, args=(url,), daemon=True).start()
+    _say_err(f"agentls dashboard: serving {base} (Ctrl-C to stop)")
+    if not args.no_open:  # a one-time code, not the token: a browser's command line is public (codes.py)
+        threading.Thread(target=_open_browser, args=(f"{base}?code={codes.mint()}", base), daemon=True).start()
     try:
         asyncio.run(_serve(app, sock))
     except KeyboardInterrupt:
@@ -128,9 +132,18 @@ async def _serve(app: object, sock: socket.socket) -> None:
     await server.serve(sockets=[sock])
 
 
-def _open_browser(url: str) -> None:
+def _key(given: str) -> bytes:
+    """The code-signing key a parent passed (hex), else a new one."""
+    try:
+        key = bytes.fromhex(given)
+    except ValueError:
+        key = b""
+    return key if len(key) >= 16 else secrets.token_bytes(32)
+
+
+def _open_browser(url: str, base: str) -> None:
     import webbrowser
 
     with contextlib.suppress(Exception):
         if not webbrowser.open(url):
-            log.warning("could not open a browser: open %s yourself", url)
+            log.warning("could not open a browser: open the URL printed above (%s?token=…) yourself", base)

@@ -13,10 +13,12 @@ import ipaddress
 import json
 import socket
 from collections.abc import Iterable
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agentls.dashboard.codes import Codes
 
 #: Headers on every answer (no inline scripts or styles: the page has none).
 SECURITY_HEADERS = [
@@ -29,6 +31,11 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: ``Sec-Fetch-Site`` values let through: the page itself, and the user typing the URL. Not ``same-site``:
+#: a page served by anything else on localhost (another port) is same-site.
+FETCH_SITES = {"same-origin", "none"}
+#: Characters a redirect's path keeps as they are (the rest is percent-encoded).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -57,9 +64,12 @@ def _is_ip_literal(host: str) -> bool:
 class Guard:
     """Token, cookie, Host, Origin and CSRF checks in front of the app (``docs/dashboard.md``)."""
 
-    def __init__(self, app: ASGIApp, *, token: str, csrf: str, hosts: Iterable[str], any_ip: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, token: str, csrf: str, hosts: Iterable[str], any_ip: bool = False,
+                 codes: Codes | None = None) -> None:
         self.app = app
         self.token = token
+        #: One-time sign-in codes (``codes.py``), the other way in besides the token.
+        self.codes = codes
         self.csrf = csrf
         self.hosts = {h.lower() for h in hosts}
         self.any_ip = any_ip
@@ -68,8 +78,11 @@ class Guard:
         self.cookie = f"agentls_dashboard_{port}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # the page uses no websocket: nothing else is answered
+            await send({"type": "websocket.close", "code": 1008})
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "").lower()
@@ -80,18 +93,23 @@ class Guard:
         if origin is not None and origin.lower() != f"http://{host}":
             await _refuse(send, 403, "cross-origin requests are refused")
             return
-        if headers.get("sec-fetch-site") == "cross-site":
-            await _refuse(send, 403, "cross-site requests are refused")
+        if headers.get("sec-fetch-site", "none") not in FETCH_SITES:
+            await _refuse(send, 403, "requests from other sites are refused")
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        given = dict(query).get("token")
+        given, code = dict(query).get("token"), dict(query).get("code")
+        if code is not None and scope["method"] == "GET":
+            if self.codes is None or not self.codes.redeem(code):
+                await _refuse(send, 401, "this sign-in link was used or has expired: open the dashboard again")
+                return
+            await self._redirect(send, _local_path(scope) + _query_without(query, "code"))
+            return
         if given is not None:
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 await _refuse(send, 401, "wrong access token: use the URL `agentls dashboard` printed")
                 return
             if scope["method"] == "GET":  # first visit: a cookie, and the token out of the address bar
-                rest = urlencode([(k, v) for k, v in query if k != "token"])
-                await self._redirect(send, scope["path"] + (f"?{rest}" if rest else ""))
+                await self._redirect(send, _local_path(scope) + _query_without(query, "token"))
                 return
         elif not self._authorised(headers):
             await _refuse(send, 401, "no access token: open the URL `agentls dashboard` printed")
@@ -112,13 +130,10 @@ class Guard:
         bearer = headers.get("authorization", "")
         if bearer.startswith("Bearer ") and hmac.compare_digest(bearer[7:].encode(), self.token.encode()):
             return True
-        cookies: SimpleCookie = SimpleCookie()
-        try:
-            cookies.load(headers.get("cookie", ""))
-        except Exception:
-            return False
-        morsel = cookies.get(self.cookie)
-        return morsel is not None and hmac.compare_digest(morsel.value.encode(), self.token.encode())
+        # Starlette's lenient parser: another app's malformed cookie on 127.0.0.1 (cookies ignore ports)
+        # must not hide ours, as http.cookies would.
+        value = cookie_parser(headers.get("cookie", "")).get(self.cookie)
+        return value is not None and hmac.compare_digest(value.encode(), self.token.encode())
 
     async def _redirect(self, send: Send, location: str) -> None:
         cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
@@ -126,6 +141,18 @@ class Guard:
                     "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode()),
                                 (b"cache-control", b"no-store"), (b"content-length", b"0"), *SECURITY_HEADERS]})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _query_without(query: list[tuple[str, str]], name: str) -> str:
+    rest = urlencode([(k, v) for k, v in query if k != name])
+    return f"?{rest}" if rest else ""
+
+
+def _local_path(scope: Scope) -> str:
+    """The request's path as sent (still percent-encoded), as a path on this server: never ``//host``."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    path = quote(raw.decode("latin-1"), safe=_PATH_SAFE)
+    return "/" + path.lstrip("/")
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

@@ -1,10 +1,12 @@
-"""``agentls.dashboard``: one ``agentls dashboard`` child per language server, and its URL.
+"""``agentls.dashboard``: one ``agentls dashboard`` child per language server, and a URL to open it.
 
 The first call starts ``python -m agentls dashboard --no-open --port 0`` (an asyncio subprocess: the
-event loop never waits on it) and reads the first line of its stdout, the URL with its access token,
-within ``START_TIMEOUT_S``; later calls answer the same URL while the child runs, and start a new one
-when it has died. Concurrent calls share one start. The child runs in the workspace's root (the
-dashboard reads the settings there).
+event loop never waits on it) and reads the first line of its stdout, its URL, within
+``START_TIMEOUT_S``; later calls use the same child while it runs, and start a new one when it has died.
+Concurrent calls share one start. The child runs in the workspace's root (the dashboard reads the
+settings there). Each call answers a URL with a fresh one-time sign-in code, not the access token: the
+editor hands it to a browser, whose command line any local user can read (``dashboard/codes.py``); the
+server passes the child the key that signs codes in its environment.
 
 The child never outlives the server:
 - ``shutdown`` (and the editor's process ending, which runs the same ``stop_work``) terminates it and
@@ -29,6 +31,7 @@ import functools
 import logging
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentls.dashboard.codes import KEY_ENV, mint
 from agentls.errors import AgentlsError
 
 if TYPE_CHECKING:
@@ -94,6 +98,7 @@ class Dashboard:
         self._drains: set[asyncio.Task[None]] = set()
         self._lock: asyncio.Lock | None = None
         self._atexit_registered = False
+        self._key = secrets.token_bytes(32)
 
     @property
     def pid(self) -> int | None:
@@ -101,7 +106,8 @@ class Dashboard:
         return process.pid if process is not None and process.returncode is None else None
 
     async def open(self) -> dict[str, Any]:
-        """``{"url", "pid"}`` of the running dashboard, started first if it is not running."""
+        """``{"url", "pid"}`` of the running dashboard, started first if it is not running; the URL signs in
+        once (a new code each call)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -115,7 +121,7 @@ class Dashboard:
                 await self._start()
             assert self._process is not None
             assert self._url is not None
-            return {"url": self._url, "pid": self._process.pid}
+            return {"url": f"{self._url.partition('?')[0]}?code={mint(self._key)}", "pid": self._process.pid}
 
     async def _start(self) -> None:
         self._process, self._url = None, None
@@ -125,7 +131,8 @@ class Dashboard:
             cwd = None
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                *self.command, cwd=cwd, env={**os.environ, KEY_ENV: self._key.hex()},
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_death_signal(),
                 limit=MAX_LINE)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -309,8 +309,9 @@ class Overview:
         return sorted(latest, key=lambda path: -latest[path])
 
     def recent_errors(self, limit: int = 20, now: float | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Sessions that failed (``failed``; ``error`` in older stores), newest first ({"session_id", "time", "text"}), and the ``Retrying``
-        events of the last hour (in sessions running or started in the last two days: on an index)."""
+        """Sessions that failed (``failed``; ``error`` in older stores), newest first ({"session_id", "time",
+        "text"}), and the ``Retrying`` events of the last hour (in sessions running or started in the last two
+        days: on an index)."""
         now = time.time() if now is None else now
         errors = [{"session_id": row[0], "time": row[1], "text": row[2]} for row in self.store.fetch(
             "SELECT id, COALESCE(ended, started), summary FROM sessions WHERE status IN ('failed', 'error') "
