@@ -159,6 +159,14 @@ def test_a_post_needs_the_csrf_token(board: Dashboard) -> None:
     assert board.client.post("/api/checkpoints/abc/restore", content=b"{not json",
                              headers={"x-csrf-token": board.csrf}).status_code == 400
     assert board.client.get("/api/checkpoints/abc/restore").status_code in (404, 405)  # never a restore
+    deep = board.client.post("/api/checkpoints/abc/restore", content=b"[" * 30_000 + b"]" * 30_000,
+                             headers={"x-csrf-token": board.csrf})
+    assert (deep.status_code, deep.json()) == (400, {"error": "the request body is not JSON"})
+    big = board.client.post("/api/checkpoints/abc/restore", content=b" " * 200_000,
+                            headers={"x-csrf-token": board.csrf})
+    assert (big.status_code, big.json()) == (413, {"error": "the request body is over 64 KB"})
+    wrong = board.client.post("/api/meta", json={}, headers={"x-csrf-token": board.csrf})
+    assert (wrong.status_code, wrong.json()) == (405, {"error": "POST is not answered at /api/meta"})
 
 
 def test_the_dashboard_listens_on_loopback_only_by_default(board: Dashboard) -> None:
@@ -388,6 +396,26 @@ def test_health_memory_and_explorer_of_a_workspace(fake_messages_api: FakeMessag
         assert "calc.py" in repo_map
         assert board.get("/api/memory", workspace="/etc").status_code == 404
         assert board.get("/api/memory").status_code == 400
+
+
+def test_no_secret_reaches_the_page_whatever_stored_it(home: Path) -> None:
+    key = "sk-ant-api03-" + "k" * 40
+    store = store_of(home)
+    store.start_session("new", "/ws/a", "task", f"deploy with {key}", "m")  # redacted as it is stored
+    with store.transaction() as db:  # a store written before instructions were redacted
+        db.execute("INSERT INTO sessions (id, workspace, kind, instruction, model, started) VALUES (?,?,?,?,?,?)",
+                   ("old", "/ws/a", "task", f"use {key}", "m", time.time()))
+    assert key not in store.fetch("SELECT instruction FROM sessions WHERE id = 'new'")[0][0]
+    plan_id = PlanStore(store).create("/ws/a", f"ship it with {key}", f"The key is {key}",
+                                      [StepRow("1", 0, None, f"export KEY={key}", verify=f"curl -H {key}")])
+    store.close()
+    with dashboard(home) as board:
+        answers = [board.get("/api/sessions").text, board.get("/api/sessions/old").text,
+                   board.get("/api/sessions/new").text, board.get("/api/plans").text,
+                   board.get(f"/api/plans/{plan_id}").text]
+        for answer in answers:
+            assert key not in answer
+        assert "sk-ant-***" in answers[1]
 
 
 #: ``agentls run`` in a process that stays alive afterwards, as an editor's server does, until stdin closes.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -36,6 +36,8 @@ from agentls.store.plans import PlanStore
 
 STATIC = Path(__file__).parent / "static"
 MAX_LIMIT = 200
+#: The largest request body read (a restore's is a few dozen bytes).
+MAX_BODY = 64 * 1024
 #: A change whose texts are longer than this is summarised, not diffed (difflib is quadratic at worst).
 MAX_DIFF_INPUT = 2_000_000
 
@@ -70,11 +72,16 @@ def api(work: Callable[[State, Request], Any]) -> Handler:
         state: State = request.app.state.dashboard
         try:
             if request.method == "POST":
+                raw = await _body(request)
+                if raw is None:
+                    return _error(413, f"the request body is over {MAX_BODY // 1024} KB")
                 try:
-                    request.state.body = json.loads(await request.body() or b"{}")
-                except ValueError:
+                    request.state.body = json.loads(raw or b"{}")
+                except (ValueError, RecursionError):
                     return _error(400, "the request body is not JSON")
             result = await asyncio.to_thread(work, state, request)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody reads it
         except UnknownWorkspace as exc:
             return _error(404, str(exc))
         except LookupError as exc:
@@ -88,6 +95,17 @@ def api(work: Callable[[State, Request], Any]) -> Handler:
         return _json(result)
 
     return handle
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None when it is over ``MAX_BODY`` (not read further)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _int(request: Request, name: str, default: int, low: int = 0, high: int = 10**9) -> int:
@@ -267,6 +285,10 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _error(404, f"nothing at {request.url.path}")
 
 
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    return _error(405, f"{request.method} is not answered at {request.url.path}")
+
+
 def build_app(state: State, *, token: str, hosts: set[str], any_ip: bool = False,
               codes: Codes | None = None) -> Guard:
     routes = [
@@ -289,6 +311,6 @@ def build_app(state: State, *, token: str, hosts: set[str], any_ip: bool = False
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Mount("/", StaticFiles(directory=STATIC), name="page"),  # the page's modules, by relative URL
     ]
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
     app.state.dashboard = state
     return Guard(app, token=token, csrf=state.csrf, hosts=hosts, any_ip=any_ip, codes=codes)

@@ -227,12 +227,15 @@ class Store:
 
     def start_session(self, session_id: str, workspace: str, kind: str, instruction: str, model: str,
                       frontend: str = "", owner: str = "") -> None:
-        """``frontend``: ``Runtime.frontend``; ``owner``: ``plans.owner_token()`` of the process running it."""
+        """``frontend``: ``Runtime.frontend``; ``owner``: ``plans.owner_token()`` of the process running it. The
+        instruction is redacted (``agentls.secrets``): a user may paste a key into it."""
+        from agentls.secrets import redact
+
         with self._tx() as db:
             db.execute(
                 "INSERT INTO sessions (id, workspace, kind, instruction, model, started, frontend, owner) "
                 "VALUES (?,?,?,?,?,?,?,?)",
-                (session_id, workspace, kind, instruction, model, time.time(), frontend, owner),
+                (session_id, workspace, kind, redact(instruction), model, time.time(), frontend, owner),
             )
 
     def end_session(self, session_id: str, status: str, summary: str = "") -> None:
