@@ -7,7 +7,6 @@ reach the disk only after the model ends its turn, and only with ``--yes`` or th
 from __future__ import annotations
 
 import asyncio
-import difflib
 import json
 import sys
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from agentls.agent.events import (
 )
 from agentls.agent.overlay import FileChange
 from agentls.config import load_settings
-from agentls.edits.lines import split_lines
+from agentls.edits.unified import unified_diff as unified
 from agentls.errors import AgentlsError
 from agentls.providers.base import Retrying, TextDelta, ThinkingDelta
 from agentls.questions import Option, Question
@@ -135,11 +134,7 @@ def _tokens(usage: Any) -> str:
 
 
 def unified_diff(change: FileChange) -> str:
-    before = split_lines(change.before or "")
-    after = split_lines(change.after or "")
-    old = f"a/{change.path}" if change.before is not None else "/dev/null"
-    new = f"b/{change.path}" if change.after is not None else "/dev/null"
-    return "".join(difflib.unified_diff(before, after, old, new))
+    return unified(change.before, change.after, change.path).text
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import difflib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from agentls.dashboard.jsonable import plain
 from agentls.dashboard.live import stream
 from agentls.dashboard.security import Guard
 from agentls.dashboard.workspaces import UnknownWorkspace, Workspaces, one_line
+from agentls.edits.unified import unified_diff
 from agentls.errors import AgentlsError, InvalidRequest
 from agentls.secrets import redact
 from agentls.store.circuits import circuits
@@ -38,7 +38,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_LIMIT = 200
 #: The largest request body read (a restore's is a few dozen bytes).
 MAX_BODY = 64 * 1024
-#: A change whose texts are longer than this is summarised, not diffed (difflib is quadratic at worst).
+#: A change whose texts are longer than this is summarised, not diffed.
 MAX_DIFF_INPUT = 2_000_000
 
 
@@ -160,13 +160,8 @@ def _change(change: Any) -> dict[str, Any]:
     if value.get("too_large") or len(before or "") + len(after or "") > MAX_DIFF_INPUT:
         value.update(diff="", added=0, removed=0, too_large=True)
         return value
-    lines = list(difflib.unified_diff((before or "").splitlines(keepends=True), (after or "").splitlines(keepends=True),
-                                      f"a/{path}" if before is not None else "/dev/null",
-                                      f"b/{path}" if after is not None else "/dev/null", n=3))
-    text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
-    value.update(diff=redact(text),
-                 added=sum(1 for line in lines if line.startswith("+") and not line.startswith("+++")),
-                 removed=sum(1 for line in lines if line.startswith("-") and not line.startswith("---")))
+    diff = unified_diff(before, after, path)
+    value.update(diff=redact(diff.text), added=diff.added, removed=diff.removed)
     return value
 
 
