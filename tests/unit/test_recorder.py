@@ -188,3 +188,32 @@ def test_a_failing_write_logs_one_warning_and_the_rows_are_tried_again(tmp_path:
         ["could not record 1 session events (tried again with the next ones)"]
     assert [e.kind for e in EventStore(store).events("s")] == ["Notice", "SessionEnded"]
     store.close()
+
+
+def test_a_session_met_again_while_its_stored_events_cannot_be_read_overwrites_none(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    bus, recorder = _recorder(store)
+    for number in range(5):
+        bus.publish("s", Notice(f"original {number}"))
+    recorder.close()
+    events = EventStore(store)
+    real_last_seq, failures = events.last_seq, [3]
+
+    def flaky(session_id: str) -> int:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real_last_seq(session_id)
+
+    events.last_seq = flaky  # type: ignore[method-assign]
+    bus, recorder = EventBus(), EventRecorder(events, batch_s=0.02)  # another process meets the session again
+    bus.subscribe(recorder)
+    bus.publish("s", Notice("later"))
+    deadline = time.monotonic() + 10
+    while failures[0] and time.monotonic() < deadline:  # batches meanwhile: the event waits, then goes after
+        time.sleep(0.02)
+    recorder.close()
+    assert [(e.seq, e.data["text"]) for e in EventStore(store).events("s")] == \
+        [*((n, f"original {n}") for n in range(5)), (5, "later")]
+    assert failures == [0]
+    store.close()

@@ -253,3 +253,25 @@ def test_recent_errors_and_retries_of_the_last_hour(tmp_path: Path) -> None:
     assert [(e["session_id"], e["text"]) for e in errors] == [("bad", "the model API failed"), ("old", "overloaded")]
     assert retries == 1
     store.close()
+
+
+@pytest.mark.parametrize("text", ["0_0_99999999999999999999999_0.0_0.0_0_0_0", "0_0_0_nan_0.0_0_0_0",
+                                  "0_0_0_inf_0.0_0_0_0", "-1_0_0_0.0_0.0_0_0_0", "0_0_0_0.0_0.0_0_0",
+                                  "a_0_0_0.0_0.0_0_0_0", "0_0_0_1e400_0.0_0_0_0"])
+def test_a_cursor_out_of_range_is_no_cursor(text: str) -> None:
+    """SQLite takes 64-bit integers: a bigger one would fail every poll after it."""
+    with pytest.raises(ValueError, match="not a store cursor"):
+        Cursor.parse(text)
+
+
+def test_a_reader_resumes_at_most_a_bounded_way_back_and_never_ahead() -> None:
+    now = Cursor(events=50_000, usage=100, sessions=9_000, ended=1_000_000.0, plans=5.0, executions=3,
+                 logs=0, checkpoints=7)
+    assert Cursor().within(now) == Cursor(events=48_000, usage=0, sessions=7_000, ended=996_400.0, plans=0.0,
+                                          executions=0, logs=0, checkpoints=0)
+    recent = Cursor(events=49_990, usage=99, sessions=8_999, ended=999_999.0, plans=5.0, executions=3,
+                    logs=0, checkpoints=7)
+    assert recent.within(now) == recent
+    ahead = Cursor(events=60_000, usage=100, sessions=9_000, ended=2e6, plans=5.0, executions=3, logs=0,
+                   checkpoints=9)
+    assert ahead.within(now) == now

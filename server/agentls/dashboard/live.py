@@ -41,8 +41,8 @@ async def stream(request: Request) -> Response:
             cursor = Cursor.parse(raw)
         except ValueError:
             cursor = None
-    if cursor is None:
-        cursor = await asyncio.to_thread(Cursor.now, state.store)
+    now = await asyncio.to_thread(Cursor.now, state.store)
+    cursor = now if cursor is None else cursor.within(now)  # a bounded catch-up, never past the store
 
     async def messages() -> AsyncIterator[ServerSentEvent]:
         nonlocal cursor

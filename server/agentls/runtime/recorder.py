@@ -96,6 +96,10 @@ class _Session:
     ended: bool = False
 
 
+class _SeqUnknown(Exception):
+    """The store could not say where a session's stored events end."""
+
+
 class EventRecorder:
     """A bus subscriber that writes each session's events to the store, off the session's thread."""
 
@@ -154,7 +158,16 @@ class EventRecorder:
     def _batch(self, final: bool) -> dict[tuple[str, int], EventRow]:
         rows: dict[tuple[str, int], EventRow] = {}
         while self._queue:
-            self._take(self._queue.popleft(), rows)
+            item = self._queue.popleft()
+            try:
+                self._take(item, rows)
+            except _SeqUnknown:
+                if final:  # no later batch: without its stored seq, a row would overwrite a stored one
+                    log.warning("could not record an event of session %s: the store could not be read",
+                                item.session_id)
+                    continue
+                self._queue.appendleft(item)  # it waits for the next batch, and the events after it too
+                break
         now = time.monotonic()
         for session_id, state in list(self._sessions.items()):
             run = state.run
@@ -171,8 +184,8 @@ class EventRecorder:
             # A session met again (an event after its end, e.g. a review): go on after its stored rows.
             try:
                 last = self.events.last_seq(session_id)
-            except Exception:
-                last = -1
+            except Exception as exc:  # guessing would overwrite the stored events (INSERT OR REPLACE)
+                raise _SeqUnknown(session_id) from exc
             state = self._sessions[session_id] = _Session(next_seq=last + 1)
             if last >= self.max_events:
                 try:
