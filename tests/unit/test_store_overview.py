@@ -48,7 +48,7 @@ def test_migration_from_version_4_keeps_the_data(tmp_path: Path) -> None:
     db.close()
     store = Store(path)
     try:
-        assert store.fetch("PRAGMA user_version")[0][0] == len(MIGRATIONS) == 5
+        assert store.fetch("PRAGMA user_version")[0][0] == len(MIGRATIONS) == 6
         assert store.fetch("SELECT id, frontend, owner FROM sessions") == [("old", "", "")]
         assert [s.cost_usd for s in store.sessions()] == [0.5]  # agentls usage still reads it
         store.start_session("new", "/ws", "run", "after", "m", frontend="vscode", owner=owner_token())
@@ -57,7 +57,8 @@ def test_migration_from_version_4_keeps_the_data(tmp_path: Path) -> None:
         assert row is not None
         assert (row.frontend, row.status, row.live) == ("vscode", "running", True)
         indexes = {r[0] for r in store.fetch("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"sessions_started", "sessions_status", "usage_time", "checkpoints_time"} <= indexes
+        assert {"sessions_started", "sessions_status", "usage_time", "checkpoints_time",
+                "plan_executions_session"} <= indexes
     finally:
         store.close()
 
@@ -275,3 +276,11 @@ def test_a_reader_resumes_at_most_a_bounded_way_back_and_never_ahead() -> None:
     ahead = Cursor(events=60_000, usage=100, sessions=9_000, ended=2e6, plans=5.0, executions=3, logs=0,
                    checkpoints=9)
     assert ahead.within(now) == now
+
+
+def test_a_new_store_is_for_its_user_only(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    store.start_session("s", "/ws", "run", "go", "m")
+    assert (tmp_path / "store.db").stat().st_mode & 0o777 == 0o600
+    assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.glob("store.db*"))
+    store.close()

@@ -232,12 +232,19 @@ def health(state: State, request: Request) -> Any:
                "checkpoints_bytes": _safely(state.workspaces.checkpoints_bytes, workspace, None),
                "mcp": _safely(state.workspaces.mcp, workspace, [])}
               for workspace in state.overview.workspaces()[:20]]
-    store_bytes = sum(p.stat().st_size for p in state.store.path.parent.glob(state.store.path.name + "*")
-                      if p.is_file())
+    store_bytes = sum(_size(p) for p in state.store.path.parent.glob(state.store.path.name + "*"))
     return {"api_key": settings.model.api_key is not None, "model": settings.model.name,
             "recent_errors": errors, "retries_last_hour": retries, "circuit": circuit,
             "circuits": [c for c in breakers if c.state != "closed"], "workspaces": spaces,
             "store_bytes": store_bytes}
+
+
+def _size(path: Path) -> int:
+    """A file's size; 0 when it is gone meanwhile (SQLite removes its -wal and -shm files)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
 
 
 def _safely(work: Callable[[str], Any], workspace: str, default: Any) -> Any:

@@ -6,7 +6,9 @@ A leaf layer: plain values in, plain dataclasses out. The schema is versioned wi
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -146,6 +148,10 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS usage_time ON usage(time)",
         "CREATE INDEX IF NOT EXISTS checkpoints_time ON checkpoints(time)",
     ],
+    [
+        # The dashboard's session page asks which plan step ran a session.
+        "CREATE INDEX IF NOT EXISTS plan_executions_session ON plan_executions(session_id)",
+    ],
 ]
 
 
@@ -188,6 +194,9 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        if not path.exists():  # what agents did in the user's code: for the user's eyes only (SQLite gives
+            with contextlib.suppress(OSError):  # its -wal and -shm files the same mode)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")

@@ -324,9 +324,9 @@ class Overview:
 
     def plans_page(self, workspace: str | None = None, limit: int = 50) -> list[PlanSummary]:
         """Plans, newest first, with their steps counted and their executions' cost summed."""
+        where, params = ("WHERE workspace = ?", (workspace, limit)) if workspace is not None else ("", (limit,))
         plans = self.store.fetch("SELECT id, workspace, instruction, summary, status, created, updated FROM plans "
-                                 "WHERE (? IS NULL OR workspace = ?) ORDER BY created DESC LIMIT ?",
-                                 (workspace, workspace, limit))
+                                 f"{where} ORDER BY created DESC LIMIT ?", params)  # on plans_workspace
         ids = [row[0] for row in plans]
         marks = ",".join("?" * len(ids))
         steps = {row[0]: row[1:] for row in self.store.fetch(
