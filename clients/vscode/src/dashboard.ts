@@ -1,7 +1,7 @@
 // Agent: Open Dashboard. Kept free of the `vscode` module (the editor's parts are passed in) so that the
 // unit tests run under plain node.
 
-/** What `agentls.dashboard` answers: the War Room's URL (with its access token) and the child's pid. */
+/** What `agentls.dashboard` answers: the War Room's URL (a one-time sign-in link) and the child's pid. */
 export interface DashboardInfo {
   url: string;
   pid?: number;

@@ -368,8 +368,8 @@ function M.usage()
   end)
 end
 
----`:AgentDashboard`: open the War Room (the server's `agentls dashboard`) in the browser. The URL, with
----its access token, is always shown too: without a browser here (headless, ssh) it is to be copied.
+---`:AgentDashboard`: open the War Room (the server's `agentls dashboard`) in the browser. The URL (a
+---one-time sign-in link) is always shown too: without a browser here (headless, ssh) it is to be copied.
 function M.dashboard()
   lsp.execute("agentls.dashboard", {}, function(result)
     local url = type(result) == "table" and result.url or nil
