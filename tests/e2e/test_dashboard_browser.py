@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agentls.dashboard.codes import KEY_ENV, mint
 from agentls.store.db import Store
 from agentls.store.plans import PlanStore, StepRow
 from tests.e2e.dashboard_harness import dashboard, env_for
@@ -57,9 +59,11 @@ def test_watch_a_session_live_review_its_change_follow_a_plan_and_restore_a_chec
     indexed = subprocess.run([sys.executable, "-m", "agentls", "context", "calc.py", "--workspace", workspace],
                              capture_output=True, text=True, env=env, timeout=120, check=False)  # the explorer's index
     assert indexed.returncode == 0, indexed.stderr
-    with dashboard(home) as board:
+    key = secrets.token_bytes(32)  # as the language server does: it signs the one-time links editors open
+    with dashboard(home, env=env_for(home, {KEY_ENV: key.hex()})) as board:
+        signin = f"{board.base}/?code={mint(key)}"
         driver = subprocess.Popen(
-            [NODE or "node", str(DRIVER), board.url, str(shots), workspace, plan_id], stdout=subprocess.PIPE,
+            [NODE or "node", str(DRIVER), board.url, str(shots), workspace, plan_id, signin], stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, env={**os.environ, "PLAYWRIGHT_CORE": str(PLAYWRIGHT),
                                                        "CHROMIUM": str(CHROMIUM)})
         agent = subprocess.Popen([sys.executable, "-m", "agentls", "run", "add type hints", "--workspace",
@@ -103,6 +107,8 @@ def test_watch_a_session_live_review_its_change_follow_a_plan_and_restore_a_chec
     assert "calc.py" in result["restoreText"]
     assert hinted == "def add(a, b):\n    return a + b\n"  # the page's restore reached the disk
     assert result["errors"] == []
+    assert result["signedInWithCode"] is True
+    assert result["codeReusedStatus"] == 401
     for name in ("sessions-live", "session", "plan", "checkpoints-confirm", "checkpoints-restored", "usage",
                  "health", "memory", "explorer", "plans", "sessions-dark", "session-narrow"):
         assert (shots / f"{name}.png").stat().st_size > 10_000, name

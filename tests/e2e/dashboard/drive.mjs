@@ -1,17 +1,18 @@
 // Drives the War Room in a real Chromium (Playwright's client), as a person watches it:
 //
-//   node drive.mjs URL OUT_DIR WORKSPACE PLAN_ID
+//   node drive.mjs URL OUT_DIR WORKSPACE PLAN_ID SIGNIN_URL
 //
 // 1. The sessions view shows a session another process runs, live (spinner), then its end.
 // 2. Its page shows the timeline growing and the change as a rendered diff.
 // 3. A plan's graph: prints "plan-open"; the caller finishes step 1 in the store; the node turns done.
 // 4. Checkpoints: the earliest one's diff, Restore…, confirm; prints "restored" when the page says so.
-// 5. A screenshot of every main view (light), the sessions view dark and at 420 px wide.
+// 5. A screenshot of every main view (light), the sessions view dark and at 420 px wide; the dark one is
+//    opened with SIGNIN_URL, a one-time sign-in link (as an editor opens the page), in a new browser context.
 // Every wait is for what a user would see. The last stdout line is "result <json>".
 import fs from "node:fs";
 import path from "node:path";
 
-const [url, out, workspace, planId] = process.argv.slice(2);
+const [url, out, workspace, planId, signin] = process.argv.slice(2);
 const { chromium } = await import(process.env.PLAYWRIGHT_CORE);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
                                         args: ["--no-sandbox"] });
@@ -95,8 +96,13 @@ try {
     await shot(page, name);
   }
   const dark = await watch(await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" }));
-  await dark.goto(url);
+  await dark.goto(signin);
   await dark.locator("[data-testid=session-row]").first().waitFor();
+  result.signedInWithCode = !dark.url().includes("code=");
+  const reused = await dark.context().browser().newContext();  // the link is good once
+  const again = await reused.newPage();
+  result.codeReusedStatus = (await again.goto(signin)).status();
+  await reused.close();
   await shot(dark, "sessions-dark");
   const narrow = await watch(await browser.newContext({ viewport: { width: 420, height: 800 } }));
   await narrow.goto(url.split("#")[0] + `#/sessions/${sessionId}`);
