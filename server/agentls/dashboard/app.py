@@ -28,7 +28,6 @@ from agentls.dashboard.security import Guard
 from agentls.dashboard.workspaces import UnknownWorkspace, Workspaces, one_line
 from agentls.edits.unified import unified_diff
 from agentls.errors import AgentlsError, InvalidRequest
-from agentls.secrets import redact
 from agentls.store.circuits import circuits
 from agentls.store.db import Store
 from agentls.store.overview import Overview
@@ -118,9 +117,13 @@ def _int(request: Request, name: str, default: int, low: int = 0, high: int = 10
         raise InvalidRequest(f"{name} must be a number") from None
 
 
-def _workspace(request: Request, required: bool = True) -> str | None:
-    workspace = request.query_params.get("workspace") or None
-    if required and workspace is None:
+def _workspace_filter(request: Request) -> str | None:
+    return request.query_params.get("workspace") or None
+
+
+def _workspace(request: Request) -> str:
+    workspace = _workspace_filter(request)
+    if workspace is None:
         raise InvalidRequest("say which workspace (?workspace=PATH)")
     return workspace
 
@@ -134,7 +137,7 @@ def meta(state: State, request: Request) -> Any:
 def sessions(state: State, request: Request) -> Any:
     rows, next_cursor, total = state.overview.sessions_page(
         limit=_int(request, "limit", 50, 1, MAX_LIMIT), cursor=request.query_params.get("cursor") or None,
-        workspace=_workspace(request, False), status=request.query_params.get("status") or None,
+        workspace=_workspace_filter(request), status=request.query_params.get("status") or None,
         text=request.query_params.get("q") or None)
     return {"sessions": rows, "next": next_cursor, "total": total}
 
@@ -154,21 +157,21 @@ def session(state: State, request: Request) -> Any:
 
 
 def _change(change: Any) -> dict[str, Any]:
-    value: dict[str, Any] = plain(change)
+    value: dict[str, Any] = dataclasses.asdict(change)  # redacted as the answer goes out (``plain``)
     before, after = value.pop("before", None), value.pop("after", None)
     path = value["path"]
     if value.get("too_large") or len(before or "") + len(after or "") > MAX_DIFF_INPUT:
         value.update(diff="", added=0, removed=0, too_large=True)
         return value
     diff = unified_diff(before, after, path)
-    value.update(diff=redact(diff.text), added=diff.added, removed=diff.removed)
+    value.update(diff=diff.text, added=diff.added, removed=diff.removed)
     return value
 
 
 # -- plans --------------------------------------------------------------------------------------------
 
 def plans(state: State, request: Request) -> Any:
-    return {"plans": state.overview.plans_page(_workspace(request, False), _int(request, "limit", 50, 1, MAX_LIMIT))}
+    return {"plans": state.overview.plans_page(_workspace_filter(request), _int(request, "limit", 50, 1, MAX_LIMIT))}
 
 
 def plan(state: State, request: Request) -> Any:
@@ -181,9 +184,9 @@ def plan(state: State, request: Request) -> Any:
     for step in state.plans.steps(plan_id):
         mine = [e for e in executions if e.step_id == step.id]
         steps.append({**plain(step), "cost_usd": sum(e.cost_usd for e in mine),
-                      "executions": [{**plain(e), "verify_output": redact(e.verify_output)} for e in mine]})
+                      "executions": [plain(e) for e in mine]})
     done = sum(1 for s in steps if s["status"] in ("done", "skipped"))
-    logs = [{"step_id": log.step_id, "time": log.time, "level": log.level, "message": redact(log.message)}
+    logs = [{"step_id": log.step_id, "time": log.time, "level": log.level, "message": log.message}
             for log in state.plans.logs(plan_id, limit=1000)]
     return {"plan": {**plain(row), "steps_total": len(steps), "steps_done": done,
                      "cost_usd": sum(e.cost_usd for e in executions)}, "steps": steps, "logs": logs}
@@ -193,7 +196,6 @@ def plan(state: State, request: Request) -> Any:
 
 def checkpoints(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     rows = state.store.checkpoints(workspace, _int(request, "limit", 100, 1, 1000))
     if not rows and workspace not in state.overview.workspaces():
         raise UnknownWorkspace(f"no agentls session or checkpoint is recorded for {workspace!r}")
@@ -202,7 +204,6 @@ def checkpoints(state: State, request: Request) -> Any:
 
 def checkpoint_diff(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     return {"diff": state.workspaces.checkpoint_diff(workspace, request.path_params["id"]), "against": "now"}
 
 
@@ -218,7 +219,7 @@ def restore(state: State, request: Request) -> Any:
 
 def usage(state: State, request: Request) -> Any:
     days = _int(request, "days", 30, 1, 3650)
-    return state.overview.usage(since=time.time() - days * 86_400, workspace=_workspace(request, False))
+    return state.overview.usage(since=time.time() - days * 86_400, workspace=_workspace_filter(request))
 
 
 def health(state: State, request: Request) -> Any:
@@ -257,25 +258,21 @@ def _safely(work: Callable[[str], Any], workspace: str, default: Any) -> Any:
 
 def memory(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     return {"files": state.workspaces.memory(workspace)}
 
 
 def symbols(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     return state.workspaces.symbols(workspace, request.query_params.get("q", ""))
 
 
 def symbol(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     return state.workspaces.symbol(workspace, request.query_params.get("name", ""))
 
 
 def repomap(state: State, request: Request) -> Any:
     workspace = _workspace(request)
-    assert workspace is not None
     return {"text": state.workspaces.repo_map(workspace, request.query_params.get("path", ""))}
 
 

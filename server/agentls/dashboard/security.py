@@ -97,7 +97,8 @@ class Guard:
             await _refuse(send, 403, "requests from other sites are refused")
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        given, code = dict(query).get("token"), dict(query).get("code")
+        params = dict(query)
+        given, code = params.get("token"), params.get("code")
         if code is not None and scope["method"] == "GET":
             if self.codes is None or not self.codes.redeem(code):
                 await _refuse(send, 401, "this sign-in link was used or has expired: open the dashboard again")

@@ -1,6 +1,7 @@
 """What the dashboard reads from a workspace itself: its checkpoints, symbol index, memory files, MCP servers.
 
-Every method blocks (git, SQLite, the file system): the app calls them in worker threads. A workspace is
+Every method blocks (git, SQLite, the file system): the app calls them in worker threads. Nothing here
+redacts: every answer is redacted as it goes out (``jsonable.plain``). A workspace is
 served only when the store knows it (a session or a checkpoint ran there): a request cannot make the
 dashboard open an arbitrary directory.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError, InvalidRequest
-from agentls.secrets import redact
 
 if TYPE_CHECKING:
     from agentls.checkpoints import Checkpoints
@@ -80,7 +81,7 @@ class Workspaces:
         text = self.checkpoints(workspace).diff(checkpoint_id)
         if len(text) > MAX_DIFF_CHARS:
             text = text[:MAX_DIFF_CHARS] + f"\n… [{len(text) - MAX_DIFF_CHARS:,} more characters not shown]\n"
-        return redact(text)
+        return text
 
     def restore(self, workspace: str, checkpoint_id: str) -> dict[str, Any]:
         result = self.checkpoints(workspace).restore(checkpoint_id)
@@ -96,46 +97,44 @@ class Workspaces:
         from agentls.agent.memory import load_memory
 
         root, _ = self._get(workspace)
-        return [{"path": f.path, "text": redact(f.text)} for f in load_memory(root)] if root.is_dir() else []
+        return [{"path": f.path, "text": f.text} for f in load_memory(root)] if root.is_dir() else []
 
     # -- the symbol index (read only: the editor's server or `agentls context` builds it) ---------------------
 
-    def _index(self, workspace: str) -> Any:
+    @contextlib.contextmanager
+    def _index(self, workspace: str) -> Iterator[Any]:
+        """The workspace's index, opened for one read and closed after; None when none was built."""
         from agentls.context.index_db import IndexDB, index_path
 
         root, _ = self._get(workspace)
         path = index_path(Path(os.path.realpath(root)))
-        return IndexDB(path) if path.exists() else None
+        if not path.exists():
+            yield None
+            return
+        db = IndexDB(path)
+        try:
+            yield db
+        finally:
+            db.close()
 
     def index_state(self, workspace: str) -> dict[str, Any]:
-        db = self._index(workspace)
-        if db is None:
-            return {"files": 0, "built": False}
-        try:
-            return {"files": db.file_count(), "built": True}
-        finally:
-            db.close()
+        with self._index(workspace) as db:
+            return {"files": db.file_count(), "built": True} if db else {"files": 0, "built": False}
 
     def symbols(self, workspace: str, query: str) -> dict[str, Any]:
-        db = self._index(workspace)
-        if db is None:
-            return {"symbols": [], "indexed": False}
-        try:
+        with self._index(workspace) as db:
+            if db is None:
+                return {"symbols": [], "indexed": False}
             found = db.search_definitions(query.strip(), MAX_SYMBOLS) if query.strip() else []
             return {"symbols": [_definition(d) for d in found], "indexed": True}
-        finally:
-            db.close()
 
     def symbol(self, workspace: str, name: str) -> dict[str, Any]:
-        db = self._index(workspace)
-        if db is None:
-            return {"definitions": [], "references": [], "indexed": False}
-        try:
-            definitions = db.definitions_of([name])
+        with self._index(workspace) as db:
+            if db is None:
+                return {"definitions": [], "references": [], "indexed": False}
             references = [{"path": path, "count": count} for path, count in db.reference_counts(name)]
-            return {"definitions": [_definition(d) for d in definitions], "references": references, "indexed": True}
-        finally:
-            db.close()
+            return {"definitions": [_definition(d) for d in db.definitions_of([name])], "references": references,
+                    "indexed": True}
 
     def repo_map(self, workspace: str, path: str) -> str:
         from agentls.context.engine import ContextEngine
@@ -145,7 +144,7 @@ class Workspaces:
         try:
             if not engine.db_path.exists():
                 return ""
-            return redact(engine.repo_map({path: 1.0} if path else {}).text)
+            return engine.repo_map({path: 1.0} if path else {}).text
         finally:
             engine.close()
 
@@ -165,8 +164,8 @@ class Workspaces:
                 state, detail = "waiting for trust", f"agentls mcp trust {spec.name}"
             else:
                 state, detail = "trusted", spec.describe()
-            out.append({"name": spec.name, "state": state, "detail": redact(detail), "origin": spec.origin})
-        out.extend({"name": "", "state": "problem", "detail": redact(p), "origin": ""} for p in problems)
+            out.append({"name": spec.name, "state": state, "detail": detail, "origin": spec.origin})
+        out.extend({"name": "", "state": "problem", "detail": p, "origin": ""} for p in problems)
         return out
 
     def close(self) -> None:

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agentls.store.db import Store
+from agentls.store.overview import RECENT_S, RECENT_SESSIONS_SQL
 from agentls.store.plans import owner_alive
-
-#: Breaker changes older than this are not looked at (a breaker that opened is half-open within seconds).
-WINDOW_S = 2 * 86_400
 
 
 @dataclass(frozen=True)
@@ -37,16 +35,13 @@ class Circuit:
 
 
 def circuits(store: Store, now: float | None = None) -> list[Circuit]:
-    """The breakers of live processes that changed in the last ``WINDOW_S``, the most recent change first.
-
-    Reads the events of sessions running or started within the window (on the sessions' indexes and the
-    events' primary key), not the whole events table."""
+    """The breakers of live processes that changed in the last ``RECENT_S`` (a breaker that opened is half-open
+    within seconds), the most recent change first (through ``RECENT_SESSIONS_SQL``, not a scan by kind)."""
     now = time.time() if now is None else now
     rows = store.fetch(
         "SELECT s.owner, s.frontend, e.session_id, e.time, e.data FROM session_events e "
         "JOIN sessions s ON s.id = e.session_id WHERE e.kind = 'CircuitChanged' AND e.time >= ? AND e.session_id "
-        "IN (SELECT id FROM sessions WHERE status = 'running' UNION SELECT id FROM sessions WHERE started >= ?) "
-        "ORDER BY e.time", (now - WINDOW_S, now - WINDOW_S))
+        f"IN {RECENT_SESSIONS_SQL} ORDER BY e.time", (now - RECENT_S, now - RECENT_S))
     latest = {row[0]: row for row in rows if row[0]}
     found = []
     for owner, frontend, session_id, when, data_json in latest.values():

@@ -26,6 +26,11 @@ from agentls.store.plans import owner_alive
 UNOWNED_STALE_S = 6 * 3600
 #: Events one ``poll`` returns at most (the rest come with the next).
 POLL_EVENTS = 500
+#: The sessions running or started in the last ``RECENT_S`` (the parameter), on the sessions' indexes: the
+#: events of recent sessions are read through these and the events' primary key, not a scan by kind.
+RECENT_SESSIONS_SQL = ("(SELECT id FROM sessions WHERE status = 'running' "
+                       "UNION SELECT id FROM sessions WHERE started >= ?)")
+RECENT_S = 2 * 86_400
 _SUMS = ("cost_usd", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
 _SUM_SQL = ("COALESCE(SUM(u.cost_usd), 0.0), COALESCE(SUM(u.input_tokens), 0), COALESCE(SUM(u.output_tokens), 0), "
             "COALESCE(SUM(u.cache_write_tokens), 0), COALESCE(SUM(u.cache_read_tokens), 0)")
@@ -317,9 +322,8 @@ class Overview:
             "SELECT id, COALESCE(ended, started), summary FROM sessions WHERE status IN ('failed', 'error') "
             "ORDER BY started DESC LIMIT ?", (limit,))]
         retries = self.store.fetch(
-            "SELECT COUNT(*) FROM session_events WHERE kind = 'Retrying' AND time >= ? AND session_id IN "
-            "(SELECT id FROM sessions WHERE status = 'running' UNION SELECT id FROM sessions WHERE started >= ?)",
-            (now - 3600, now - 2 * 86_400))[0][0]
+            f"SELECT COUNT(*) FROM session_events WHERE kind = 'Retrying' AND time >= ? AND session_id IN "
+            f"{RECENT_SESSIONS_SQL}", (now - 3600, now - RECENT_S))[0][0]
         return errors, int(retries)
 
     def plans_page(self, workspace: str | None = None, limit: int = 50) -> list[PlanSummary]:
