@@ -260,7 +260,9 @@ def test_error_responses(
         "error": {"type": error_type, "message": f"scripted {status}"},
         "request_id": err.request_id,
     }
-    assert f"Error code: {status}" in str(err)
+    # SDK >= 2.17 builds the text from the body's message and type, the request-id header and the path
+    where = f"request_id: {err.request_id}, path: /v1/messages, type: {error_type}"
+    assert str(err) == f"{status} scripted {status} ({where})"
     assert err.response.headers.get("retry-after") == ("0" if status == 429 else None)
     assert len(fake.requests) == 1
 
@@ -290,28 +292,35 @@ def test_rate_limit_then_success_with_default_retries(fake: FakeMessagesAPI) -> 
     assert second.served.startswith("Reply")
 
 
-def test_dropped_stream_raises_the_raw_httpx_error(fake: FakeMessagesAPI) -> None:
+def test_dropped_stream_is_a_connection_error_caused_by_the_httpx_error(fake: FakeMessagesAPI) -> None:
+    """Since SDK 2.17 a body that breaks off is an ``APIConnectionError`` naming the host, from the httpx error."""
     fake.add(Fault.drop(after_events=5, reply=Reply.text("abcdefghijklmnopqrstuvwxyz", chunk_size=4)))
     client = anthropic.Anthropic(base_url=fake.base_url, api_key="test-key")  # retries on: not used
     received: list[str] = []
     with (
-        pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"),
+        pytest.raises(anthropic.APIConnectionError, match="incomplete chunked read") as caught,
         client.messages.stream(model=MODEL, max_tokens=10, messages=HELLO) as stream,
     ):
         received.extend(stream.text_stream)
+    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError)
+    assert f"Connection to {fake.base_url.removeprefix('http://')} failed" in str(caught.value)
 
     # message_start, content_block_start, ping, 2 deltas: then the socket closed
     assert received == ["abcd", "efgh"]
     assert len(fake.requests) == 1  # the SDK does not retry a stream that broke after the headers
 
 
-def test_reset_stream_raises_read_error(fake: FakeMessagesAPI, client: anthropic.Anthropic) -> None:
+def test_reset_stream_is_a_connection_error_caused_by_a_read_error(
+    fake: FakeMessagesAPI, client: anthropic.Anthropic
+) -> None:
     fake.add(Fault.drop(after_events=2, reset=True))
     with (
-        pytest.raises(httpx2.ReadError),
+        pytest.raises(anthropic.APIConnectionError) as caught,
         client.messages.stream(model=MODEL, max_tokens=10, messages=HELLO) as s,
     ):
         s.until_done()
+    assert isinstance(caught.value.__cause__, httpx2.ReadError)
+    assert not isinstance(caught.value, anthropic.APITimeoutError)
 
 
 def test_drop_before_a_response_or_mid_body_is_a_connection_error(

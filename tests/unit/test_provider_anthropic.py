@@ -364,13 +364,17 @@ async def test_a_stream_dropped_mid_tool_use_is_retried_whole(
     retrying = [e for e in events if isinstance(e, Retrying)]
     assert len(retrying) == 1
     assert retrying[0].reason.startswith("Anthropic API stream broke off mid-turn (RemoteProtocolError")
+    assert retrying[0].kind == "broken_stream"
     assert events.index(retrying[0]) < len(events) - 1
 
 
 async def test_a_reset_connection_is_retried(fake: FakeMessagesAPI, provider: AnthropicProvider) -> None:
     fake.add(Fault.drop(after_events=4, reset=True), Reply.text("ok"))
-    result, _ = await turn(provider)
+    result, events = await turn(provider)
     assert (visible(result.content), result.attempts) == ([TextBlock("ok")], 2)
+    retrying = next(e for e in events if isinstance(e, Retrying))
+    assert retrying.kind == "broken_stream"
+    assert retrying.reason.startswith("Anthropic API stream broke off mid-turn (")
 
 
 async def test_a_drop_before_any_response_is_a_connection_failure_and_retried(
@@ -381,6 +385,7 @@ async def test_a_drop_before_any_response_is_a_connection_failure_and_retried(
     assert result.attempts == 2
     retrying = next(e for e in events if isinstance(e, Retrying))
     assert retrying.reason.startswith(f"cannot reach the Anthropic API at {fake.base_url} (")
+    assert retrying.kind == "connection"
 
 
 async def test_a_mid_stream_error_event_is_retried(

@@ -167,13 +167,18 @@ def status_failure(exc: anthropic.APIStatusError) -> ProviderFailure:
     )
 
 
-def transport_failure(exc: anthropic.APIError | httpx2.RequestError, base_url: str) -> ProviderFailure:
-    """No response, or a response that broke off (raw httpx2 errors come from a started stream)."""
+def transport_failure(exc: anthropic.APIError | httpx2.RequestError, base_url: str, *,
+                      started: bool = False) -> ProviderFailure:
+    """No response, or a response that broke off once ``started`` (its headers had arrived).
+
+    SDK 2.17 wraps a body that breaks off in ``APIConnectionError`` like a failed connect; older ones
+    let the raw httpx2 error through. Only ``started`` tells the two apart in both.
+    """
     cause = exc.__cause__ if isinstance(exc, anthropic.APIConnectionError) and exc.__cause__ else exc
     what = one_line(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__, 160)
     if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
         return ProviderFailure(f"{NAME} timed out ({what})", kind="timeout", summary=f"{NAME} timed out")
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, anthropic.APIConnectionError) and not started:
         summary = f"cannot reach the {NAME} at {base_url}"
         return ProviderFailure(f"{summary} ({what})", kind="connection", summary=summary)
     summary = f"{NAME} stream broke off"
@@ -270,11 +275,13 @@ class AnthropicProvider:
                            on_event: EventCallback | None, number: int) -> TurnResult:
         deadline = self.settings.turn_deadline_s
         turn = TurnStream(on_event)
+        started = False
         try:
             # Raw events, not ``messages.stream``: its accumulator re-parses a tool input on every delta
             # (``turn_stream``). Leaving the block closes the response, also when cancelled mid-stream.
             async with asyncio.timeout(deadline):
                 stream = await client.messages.create(**body, stream=True)
+                started = True
                 async with stream:
                     async for event in stream:
                         turn.feed(event)
@@ -289,7 +296,7 @@ class AnthropicProvider:
         except anthropic.APIStatusError as exc:
             raise status_failure(exc) from exc
         except (anthropic.APIError, httpx2.RequestError) as exc:
-            raise transport_failure(exc, self.base_url) from exc
+            raise transport_failure(exc, self.base_url, started=started) from exc
         except ValueError as exc:  # a streamed tool input that cannot be read: retried like a broken stream
             raise ProviderFailure(f"{NAME} sent a tool call whose input could not be read ({exc})",
                                   kind="broken_stream", summary=f"{NAME} sent an unreadable tool call") from exc
