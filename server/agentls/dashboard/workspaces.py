@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 MAX_SYMBOLS = 100
 MAX_DIFF_CHARS = 2_000_000
+#: How long a workspace's checkpoint disk use is reused: health asks for it on every visit, and walking a
+#: large shadow store takes seconds.
+DU_TTL_S = 60.0
 
 
 class UnknownWorkspace(InvalidRequest):
@@ -41,13 +45,15 @@ class _Opened:
 class Workspaces:
     """Per-workspace services, opened on first use and kept (closed with ``close``)."""
 
-    def __init__(self, store: Store, data_dir: Path, known: Any) -> None:
+    def __init__(self, store: Store, data_dir: Path, known: Any, *, clock: Any = time.monotonic) -> None:
         self.store = store
         self.data_dir = data_dir
         #: ``() -> list[str]``: the workspaces the store knows (``Overview.workspaces``).
         self._known = known
         self._opened: dict[str, _Opened] = {}
         self._lock = threading.Lock()
+        self._clock = clock
+        self._du: dict[str, tuple[float, int | None]] = {}  # workspace -> (when, bytes)
 
     def _get(self, workspace: str) -> tuple[Path, _Opened]:
         with self._lock:
@@ -85,13 +91,24 @@ class Workspaces:
 
     def restore(self, workspace: str, checkpoint_id: str) -> dict[str, Any]:
         result = self.checkpoints(workspace).restore(checkpoint_id)
+        with self._lock:
+            self._du.pop(workspace, None)  # the safety checkpoint took space
         return {"restored": result.restored, "deleted": result.deleted, "created": result.created,
                 "skipped": result.skipped, "safety_checkpoint": result.safety_checkpoint}
 
     def checkpoints_bytes(self, workspace: str) -> int | None:
+        """Disk used by the workspace's checkpoints, walked at most once per ``DU_TTL_S``."""
         from agentls.checkpoints.shadow_files import shadow_dir
 
-        return _du(shadow_dir(self.data_dir, Path(workspace)))
+        now = self._clock()
+        with self._lock:
+            cached = self._du.get(workspace)
+        if cached is not None and now - cached[0] < DU_TTL_S:
+            return cached[1]
+        used = _du(shadow_dir(self.data_dir, Path(workspace)))
+        with self._lock:
+            self._du[workspace] = (now, used)
+        return used
 
     def memory(self, workspace: str) -> list[dict[str, str]]:
         from agentls.agent.memory import load_memory
