@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,8 @@ class _Opened:
 class Workspaces:
     """Per-workspace services, opened on first use and kept (closed with ``close``)."""
 
-    def __init__(self, store: Store, data_dir: Path, known: Any, *, clock: Any = time.monotonic) -> None:
+    def __init__(self, store: Store, data_dir: Path, known: Any, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.data_dir = data_dir
         #: ``() -> list[str]``: the workspaces the store knows (``Overview.workspaces``).
